@@ -1,0 +1,1 @@
+"""The report structuring service (FastAPI, layer 2): nothing in rsuper imports it."""

@@ -1,0 +1,223 @@
+"""From a backend's JSON answer to a validated, grounded :class:`ReportExtraction`.
+
+Everything here is code, not model judgement: JSON parsing, unit conversion, aligning each lesion's
+evidence quote to a character span of the report (exact, then whitespace/case-insensitive, then fuzzy),
+checking that every number of a lesion's size occurs in its evidence, and deriving organ findings that
+agree with the lesions.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from typing import Final
+
+from pydantic import ValidationError
+from rapidfuzz import fuzz
+
+from report_extractor.errors import OutputParseError
+from schemas.llm import LLMLesion, LLMReport, organ_status, to_lesion
+from schemas.records import (
+    AlignmentKind,
+    Count,
+    CountKind,
+    Evidence,
+    ExtractionStatus,
+    Lesion,
+    OrganFinding,
+    OrganStatus,
+    Provenance,
+    ReportExtraction,
+)
+from schemas.vocabulary import Organ
+
+FUZZY_MIN_SCORE: Final[float] = 85.0
+"""Minimum rapidfuzz partial-ratio (0-100) for a fuzzy evidence alignment."""
+
+UNVERIFIED_CONFIDENCE: Final[float] = 0.5
+"""Confidence of a lesion whose evidence is unaligned or lacks one of its size numbers."""
+
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
+
+
+def parse_answer(raw: str) -> LLMReport:
+    """Parse a backend answer into the LLM-facing model.
+
+    Raises:
+        OutputParseError: not JSON (e.g. truncated at the token cap) or not in the schema; the
+            message names the first offending field.
+    """
+    try:
+        data = json.loads(raw)
+    except json.JSONDecodeError as e:
+        raise OutputParseError(f"answer is not valid JSON ({e.msg} at char {e.pos})", raw=raw) from e
+    try:
+        return LLMReport.model_validate(data)
+    except ValidationError as e:
+        first = e.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "<root>"
+        raise OutputParseError(f"answer does not follow the schema: {where}: {first['msg']}", raw=raw) from e
+
+
+def align_quote(quote: str, text: str, start_at: int = 0) -> Evidence:
+    """Find ``quote`` in ``text`` and return it as :class:`Evidence` with its character span.
+
+    Tries, in order: an exact match (from ``start_at``, then anywhere), a match ignoring case and
+    runs of whitespace, and a fuzzy partial match scoring at least :data:`FUZZY_MIN_SCORE`. The span
+    always points into ``text``; ``quote`` is replaced by the aligned text for exact and normalised
+    matches and kept as written for fuzzy ones.
+    """
+    quote = quote.strip()
+    if not quote:
+        return Evidence(quote=quote)
+    idx = text.find(quote, start_at)
+    if idx < 0:
+        idx = text.find(quote)
+    if idx >= 0:
+        return Evidence(quote=quote, start=idx, end=idx + len(quote), alignment=AlignmentKind.EXACT)
+    pattern = r"\s+".join(re.escape(tok) for tok in quote.split())
+    match = re.search(pattern, text, flags=re.IGNORECASE)
+    if match:
+        return Evidence(
+            quote=match.group(0), start=match.start(), end=match.end(), alignment=AlignmentKind.EXACT
+        )
+    alignment = fuzz.partial_ratio_alignment(quote, text, score_cutoff=FUZZY_MIN_SCORE)
+    if alignment is not None and alignment.dest_end > alignment.dest_start:
+        return Evidence(
+            quote=quote[:2000],
+            start=alignment.dest_start,
+            end=alignment.dest_end,
+            alignment=AlignmentKind.FUZZY,
+        )
+    return Evidence(quote=quote[:2000])
+
+
+def numbers_in(text: str) -> set[float]:
+    """Every number written in ``text`` (decimal commas read as points)."""
+    return {float(m.group(0).replace(",", ".")) for m in _NUMBER.finditer(text)}
+
+
+def missing_size_numbers(item: LLMLesion, evidence_text: str) -> list[float]:
+    """The lesion's diameters (as the model wrote them) that do not occur in its evidence text."""
+    present = numbers_in(evidence_text)
+    return [d for d in item.diameters if not any(abs(d - p) < 1e-6 for p in present)]
+
+
+def derive_findings(
+    answer_organs: Iterable[tuple[Organ, OrganStatus, Count | None]],
+    lesions: Iterable[Lesion],
+) -> tuple[tuple[OrganFinding, ...], list[str]]:
+    """Organ findings consistent with the lesions, plus warnings for what had to be corrected.
+
+    An organ with lesions has status ``lesion`` whatever the model said; its count is the model's count
+    when that is at least the number of lesions described, else the lesions' own count ("multiple" when
+    any group is "multiple"). An organ said to have lesions but without any and without a count gets
+    ``at_least 1``.
+    """
+    warnings: list[str] = []
+    lesions_by_organ: dict[Organ, list[Lesion]] = {}
+    for lesion in lesions:
+        lesions_by_organ.setdefault(lesion.organ, []).append(lesion)
+    stated = {}
+    for organ, status, count in answer_organs:
+        if organ in stated:
+            warnings.append(f"organs: {organ.value} listed twice; first entry kept")
+            continue
+        stated[organ] = (status, count)
+    findings: list[OrganFinding] = []
+    for organ in Organ:
+        own = lesions_by_organ.get(organ, [])
+        status, count = stated.get(organ, (OrganStatus.NOT_MENTIONED, None))
+        if own:
+            if status is not OrganStatus.LESION:
+                warnings.append(f"organs: {organ.value} said {status.value!r} but has lesions; set to lesion")
+            findings.append(OrganFinding(organ=organ, status=OrganStatus.LESION, count=_count(own, count)))
+        elif status is OrganStatus.LESION:
+            if count is None or count.minimum == 0:
+                count = Count(kind=CountKind.AT_LEAST, value=1)
+            findings.append(OrganFinding(organ=organ, status=status, count=count))
+        elif status is not OrganStatus.NOT_MENTIONED:
+            findings.append(OrganFinding(organ=organ, status=status))
+    return tuple(findings), warnings
+
+
+def _count(lesions: list[Lesion], stated: Count | None) -> Count:
+    if any(lesion.count.kind is CountKind.MULTIPLE for lesion in lesions):
+        return Count(kind=CountKind.MULTIPLE, value=None)
+    described = sum(lesion.count.minimum for lesion in lesions)
+    at_least = any(lesion.count.kind is CountKind.AT_LEAST for lesion in lesions)
+    if stated is not None and stated.kind is CountKind.MULTIPLE:
+        return stated
+    if stated is not None and stated.value is not None and stated.value >= described:
+        return stated
+    return Count(kind=CountKind.AT_LEAST if at_least else CountKind.EXACT, value=described)
+
+
+def build_extraction(
+    answer: LLMReport,
+    *,
+    report_id: str,
+    text: str,
+    text_sha256: str,
+    provenance: Provenance,
+) -> ReportExtraction:
+    """Ground and verify an answer, returning a validated record (status ``ok``).
+
+    Lesions whose quote cannot be aligned, or whose size numbers are missing from their evidence,
+    are kept with confidence :data:`UNVERIFIED_CONFIDENCE` and a warning naming the lesion index.
+    """
+    warnings: list[str] = []
+    lesions: list[Lesion] = []
+    cursor = 0
+    for i, item in enumerate(answer.lesions):
+        evidence = align_quote(item.quote, text, start_at=cursor)
+        confidence = 1.0
+        if evidence.start is None:
+            warnings.append(f"lesions[{i}].evidence: quote not found in the report")
+            confidence = UNVERIFIED_CONFIDENCE
+        else:
+            cursor = evidence.end or cursor
+        evidence_text = text[evidence.start : evidence.end] if evidence.start is not None else item.quote
+        missing = missing_size_numbers(item, evidence_text)
+        if missing:
+            warnings.append(
+                f"lesions[{i}].size: {', '.join(f'{m:g}' for m in missing)} not in the evidence text"
+            )
+            confidence = UNVERIFIED_CONFIDENCE
+        try:
+            lesion = to_lesion(item, evidence)
+        except ValidationError as e:
+            first = e.errors()[0]
+            warnings.append(f"lesions[{i}] dropped: {'.'.join(map(str, first['loc']))}: {first['msg']}")
+            continue
+        lesions.append(lesion.model_copy(update={"confidence": confidence}))
+    organs = ((o.organ, *organ_status(o)) for o in answer.organs)
+    findings, finding_warnings = derive_findings(organs, lesions)
+    return ReportExtraction(
+        report_id=report_id,
+        text_sha256=text_sha256,
+        status=ExtractionStatus.OK,
+        organs=findings,
+        lesions=tuple(lesions),
+        provenance=provenance,
+        warnings=tuple(warnings + finding_warnings),
+    )
+
+
+def failed_extraction(
+    *,
+    report_id: str,
+    text_sha256: str,
+    provenance: Provenance,
+    status: ExtractionStatus,
+    error: str,
+) -> ReportExtraction:
+    """A record for a report that could not be extracted (``invalid`` answer or ``failed`` backend)."""
+    return ReportExtraction(
+        report_id=report_id,
+        text_sha256=text_sha256,
+        status=status,
+        error=error[:2000],
+        provenance=provenance,
+    )

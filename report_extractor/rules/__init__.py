@@ -1,0 +1,32 @@
+"""``rules``: a deterministic report extractor (sections, negation, lexicons, measurements).
+
+The fast baseline every LLM backend must beat, and a source of building blocks for verification.
+:func:`extract_report` returns the same :class:`schemas.llm.LLMReport` an LLM backend returns, so the
+shared post-processing (evidence alignment, number verification) applies unchanged.
+
+Why plain regular expressions and lexicons rather than spaCy / medspaCy (ConText, sectionizer):
+medspaCy needs model / resource downloads that are not possible offline, pulls a heavy dependency into
+layer 1, and is an order of magnitude slower; compiled regexes are deterministic, auditable line by
+line, and fast (hundreds of reports per second on one core). The negation rules follow NegEx/ConText
+(trigger, bounded scope, terminators, post-triggers) in a few patterns.
+
+Documented choices:
+
+* "Status post Whipple" / partial pancreatectomy → pancreas ``absent`` (as EXTRACTION.md lists it)
+  unless the report then describes the pancreatic remnant, whose status is then used; a total
+  pancreatectomy is always ``absent``. The same "remnant" rule applies to a unilateral (or unsided)
+  nephrectomy, adrenalectomy, mastectomy and pneumonectomy: the other organ, when described, decides.
+* "At least N" is returned as a count of N (the LLM-facing schema has no "at least" flag).
+* Unit-less sizes are converted in code (see :mod:`schemas.parsing`) and returned in mm.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from report_extractor.rules.extractor import extract_report
+
+RULES_VERSION: Final[str] = "1.0"
+"""Version of the rules; bump whenever behaviour changes so stored results are re-extracted."""
+
+__all__ = ["RULES_VERSION", "extract_report"]

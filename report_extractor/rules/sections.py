@@ -1,0 +1,165 @@
+"""Split a report into sections (FINDINGS / IMPRESSION / history-like / organ headers) and sentences.
+
+Only recognised headers split the text: section names (``FINDINGS:``, ``IMPRESSION:``, ``HISTORY:``,
+...), headers naming an organ (``LIVER:``, ``Kidneys and ureters:``) and a list of common non-organ
+headers (``LYMPH NODES:``, ``VASCULATURE:``). Anything else followed by a colon stays text, so a
+sentence such as "Lesions: one in segment 7" keeps its words.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Final
+
+from report_extractor.rules.lexicon import LESION_CUE_RE, organ_mentions
+from schemas.vocabulary import Organ
+
+
+class SectionKind(StrEnum):
+    """What a section is for extraction purposes."""
+
+    FINDINGS = "findings"
+    IMPRESSION = "impression"
+    HISTORY = "history"  # indication, technique, comparison...: read only for resections
+
+
+@dataclass(frozen=True, slots=True)
+class Sentence:
+    """One sentence (or list item) of a section, with its span in the report text."""
+
+    start: int
+    end: int
+    text: str
+    section: SectionKind
+    header_organs: tuple[Organ, ...]
+    index: int
+
+
+_HEADER_RE: Final = re.compile(
+    r"(?:^|(?<=[.;!?])|(?<=[.;!?]\s))[ \t\-•*]*(?P<h>[A-Za-z][A-Za-z /&,'()-]{0,48}?)[ \t]*:(?![0-9/])",
+    re.MULTILINE,
+)
+_IMPRESSION_HEADERS: Final = re.compile(
+    r"^(?:impressions?|conclusions?|summary|assessment|opinion|diagnos[ie]s|final\s+impression)$", re.I
+)
+_FINDINGS_HEADERS: Final = re.compile(
+    r"^(?:findings?|report|body|abdomen(?:\s+and\s+pelvis)?|pelvis|abdomen/pelvis|ct\s+abdomen.*|"
+    r"lymph\s+nodes?|nodes|lymphatics|vascula\w*|vessels|peritoneum|peritoneal\s+cavity|retroperitoneum|"
+    r"mesentery|bowel|gi\s+tract|gastrointestinal(?:\s+tract)?|lower\s+chest|lung\s+bases|chest|"
+    r"abdominal\s+wall|soft\s+tissues?|musculoskeletal|osseous\s+structures|bones?|other|others|"
+    r"miscellaneous|reproductive(?:\s+organs)?|pelvic\s+organs|urinary\s+tract|biliary(?:\s+tree)?|"
+    r"hepatobiliary|genitourinary|gu|adrenals?|kidneys?(?:\s+and\s+ureters)?|ureters|ascites)$",
+    re.I,
+)
+_HISTORY_HEADERS: Final = re.compile(
+    r"^(?:(?:clinical\s+)?history|indications?|clinical(?:\s+(?:information|indication|data|notes?))?|"
+    r"reason(?:\s+for\s+(?:exam|study|examination))?|techniques?|comparisons?|procedures?|exam(?:ination)?|"
+    r"study|protocol|contrast|dose|dlp|ctdi\w*|medications?|allergies|priors?|type\s+of\s+exam|"
+    r"addendum|dictated\s+by|signed\s+by|electronically\s+signed.*|radiation\s+dose.*)$",
+    re.I,
+)
+_NOT_HEADER_WORDS: Final[frozenset[str]] = frozenset(
+    {"the", "a", "an", "is", "are", "was", "were", "with", "there", "note", "noted", "which", "has", "no"}
+)
+_SPLIT_RE: Final = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9(\[•*-])|;\s+|\n")
+_ABBREVIATIONS: Final[frozenset[str]] = frozenset(
+    {"approx", "vs", "e.g", "i.e", "dr", "no", "st", "cf", "ca", "fig", "mr", "mrs", "ms", "incl", "est"}
+)
+_BULLET_RE: Final = re.compile(r"^(?:[-•*]+\s*|\(?\d{1,2}[.)]\s+|[a-z][.)]\s+)")
+_LINE_CONTINUES_RE: Final = re.compile(r"[A-Za-z0-9,]$")
+_NEXT_LINE_NEW_RE: Final = re.compile(r"\s*(?:[-•*]|\d{1,2}[.)]\s|[A-Z][A-Z /&]{2,}:)")
+
+
+def _header_kind(name: str) -> tuple[SectionKind | None, tuple[Organ, ...]] | None:
+    """Classify a candidate header; ``None`` when it is not a header."""
+    clean = " ".join(name.split())
+    words = clean.lower().split()
+    if not clean or len(words) > 5 or LESION_CUE_RE.search(clean) or _NOT_HEADER_WORDS.intersection(words):
+        return None
+    if _IMPRESSION_HEADERS.match(clean):
+        return SectionKind.IMPRESSION, ()
+    if _HISTORY_HEADERS.match(clean):
+        return SectionKind.HISTORY, ()
+    organs = tuple(dict.fromkeys(organ for _, _, organ in organ_mentions(clean)))
+    if organs:
+        return None, organs  # an organ header keeps the current section kind
+    if _FINDINGS_HEADERS.match(clean):
+        return SectionKind.FINDINGS, ()
+    return None
+
+
+def _split_points(text: str, start: int, end: int) -> list[int]:
+    points: list[int] = []
+    for m in _SPLIT_RE.finditer(text, start, end):
+        token = m.group(0)
+        if token == "\n":
+            before = text[start : m.start()].rstrip()
+            after = text[m.end() : end]
+            # a hard-wrapped line continues the sentence unless the next line starts a new item
+            if before and _LINE_CONTINUES_RE.search(before) and not _NEXT_LINE_NEW_RE.match(after):
+                continue
+        elif token[0] not in ";":
+            word = re.search(r"([A-Za-z.]+)\.$", text[max(start, m.start() - 12) : m.start()])
+            if word and word.group(1).lower() in _ABBREVIATIONS:
+                continue
+        points.append(m.end())
+    return points
+
+
+def split_report(text: str) -> list[Sentence]:
+    """Sections and sentences of ``text``, in order, each with its character span.
+
+    Text before any header is FINDINGS (Merlin-style reports keep only the findings). An organ header
+    (``LIVER:``) sets :attr:`Sentence.header_organs` until the next header; a history-like header
+    (indication, technique, comparison) makes the following sentences :attr:`SectionKind.HISTORY`.
+    """
+    headers: list[tuple[int, int, SectionKind | None, tuple[Organ, ...]]] = []
+    for m in _HEADER_RE.finditer(text):
+        classified = _header_kind(m.group("h"))
+        if classified is not None:
+            headers.append((m.start("h"), m.end(), classified[0], classified[1]))
+    bodies: list[tuple[int, int, SectionKind, tuple[Organ, ...]]] = []
+    section = SectionKind.FINDINGS
+    organs: tuple[Organ, ...] = ()
+    cursor = 0
+    for h_start, h_end, kind, h_organs in headers:
+        bodies.append((cursor, h_start, section, organs))
+        if kind is not None:
+            section, organs = kind, ()
+        else:
+            if section is SectionKind.HISTORY:
+                section = SectionKind.FINDINGS
+            organs = h_organs
+        cursor = h_end
+    bodies.append((cursor, len(text), section, organs))
+    sentences: list[Sentence] = []
+    for b_start, b_end, kind, h_organs in bodies:
+        if b_end <= b_start:
+            continue
+        bounds = [b_start, *_split_points(text, b_start, b_end), b_end]
+        for s, e in itertools.pairwise(bounds):
+            chunk = text[s:e]
+            stripped = chunk.strip(" \t\r\n;")
+            if not stripped:
+                continue
+            offset = s + chunk.index(stripped)
+            bullet = _BULLET_RE.match(stripped)
+            if bullet:
+                offset += bullet.end()
+                stripped = stripped[bullet.end() :]
+            if not stripped.strip():
+                continue
+            sentences.append(
+                Sentence(
+                    start=offset,
+                    end=offset + len(stripped),
+                    text=stripped,
+                    section=kind,
+                    header_organs=h_organs,
+                    index=len(sentences),
+                )
+            )
+    return sentences

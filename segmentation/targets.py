@@ -1,0 +1,368 @@
+"""Report targets: the one module where report facts become tensors.
+
+A report case carries, per organ, facts extracted from its radiology report (lesion status, count,
+diameters, sub-segments). Together with the case's organ / sub-segment masks and voxel spacing they
+become, per lesion channel (channel ``c`` = tumor of organ ``channels[c]``):
+
+- ``unknown`` U: voxels whose per-voxel truth is unknown, excluded from the negative (mask) losses;
+- the segment regions S of the measured lesions, stored as exact distance maps (mm) so that the
+  losses can dilate them by any radius up to ``max_distance_mm`` (anisotropic spacing included);
+- the lesion list (completed diameters, expected volume in voxels of *this* spacing) for the Ball
+  Loss, and the summed expected volume for the Volume Loss when it is known.
+
+Semantics (R-Super, Bassi et al., MICCAI 2025; ``docs/METHOD.md`` sections 1 and 6):
+
+- ``normal`` and ``absent`` organs are known negatives (nothing unknown, no target).
+- ``not_mentioned`` organs are *unknown*, not negative: the whole organ is masked. This is the
+  conservative choice (reports often omit small incidental findings); it costs negative supervision
+  inside unmentioned organs, never a wrong label.
+- A lesion without location makes the whole organ unknown; a lesion without size still makes its
+  region unknown but gives no volume. A count that is ``multiple`` or larger than the number of listed
+  lesions means unlisted lesions anywhere in the organ: the organ is unknown and no volume target is
+  given (the measured lesions still feed the Ball Loss).
+- A volume target exists only when every lesion that can lie in S is measured.
+- Lesions of organs that are not lesion channels mask their organ in *every* channel (they are never
+  treated as negatives of a trained class) unless ``mask_untrained_lesion_organs=False``.
+- A channel organ with lesions but no mask in the crop is unknown everywhere in that channel.
+
+Everything here runs on CPU (numpy / scipy) when a case is loaded; the losses only read the result.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from enum import StrEnum
+
+import numpy as np
+import torch
+from scipy.ndimage import distance_transform_edt
+
+from segmentation.geometry import complete_diameters_mm, ellipsoid_volume_mm3, validate_spacing
+from segmentation.report_target import (
+    DISTANCE_STEP_MM,
+    FAR,
+    Box,
+    ChannelTarget,
+    LesionTarget,
+    ReportTarget,
+    quantise_distance,
+)
+
+__all__ = [
+    "SUBSEGMENT_FALLBACKS",
+    "Box",
+    "ChannelTarget",
+    "LesionFact",
+    "LesionTarget",
+    "OrganFact",
+    "OrganStatus",
+    "ReportTarget",
+    "build_report_target",
+]
+
+logger = logging.getLogger(__name__)
+
+MaskLike = np.ndarray | torch.Tensor
+
+#: Fine labels whose mask is often missing, mapped to the coarser mask that contains them.
+SUBSEGMENT_FALLBACKS: dict[str, str] = {
+    "pancreas_neck": "pancreas_head",
+    "pancreas_uncinate": "pancreas_head",
+}
+
+
+class OrganStatus(StrEnum):
+    """Lesion status of an organ as stated by the report."""
+
+    LESION = "lesion"
+    NORMAL = "normal"
+    NOT_MENTIONED = "not_mentioned"
+    ABSENT = "absent"
+
+
+@dataclass(frozen=True)
+class LesionFact:
+    """One reported lesion.
+
+    Attributes:
+        organ: organ name, e.g. ``"liver"``, ``"pancreas"``, ``"kidney"``.
+        diameters_mm: 1-3 diameters in mm, or ``None`` when the size is unknown.
+        subsegments: mask labels of the sub-segments holding the lesion, e.g. ``("liver_segment_5",)``,
+            ``("pancreas_head",)``, ``("kidney_left",)``; empty when the location is unknown.
+    """
+
+    organ: str
+    diameters_mm: tuple[float, ...] | None = None
+    subsegments: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.organ:
+            raise ValueError("LesionFact.organ must be a non-empty organ name, got ''.")
+        if self.diameters_mm is not None:
+            complete_diameters_mm(self.diameters_mm)  # raises a precise ValueError
+
+
+@dataclass(frozen=True)
+class OrganFact:
+    """What the report says about one organ.
+
+    Attributes:
+        organ: organ name (as in :class:`LesionFact`).
+        status: ``"lesion"``, ``"normal"``, ``"not_mentioned"`` or ``"absent"`` (resected).
+        count: exact number of lesions when stated, else ``None`` (then the listed lesions are all).
+        multiple: ``True`` for "multiple", "innumerable" or "at least N": no exact count.
+    """
+
+    organ: str
+    status: OrganStatus | str
+    count: int | None = None
+    multiple: bool = False
+
+    def __post_init__(self) -> None:
+        try:
+            object.__setattr__(self, "status", OrganStatus(self.status))
+        except ValueError as e:
+            valid = ", ".join(s.value for s in OrganStatus)
+            raise ValueError(f"OrganFact.status must be one of {valid}; got {self.status!r}.") from e
+        if self.count is not None and self.count < 0:
+            raise ValueError(f"OrganFact.count must be >= 0 or None, got {self.count}.")
+
+
+def _as_bool_array(name: str, mask: MaskLike) -> np.ndarray:
+    array = mask.detach().cpu().numpy() if isinstance(mask, torch.Tensor) else np.asarray(mask)
+    if array.ndim != 3:
+        raise ValueError(f"masks[{name!r}] must be a 3D (H, W, D) array, got shape {array.shape}.")
+    return array.astype(bool, copy=False)
+
+
+def _bbox(mask: np.ndarray) -> Box | None:
+    coords = np.nonzero(mask)
+    if coords[0].size == 0:
+        return None
+    return tuple((int(c.min()), int(c.max()) + 1) for c in coords)  # type: ignore[return-value]
+
+
+def _distance_mm(region: np.ndarray, spacing: tuple[float, float, float], max_mm: float) -> np.ndarray:
+    """Exact distance (mm) to ``region`` up to ``max_mm`` (``inf`` beyond), computed in a padded box."""
+    out = np.full(region.shape, np.inf, dtype=np.float32)
+    box = _bbox(region)
+    if box is None:
+        return out
+    pads = [math.ceil(max_mm / s) + 1 for s in spacing]
+    sub = tuple(
+        slice(max(lo - p, 0), min(hi + p, n)) for (lo, hi), p, n in zip(box, pads, region.shape, strict=True)
+    )
+    dist = distance_transform_edt(~region[sub], sampling=spacing).astype(np.float32)
+    dist[dist > max_mm] = np.inf
+    out[sub] = dist
+    return out
+
+
+def _dilate(mask: np.ndarray, spacing: tuple[float, float, float], radius_mm: float) -> np.ndarray:
+    if radius_mm <= 0 or not mask.any():
+        return mask.copy()
+    return _distance_mm(mask, spacing, radius_mm) <= radius_mm
+
+
+class _MaskLookup:
+    """Resolves organ and sub-segment labels to boolean masks, with documented fallbacks."""
+
+    def __init__(self, masks: Mapping[str, MaskLike]) -> None:
+        if not masks:
+            raise ValueError("masks must hold at least one organ or sub-segment mask; use ReportTarget.empty(...).")
+        self.masks = {k: _as_bool_array(k, v) for k, v in masks.items()}
+        shapes = {m.shape for m in self.masks.values()}
+        if len(shapes) != 1:
+            raise ValueError(f"all masks must share one (H, W, D) shape, got {sorted(shapes)}.")
+        self.shape: tuple[int, int, int] = shapes.pop()
+
+    def organ(self, organ: str) -> np.ndarray | None:
+        """The organ mask, else the union of its ``"<organ>_*"`` sub-segments, else ``None``."""
+        if organ in self.masks:
+            return self.masks[organ]
+        parts = [m for k, m in self.masks.items() if k.startswith(organ + "_")]
+        return np.logical_or.reduce(parts) if parts else None
+
+    def region(self, lesion: LesionFact) -> tuple[np.ndarray | None, tuple[str, ...]]:
+        """Mask of the lesion's sub-segments (whole organ when unlocated or a label is missing)."""
+        labels = []
+        for label in lesion.subsegments:
+            resolved = label if label in self.masks else SUBSEGMENT_FALLBACKS.get(label, "")
+            if resolved not in self.masks:
+                logger.debug("no mask for sub-segment %r: using the whole %s", label, lesion.organ)
+                labels = []
+                break
+            labels.append(resolved)
+        if labels:
+            key = tuple(sorted(set(labels)))
+            return np.logical_or.reduce([self.masks[k] for k in key]), key
+        return self.organ(lesion.organ), (lesion.organ,)
+
+
+def build_report_target(
+    lesions: Sequence[LesionFact],
+    organs: Sequence[OrganFact],
+    masks: Mapping[str, MaskLike],
+    spacing: Sequence[float],
+    channels: Sequence[str] = ("liver", "pancreas", "kidney"),
+    *,
+    unknown_margin_mm: float = 2.0,
+    max_distance_mm: float = 30.0,
+    mask_untrained_lesion_organs: bool = True,
+) -> ReportTarget:
+    """Turn one case's report facts into per-channel report targets.
+
+    Args:
+        lesions: the reported lesions (any organs).
+        organs: per-organ status; a channel organ without an :class:`OrganFact` is ``lesion`` when it
+            has lesions, else ``not_mentioned``.
+        masks: ``{label: (H, W, D) bool array or tensor}`` for organs (``"liver"``) and sub-segments
+            (``"liver_segment_5"``, ``"pancreas_head"``, ``"kidney_left"``); all of one shape. A missing
+            organ mask is the union of its ``"<organ>_*"`` sub-segments.
+        spacing: voxel size in mm along H, W, D.
+        channels: lesion channel organs, channel ``c`` = tumor of ``channels[c]``.
+        unknown_margin_mm: dilation (mm) of unknown regions, covering lesions that cross mask borders.
+        max_distance_mm: distance maps are exact up to this radius; the largest dilation the losses
+            may ask for (``segment_dilation_mm``).
+        mask_untrained_lesion_organs: mask organs with lesions outside ``channels`` in every channel.
+
+    Returns:
+        The case's :class:`ReportTarget` (CPU tensors).
+
+    Raises:
+        ValueError: on invalid spacing, channels, masks, margins or duplicate organ facts.
+    """
+    sp = validate_spacing(spacing)
+    channels = tuple(channels)
+    if not channels or len(set(channels)) != len(channels):
+        raise ValueError(f"channels must be a non-empty sequence of distinct organ names, got {channels}.")
+    for name, value in (("unknown_margin_mm", unknown_margin_mm), ("max_distance_mm", max_distance_mm)):
+        if not (math.isfinite(value) and value >= 0):
+            raise ValueError(f"{name} must be a finite number >= 0, got {value}.")
+    if max_distance_mm > (FAR - 1) * DISTANCE_STEP_MM:
+        raise ValueError(f"max_distance_mm must be <= {(FAR - 1) * DISTANCE_STEP_MM}, got {max_distance_mm}.")
+    lookup = _MaskLookup(masks)
+    facts: dict[str, OrganFact] = {}
+    for fact in organs:
+        if fact.organ in facts:
+            raise ValueError(f"organs holds two facts for {fact.organ!r}; give one OrganFact per organ.")
+        facts[fact.organ] = fact
+    by_organ: dict[str, list[LesionFact]] = {}
+    for lesion in lesions:
+        by_organ.setdefault(lesion.organ, []).append(lesion)
+
+    voxel_mm3 = math.prod(sp)
+    unknown = np.zeros((len(channels), *lookup.shape), dtype=bool)
+    targets: list[ChannelTarget] = []
+    for c, organ in enumerate(channels):
+        ct, unknown[c] = _channel_target(
+            organ, by_organ.get(organ, []), facts.get(organ), lookup, sp, voxel_mm3, max_distance_mm
+        )
+        targets.append(ct)
+
+    if mask_untrained_lesion_organs:
+        untrained = {o for o in by_organ if o not in channels}
+        untrained |= {o for o, f in facts.items() if o not in channels and f.status is OrganStatus.LESION}
+        for organ in sorted(untrained):
+            region = lookup.organ(organ)
+            if region is None:
+                logger.warning("lesion reported in %r, which has no mask: it cannot be masked out", organ)
+                continue
+            unknown |= region[None]
+
+    for c in range(len(channels)):
+        unknown[c] = _dilate(unknown[c], sp, unknown_margin_mm)
+    return ReportTarget(
+        channels=channels,
+        spacing=sp,
+        unknown=torch.from_numpy(unknown),
+        channel_targets=tuple(targets),
+        max_distance_mm=float(max_distance_mm),
+    )
+
+
+def _channel_target(
+    organ: str,
+    lesions: list[LesionFact],
+    fact: OrganFact | None,
+    lookup: _MaskLookup,
+    spacing: tuple[float, float, float],
+    voxel_mm3: float,
+    max_distance_mm: float,
+) -> tuple[ChannelTarget, np.ndarray]:
+    """One channel's target and its (undilated) unknown region."""
+    shape = lookup.shape
+    no_target = ChannelTarget(organ=organ, region_distance=torch.zeros((0, *shape), dtype=torch.uint8))
+    organ_mask = lookup.organ(organ)
+    status = fact.status if fact is not None else (OrganStatus.LESION if lesions else OrganStatus.NOT_MENTIONED)
+    if lesions and status is not OrganStatus.LESION:
+        logger.warning("%s has %d lesion(s) but status %r: treated as 'lesion'", organ, len(lesions), str(status))
+        status = OrganStatus.LESION
+    if status in (OrganStatus.NORMAL, OrganStatus.ABSENT):
+        return no_target, np.zeros(shape, dtype=bool)
+    if status is OrganStatus.NOT_MENTIONED:
+        return no_target, (organ_mask.copy() if organ_mask is not None else np.zeros(shape, dtype=bool))
+    if organ_mask is None:
+        logger.warning("%s has reported lesions but no mask in this crop: channel unknown everywhere", organ)
+        return no_target, np.ones(shape, dtype=bool)
+
+    count = fact.count if fact is not None else None
+    if count is not None and count < len(lesions):
+        logger.warning("%s: count %d < %d listed lesions; using the listed ones", organ, count, len(lesions))
+    complete = bool(lesions) and not (fact is not None and fact.multiple) and (count is None or count <= len(lesions))
+    exclude = np.zeros(shape, dtype=bool) if complete else organ_mask.copy()
+    unknown = exclude.copy()
+    region_keys: dict[tuple[str, ...], int] = {}
+    regions: list[np.ndarray] = []
+    measured: list[tuple[LesionFact, int]] = []
+    for lesion in lesions:
+        region, key = lookup.region(lesion)
+        region = organ_mask if region is None else region
+        unknown |= region
+        if lesion.diameters_mm is None:
+            exclude |= region
+            continue
+        if key not in region_keys:
+            region_keys[key] = len(regions)
+            regions.append(region)
+        measured.append((lesion, region_keys[key]))
+    if not measured:
+        return no_target, unknown
+    if any(not regions[i].any() for _, i in measured):
+        logger.debug("%s: a measured lesion's region is outside this crop; no report target", organ)
+        return no_target, unknown
+
+    segment = np.logical_or.reduce([regions[i] for i in sorted({r for _, r in measured})])
+    same = [i for i, r in enumerate(regions) if np.array_equal(r, segment)]
+    if same:
+        volume_region = same[0]
+    else:
+        volume_region = len(regions)
+        regions.append(segment)
+    has_volume = complete and not (exclude & segment).any()
+    lesion_targets = []
+    for lesion, region_index in measured:
+        diameters = complete_diameters_mm(lesion.diameters_mm or ())
+        lesion_targets.append(
+            LesionTarget(
+                diameters_mm=diameters,
+                volume_vox=ellipsoid_volume_mm3(diameters) / voxel_mm3,
+                sphere_volume_vox=ellipsoid_volume_mm3((diameters[0],)) / voxel_mm3,
+                region=region_index,
+            )
+        )
+    distances = np.stack([quantise_distance(_distance_mm(r, spacing, max_distance_mm)) for r in regions])
+    target = ChannelTarget(
+        organ=organ,
+        region_distance=torch.from_numpy(distances),
+        region_boxes=tuple(_bbox(r) or ((0, 0), (0, 0), (0, 0)) for r in regions),
+        region_voxels=tuple(int(r.sum()) for r in regions),
+        exclude=torch.from_numpy(exclude),
+        lesions=tuple(lesion_targets),
+        volume_vox=sum(t.volume_vox for t in lesion_targets) if has_volume else None,
+        volume_region=volume_region,
+    )
+    return target, unknown

@@ -1,0 +1,38 @@
+"""The extracted store: tumor records in SQLite (default) or PostgreSQL, plus exports and jobs.
+
+Layer 1: depends on :mod:`schemas` only (no torch, MONAI, FastAPI). Open it with :func:`init_store`.
+"""
+
+from store.engine import DEFAULT_URL, ENV_VAR, create_store_engine, resolve_url
+from store.errors import (
+    ImportFormatError,
+    JobNotFoundError,
+    StoreConfigError,
+    StoreError,
+    StoreInputError,
+    StoreSchemaError,
+)
+from store.jobs import ClaimedItem, ItemError, ItemStatus, JobInfo, JobStatus
+from store.repository import ExtractionSink, SaveRequest, Store, init_store
+
+__all__ = [
+    "DEFAULT_URL",
+    "ENV_VAR",
+    "ClaimedItem",
+    "ExtractionSink",
+    "ImportFormatError",
+    "ItemError",
+    "ItemStatus",
+    "JobInfo",
+    "JobNotFoundError",
+    "JobStatus",
+    "SaveRequest",
+    "Store",
+    "StoreConfigError",
+    "StoreError",
+    "StoreInputError",
+    "StoreSchemaError",
+    "create_store_engine",
+    "init_store",
+    "resolve_url",
+]

@@ -1,0 +1,53 @@
+"""Schema migrations without an ``alembic.ini``: the Alembic config is built in code.
+
+:func:`upgrade` brings a database to the newest revision (idempotent); the migration scripts ship
+inside the package (``store/migrations``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Final
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine
+
+from store.engine import WRITE_OPTION, redact
+
+MIGRATIONS_DIR: Final[Path] = Path(__file__).resolve().parent / "migrations"
+"""The Alembic ``script_location`` (inside the installed package)."""
+
+
+def alembic_config(url: str | None = None) -> Config:
+    """An Alembic :class:`~alembic.config.Config` for the store's migrations.
+
+    Args:
+        url: database URL for Alembic commands that open their own connection (``alembic`` CLI-style
+            use); :func:`upgrade` passes a connection instead.
+    """
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    if url is not None:
+        config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return config
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Upgrade the database behind ``engine`` to ``revision`` (no-op when already there).
+
+    Raises:
+        StoreSchemaError: when a migration fails (the message names the database, password hidden).
+    """
+    from store.errors import StoreSchemaError
+
+    config = alembic_config()
+    try:
+        with engine.connect() as conn:
+            config.attributes["connection"] = conn.execution_options(**{WRITE_OPTION: True})
+            command.upgrade(config, revision)
+            conn.commit()
+    except Exception as e:
+        raise StoreSchemaError(
+            f"could not migrate the store at {redact(engine.url)!r} to {revision}: {e}"
+        ) from e

@@ -1,0 +1,119 @@
+import pytest
+import torch
+import torch.nn.functional as F
+from seg_cases import ball_mask, head_case
+
+from segmentation.losses import (
+    BallLoss,
+    BallVolume,
+    LossPreset,
+    MaskedDiceBCELoss,
+    ReportSupervisionLoss,
+    TargetReduction,
+    VolumeLoss,
+    known_mask,
+)
+from segmentation.targets import ReportTarget
+
+SHAPE = (32, 32, 32)
+
+
+def mixed_batch():
+    """(mask case, healthy report case, tumor report case) with full-res and 1/4-res heads."""
+    label = torch.zeros((3, 2, *SHAPE))
+    label[0, 1][torch.from_numpy(ball_mask(SHAPE, (20, 16, 16), 4.0))] = 1.0
+    targets = [None, ReportTarget.empty(SHAPE, ("liver", "pancreas")), head_case()]
+    final = torch.randn((3, 2, *SHAPE), requires_grad=True)
+    aux = torch.randn((3, 2, 8, 8, 8), requires_grad=True)
+    return final, aux, label, targets
+
+
+def test_total_equals_weighted_independent_parts() -> None:
+    final, aux, label, targets = mixed_batch()
+    loss = ReportSupervisionLoss()
+    parts = loss.parts([final, aux], label, targets)
+    known = known_mask(targets, label).float()
+    mask = MaskedDiceBCELoss()
+    m0 = mask(final, torch.cat([label, known], 1))
+    small = F.interpolate(torch.cat([label, known], 1), size=(8, 8, 8), mode="nearest-exact")
+    m1 = mask(aux, small)
+    ball = BallLoss()(final, targets)
+    vol = VolumeLoss()(aux, targets)
+    expected = 0.5 * m0 + 0.5 * m1 + 0.1 * (0.5 * ball + 0.5 * vol)
+    assert float(parts["total"].detach()) == pytest.approx(float(expected.detach()), rel=1e-5)
+    for key, value in {"mask/0": m0, "mask/1": m1, "ball/0": ball, "volume/1": vol}.items():
+        assert float(parts[key].detach()) == pytest.approx(float(value.detach()), rel=1e-5)
+    assert float(vol.detach()) > 0 and float(ball.detach()) > 0
+
+
+@pytest.mark.parametrize(
+    ("switches", "keys"),
+    [
+        pytest.param({"ball_loss": False}, {"mask/0", "mask/1", "volume/1", "total"}, id="no-ball"),
+        pytest.param({"volume_loss": False}, {"mask/0", "mask/1", "ball/0", "total"}, id="no-volume"),
+        pytest.param({"mask_loss": False}, {"ball/0", "volume/1", "total"}, id="no-mask"),
+    ],
+)
+def test_parts_can_be_switched_off(switches: dict, keys: set) -> None:
+    final, aux, label, targets = mixed_batch()
+    parts = ReportSupervisionLoss(**switches).parts([final, aux], label, targets)
+    assert set(parts) == keys
+
+
+def test_single_head_gets_both_report_losses() -> None:
+    final, _, label, targets = mixed_batch()
+    parts = ReportSupervisionLoss().parts(final, label, targets)
+    assert set(parts) == {"mask/0", "ball/0", "volume/0", "total"}
+    expected = parts["mask/0"] + 0.1 * (parts["ball/0"] + parts["volume/0"])
+    assert float(parts["total"].detach()) == pytest.approx(float(expected.detach()), rel=1e-6)
+
+
+def test_unknown_voxels_get_no_mask_gradient() -> None:
+    final, aux, label, targets = mixed_batch()
+    ReportSupervisionLoss(ball_loss=False, volume_loss=False)([final, aux], label, targets).backward()
+    unknown = targets[2].unknown
+    assert final.grad is not None
+    assert float(final.grad[2][unknown].abs().max()) == 0.0
+    assert float(final.grad[2][~unknown].abs().min()) > 0.0
+    assert float(final.grad[:2].abs().min()) > 0.0  # mask and healthy cases: every voxel supervised
+
+
+def test_mixed_batch_backward_is_finite() -> None:
+    final, aux, label, targets = mixed_batch()
+    value = ReportSupervisionLoss()([final, aux], label, targets)
+    value.backward()
+    assert torch.isfinite(value)
+    for grad in (final.grad, aux.grad):
+        assert grad is not None and torch.isfinite(grad).all() and grad.abs().sum() > 0
+
+
+def test_reference_preset() -> None:
+    loss = ReportSupervisionLoss.from_preset("reference")
+    assert loss.volume.tolerance == 0.2
+    assert loss.ball.ball_volume is BallVolume.MAX_DIAMETER_SPHERE
+    assert loss.volume.reduction is TargetReduction.BATCH_CHANNELS
+    assert ReportSupervisionLoss.from_preset(LossPreset.DEFAULT).volume.tolerance == 0.1
+    assert ReportSupervisionLoss.from_preset("reference", tolerance=0.3).volume.tolerance == 0.3
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        pytest.param({"reduction": "none"}, "reduction must reduce to a scalar", id="none"),
+        pytest.param({"report_weight": -0.1}, "report_weight must be a finite number >= 0.0, got -0.1", id="lambda"),
+        pytest.param({"head_weights": []}, "head_weights must hold at least one", id="weights"),
+    ],
+)
+def test_invalid_options(kwargs: dict, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        ReportSupervisionLoss(**kwargs)
+
+
+def test_invalid_calls() -> None:
+    final, aux, label, targets = mixed_batch()
+    with pytest.raises(ValueError, match="label shape"):
+        ReportSupervisionLoss()([final, aux], label[:, :1], targets)
+    with pytest.raises(ValueError, match="head_weights has 1 weights but the network gave 2 heads"):
+        ReportSupervisionLoss(head_weights=[1.0])([final, aux], label, targets)
+    with pytest.raises(ValueError, match="preset must be one of 'default', 'reference'"):
+        ReportSupervisionLoss.from_preset("paper")

@@ -1,0 +1,157 @@
+"""Job queue: creation from a stream, bounded claims, progress, cancel, restart recovery."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from sqlalchemy import select
+from store_cases import make
+
+from schemas.records import text_sha256
+from store import ItemError, ItemStatus, JobNotFoundError, JobStatus, Store, StoreInputError
+from store.engine import create_store_engine
+from store.models import JobItemRow
+
+
+def _items(n: int) -> Iterator[tuple[str, str | None]]:
+    return ((f"R{i:05d}", f"report text {i}") for i in range(n))
+
+
+def _item_texts(store: Store, job_id: str) -> list[str | None]:
+    with store.engine.connect() as conn:
+        stmt = select(JobItemRow.text).where(JobItemRow.job_id == job_id).order_by(JobItemRow.row_index)
+        return list(conn.execute(stmt).scalars())
+
+
+def test_job_lifecycle(store: Store) -> None:
+    job_id = store.create_job(_items(5), source="upload.csv", backend="fake", extractor_version="v1")
+    info = store.get_job(job_id)
+    assert (info.status, info.total, info.done, info.failed, info.remaining) == (
+        JobStatus.PENDING,
+        5,
+        0,
+        0,
+        5,
+    )
+    assert (info.source, info.backend, info.extractor_version) == ("upload.csv", "fake", "v1")
+
+    first = store.claim_items(job_id, limit=2)
+    assert [(c.row_index, c.report_id, c.text) for c in first] == [
+        (0, "R00000", "report text 0"),
+        (1, "R00001", "report text 1"),
+    ]
+    assert first[0].text_sha256 == text_sha256("report text 0")
+    assert store.get_job(job_id).status is JobStatus.RUNNING
+
+    assert store.mark_item_done(first[0].item_id, make("R00000", "report text 0")) is True
+    assert store.mark_item_done(first[0].item_id) is False
+    assert store.mark_item_failed(first[1].item_id, "backend timed out") is True
+    info = store.get_job(job_id)
+    assert (info.done, info.failed, info.remaining) == (1, 1, 3)
+    assert store.current_extraction("R00000") == make("R00000", "report text 0")
+
+    rest = store.claim_items(job_id, limit=10)
+    assert [c.row_index for c in rest] == [2, 3, 4]
+    assert store.claim_items(job_id) == []
+    for c in rest:
+        store.mark_item_done(c.item_id)
+    info = store.get_job(job_id)
+    assert (info.status, info.done, info.failed) == (JobStatus.DONE, 4, 1)
+    assert store.item_errors(job_id) == [ItemError(1, "R00001", "backend timed out")]
+    assert store.job_item_counts(job_id) == {"pending": 0, "running": 0, "done": 4, "failed": 1}
+    # Done items lose their text (the job did not opt in); the failed one keeps it for a retry.
+    assert _item_texts(store, job_id) == [None, "report text 1", None, None, None]
+    assert store.resumable_jobs() == []
+
+
+def test_create_job_streams_chunks_and_accepts_missing_text(store: Store) -> None:
+    rows = [*_items(2_500), ("R-empty", None)]
+    job_id = store.create_job(iter(rows), chunk_size=1_000)
+    assert store.get_job(job_id).total == 2_501
+    claimed = store.claim_items(job_id, limit=1_000)
+    assert len(claimed) == 1_000
+    assert [c.row_index for c in claimed] == list(range(1_000))
+    assert store.job_item_counts(job_id)["pending"] == 1_501
+    with pytest.raises(StoreInputError, match=r"limit: must be in \[1, 1000\], got 0"):
+        store.claim_items(job_id, limit=0)
+
+
+def test_restart_requeues_claimed_items(store: Store) -> None:
+    job_id = store.create_job(_items(4))
+    store.claim_items(job_id, limit=3)  # the worker dies here
+    restarted = Store(create_store_engine(store.engine.url))
+    try:
+        assert [j.id for j in restarted.resumable_jobs()] == [job_id]
+        assert restarted.requeue_claimed() == 3
+        again = restarted.claim_items(job_id, limit=10)
+        assert [(c.row_index, c.text) for c in again] == [(i, f"report text {i}") for i in range(4)]
+    finally:
+        restarted.close()
+
+
+def test_requeue_only_old_claims(store: Store) -> None:
+    from datetime import timedelta
+
+    job_id = store.create_job(_items(2))
+    store.claim_items(job_id, limit=2)
+    assert store.requeue_claimed(job_id, older_than=timedelta(hours=1)) == 0
+    assert store.requeue_claimed(job_id) == 2
+
+
+def test_cancel_stops_claims_and_is_final(store: Store) -> None:
+    job_id = store.create_job(_items(3))
+    assert store.cancel_job(job_id).status is JobStatus.CANCELLED
+    assert store.claim_items(job_id) == []
+    assert store.resumable_jobs() == []
+    assert store.fail_job(job_id, "x").status is JobStatus.CANCELLED
+    assert [j.id for j in store.list_jobs([JobStatus.CANCELLED])] == [job_id]
+
+
+def test_retry_failed_reactivates_the_job(store: Store) -> None:
+    job_id = store.create_job(_items(2))
+    for c in store.claim_items(job_id):
+        store.mark_item_failed(c.item_id, "boom")
+    assert store.get_job(job_id).status is JobStatus.DONE
+    assert store.retry_failed(job_id) == 2
+    info = store.get_job(job_id)
+    assert (info.status, info.failed) == (JobStatus.PENDING, 0)
+    assert [c.text for c in store.claim_items(job_id)] == ["report text 0", "report text 1"]
+
+
+def test_keep_text_stores_the_report_text(store: Store) -> None:
+    job_id = store.create_job(_items(1), keep_text=True)
+    (item,) = store.claim_items(job_id)
+    store.mark_item_done(item.item_id, make(item.report_id, "report text 0"))
+    assert store.report_text("R00000", text_sha256("report text 0")) == "report text 0"
+    assert _item_texts(store, job_id) == ["report text 0"]
+
+
+def test_unknown_job_and_item(store: Store) -> None:
+    with pytest.raises(JobNotFoundError, match=r"job 'nope' not found"):
+        store.get_job("nope")
+    with pytest.raises(JobNotFoundError):
+        store.claim_items("nope")
+    with pytest.raises(StoreInputError, match=r"item_id: no job item 12345"):
+        store.mark_item_done(12345)
+
+
+def test_concurrent_claims_are_disjoint(store: Store) -> None:
+    job_id = store.create_job(_items(200))
+
+    def worker(_: int) -> list[int]:
+        got: list[int] = []
+        while batch := store.claim_items(job_id, limit=7):
+            for c in batch:
+                store.mark_item_done(c.item_id)
+            got += [c.row_index for c in batch]
+        return got
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(worker, range(4)))
+    claimed = [i for r in results for i in r]
+    assert sorted(claimed) == list(range(200))
+    info = store.get_job(job_id)
+    assert (info.status, info.done) == (JobStatus.DONE, 200)
+    assert store.job_item_counts(job_id)[ItemStatus.DONE] == 200
