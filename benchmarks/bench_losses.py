@@ -29,7 +29,9 @@ from segmentation.targets import LesionFact, OrganFact, ReportTarget, build_repo
 logger = logging.getLogger("bench_losses")
 
 
-def synthetic_target(size: int, channels: tuple[str, ...], n_lesions: int, rng: np.random.Generator) -> ReportTarget:
+def synthetic_target(
+    size: int, channels: tuple[str, ...], n_lesions: int, rng: np.random.Generator
+) -> ReportTarget:
     """A crop with an ellipsoidal organ of ~0.55 * size radius split into 4 sub-segments."""
     grid = np.meshgrid(*[np.arange(size)] * 3, indexing="ij")
     centre = size / 2
@@ -47,7 +49,9 @@ def synthetic_target(size: int, channels: tuple[str, ...], n_lesions: int, rng: 
         )
         for _ in range(n_lesions)
     ]
-    facts = [OrganFact(organ_name, "lesion", count=n_lesions)] + [OrganFact(o, "normal") for o in channels[1:]]
+    facts = [OrganFact(organ_name, "lesion", count=n_lesions)] + [
+        OrganFact(o, "normal") for o in channels[1:]
+    ]
     return build_report_target(lesions, facts, masks, (1.0, 1.0, 1.0), channels)
 
 
@@ -99,20 +103,31 @@ def main() -> None:
         start = time.perf_counter()
         targets = [synthetic_target(args.size, names, n, rng) for _ in range(args.batch)]
         build = (time.perf_counter() - start) / args.batch
-        logger.info("built %d targets with %d lesion(s): %.2f s per case (CPU, data loading)", args.batch, n, build)
+        logger.info(
+            "built %d targets with %d lesion(s): %.2f s per case (CPU, data loading)", args.batch, n, build
+        )
         targets = [t.to(device) for t in targets]
         ball, volume, compound = BallLoss(), VolumeLoss(), ReportSupervisionLoss()
+
+        def report(
+            t: list[ReportTarget] = targets, b: BallLoss = ball, v: VolumeLoss = volume
+        ) -> torch.Tensor:
+            x = logits()
+            return b(x, t) + v(x, t)
+
         rows += [
-            ("BallLoss", str(n), timed(lambda t=targets: ball(logits(), t), device, args.repeats)),
-            ("VolumeLoss", str(n), timed(lambda t=targets: volume(logits(), t), device, args.repeats)),
+            ("BallLoss", str(n), timed(lambda t=targets, b=ball: b(logits(), t), device, args.repeats)),
+            ("VolumeLoss", str(n), timed(lambda t=targets, v=volume: v(logits(), t), device, args.repeats)),
+            ("Ball + Volume (report losses)", str(n), timed(report, device, args.repeats)),
             (
-                "Ball + Volume (report losses)",
+                "ReportSupervisionLoss (all)",
                 str(n),
-                timed(lambda t=targets: ball(x := logits(), t) + volume(x, t), device, args.repeats),
+                timed(lambda t=targets, c=compound: c(logits(), label, t), device, args.repeats),
             ),
-            ("ReportSupervisionLoss (all)", str(n), timed(lambda t=targets: compound(logits(), label, t), device, args.repeats)),
         ]
-    print(f"device={args.device} threads={torch.get_num_threads()} logits={tuple(shape)} repeats={args.repeats}")
+    print(
+        f"device={args.device} threads={torch.get_num_threads()} logits={tuple(shape)} repeats={args.repeats}"
+    )
     print(f"| {'loss':<30} | lesions/case | fwd+bwd (ms) | x DiceCE |")
     print(f"|{'-' * 32}|--------------|--------------|----------|")
     for name, n, seconds in rows:

@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.table import Table
 
 from rsuper_cli import __version__
+from rsuper_cli.serve import serve_command
 
 app = typer.Typer(
     name="rsuper",
@@ -214,6 +215,9 @@ def eval_extraction(
     metrics = score(gold, predicted, wall_time_s=elapsed)
     typer.echo(f"backend: {extractor.version}; {len(cases)} reports\n")
     typer.echo(metrics.to_table())
+
+
+app.command("serve")(serve_command)
 
 
 def main() -> None:

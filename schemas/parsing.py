@@ -37,6 +37,7 @@ __all__ = [
     "SizeMention",
     "current_sizes",
     "format_size",
+    "location_items",
     "parse_location",
     "parse_size",
     "parse_sizes",
@@ -265,6 +266,67 @@ def parse_location(text: str, organ: Organ | None = None) -> Location:
     poles = _kidney_poles(text) if want_all or organ is Organ.KIDNEY else ()
     side = _side(text, lobe_spans) if want_all or organ in PAIRED_ORGANS else None
     return Location(liver_segments=segments, pancreas_parts=parts, kidney_poles=poles, side=side)
+
+
+def _ordered_segments(text: str) -> list[int]:
+    """Numbered Couinaud segments in text order ("segments 7 and 6" → [7, 6]; ranges expand)."""
+    found: list[int] = []
+    for m in _SEGMENTS_RE.finditer(text):
+        previous: int | None = None
+        pending_range = False
+        for t in _SEG_TOKEN_RE.finditer(m.group("list")):
+            if t.group("sep"):
+                pending_range = previous is not None
+                continue
+            value = _check_segment(_segment_number(t.group("item")))
+            if pending_range and previous is not None:
+                step = 1 if value >= previous else -1
+                found.extend(range(previous + step, value, step))
+            found.append(value)
+            previous = value
+            pending_range = False
+    return list(dict.fromkeys(found))
+
+
+def location_items(text: str, organ: Organ) -> list[Location]:
+    """The single locations ``text`` names for ``organ``, one per item, in text order.
+
+    Used to pair listed lesions with listed locations ("two lesions in segments 6 and 7 measuring 2
+    and 3 cm" → segment 6, segment 7). Only the organ's most specific dimension is itemised: liver →
+    numbered segments; pancreas → parts; kidney → poles, else sides; other paired organs → sides.
+    Repeated items are kept once; an empty list means nothing to pair.
+
+    >>> [loc.liver_segments for loc in location_items("segments 7 and 6", Organ.LIVER)]
+    [(7,), (6,)]
+    >>> [loc.side for loc in location_items("on the right and on the left", Organ.ADRENAL_GLAND)]
+    [<Side.RIGHT: 'right'>, <Side.LEFT: 'left'>]
+
+    Raises:
+        TypeError: ``text`` is not a string.
+        ValueError: a segment outside Couinaud 1-8.
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"text: expected str, got {type(text).__name__}")
+    if organ is Organ.LIVER:
+        return [Location(liver_segments=(s,)) for s in _ordered_segments(text)]
+    if organ is Organ.PANCREAS:
+        parts = [_PANCREAS_WORDS[m.group(1).split()[0].lower()] for m in _PANCREAS_RE.finditer(text)]
+        return [Location(pancreas_parts=(p,)) for p in dict.fromkeys(parts)]
+    if organ is Organ.KIDNEY:
+        poles: list[KidneyPole] = []
+        for m in _POLES_RE.finditer(text):
+            if m.group("inter"):
+                poles.append(KidneyPole.INTERPOLAR)
+                continue
+            poles.extend(_POLE_WORDS[m.group(k).lower()] for k in ("a", "b") if m.group(k))
+        if poles:
+            return [Location(kidney_poles=(p,)) for p in dict.fromkeys(poles)]
+    if organ in PAIRED_ORGANS:
+        sides = [
+            Side.LEFT if m.group(1).lower() in ("left", "lt") else Side.RIGHT for m in _SIDE_RE.finditer(text)
+        ]
+        return [Location(side=s) for s in dict.fromkeys(sides)]
+    return []
 
 
 # ----------------------------------------------------------------------------------------------------

@@ -31,7 +31,7 @@ def validate_spacing(spacing: Sequence[float], name: str = "spacing") -> tuple[f
         raise ValueError(
             f"{name} must be three positive finite voxel sizes in mm (sx, sy, sz), got {tuple(spacing)}."
         )
-    return values  # type: ignore[return-value]
+    return values[0], values[1], values[2]
 
 
 def complete_diameters_mm(diameters_mm: Sequence[float]) -> tuple[float, float, float]:
@@ -45,7 +45,9 @@ def complete_diameters_mm(diameters_mm: Sequence[float]) -> tuple[float, float, 
     """
     values = [float(d) for d in diameters_mm]
     if not 1 <= len(values) <= 3:
-        raise ValueError(f"diameters_mm must hold 1 to 3 diameters, got {len(values)}: {tuple(diameters_mm)}.")
+        raise ValueError(
+            f"diameters_mm must hold 1 to 3 diameters, got {len(values)}: {tuple(diameters_mm)}."
+        )
     if not all(math.isfinite(d) and d > 0 for d in values):
         raise ValueError(f"diameters_mm must be positive finite numbers (mm), got {tuple(diameters_mm)}.")
     if len(values) == 1:

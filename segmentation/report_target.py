@@ -16,7 +16,15 @@ import torch
 
 from segmentation.geometry import validate_spacing
 
-__all__ = ["DISTANCE_STEP_MM", "FAR", "Box", "ChannelTarget", "LesionTarget", "ReportTarget", "quantise_distance"]
+__all__ = [
+    "DISTANCE_STEP_MM",
+    "FAR",
+    "Box",
+    "ChannelTarget",
+    "LesionTarget",
+    "ReportTarget",
+    "quantise_distance",
+]
 
 Box = tuple[tuple[int, int], tuple[int, int], tuple[int, int]]
 
@@ -68,7 +76,7 @@ class ChannelTarget:
             undilated voxels (CPU metadata, lets the losses work on sub-volumes without host syncs).
         region_voxels: per region, its undilated voxel count (detects regions clipped by a crop).
         exclude: ``(H, W, D)`` bool, voxels of unmeasured / unlisted lesions of this organ: removed
-            from S' and never supervised as negatives by the Ball Loss. ``None`` when no lesions.
+            from S' and never supervised as negatives by the Ball Loss. ``None`` when there are none.
         lesions: the measured lesions, in report order.
         volume_vox: expected volume in S (voxels), or ``None`` when there is no volume target.
         volume_region: index of S in ``region_distance`` (``None`` without measured lesions).
@@ -83,14 +91,17 @@ class ChannelTarget:
     volume_vox: float | None = None
     volume_region: int | None = None
 
-    def region_mask(self, index: int, radius_mm: float = 0.0, box: Sequence[slice] | None = None) -> torch.Tensor:
+    def region_mask(
+        self, index: int, radius_mm: float = 0.0, box: Sequence[slice] | None = None
+    ) -> torch.Tensor:
         """Region ``index`` dilated by ``radius_mm`` (exact for multiples of :data:`DISTANCE_STEP_MM`).
 
         Returns:
             ``(H, W, D)`` bool, or the ``box`` sub-volume of it; on the target's device, no host sync.
         """
-        steps = min(math.floor(radius_mm / DISTANCE_STEP_MM + 1e-9), FAR)
-        dist = self.region_distance[index] if box is None else self.region_distance[(index, *box)]
+        steps = min(math.floor(radius_mm / DISTANCE_STEP_MM + 1e-9), FAR - 1)
+        key: tuple[int | slice, ...] = (index,) if box is None else (index, *box)
+        dist = self.region_distance[key]
         return dist <= steps if radius_mm > 0 else dist == 0
 
     @property
@@ -169,7 +180,11 @@ class ReportTarget:
             self,
             unknown=self.unknown.to(device, non_blocking=non_blocking),
             channel_targets=tuple(
-                replace(ct, region_distance=move(ct.region_distance), exclude=move(ct.exclude))
+                replace(
+                    ct,
+                    region_distance=ct.region_distance.to(device, non_blocking=non_blocking),
+                    exclude=move(ct.exclude),
+                )
                 for ct in self.channel_targets
             ),
         )
@@ -194,12 +209,17 @@ class ReportTarget:
             if kept != ct.region_voxels:
                 out.append(ChannelTarget(organ=ct.organ, region_distance=dist[:0]))
                 continue
-            boxes = tuple(
-                tuple(  # type: ignore[misc]
-                    (max(lo - a, 0), min(hi - a, n)) for (lo, hi), a, n in zip(box, starts, new_shape, strict=True)
-                )
-                for box in ct.region_boxes
-            )
+            boxes = tuple(_shift_box(box, starts, new_shape) for box in ct.region_boxes)
             exclude = None if ct.exclude is None else ct.exclude[sl]
             out.append(replace(ct, region_distance=dist, region_boxes=boxes, exclude=exclude))
-        return replace(self, unknown=self.unknown[(slice(None), *sl)], channel_targets=tuple(out))
+        unknown = self.unknown[(slice(None), *sl)]
+        return replace(self, unknown=unknown, channel_targets=tuple(out))
+
+
+def _shift_box(box: Box, starts: Sequence[int], shape: Sequence[int]) -> Box:
+    (h0, h1), (w0, w1), (d0, d1) = box
+    return (
+        (max(h0 - starts[0], 0), min(h1 - starts[0], shape[0])),
+        (max(w0 - starts[1], 0), min(w1 - starts[1], shape[1])),
+        (max(d0 - starts[2], 0), min(d1 - starts[2], shape[2])),
+    )

@@ -33,7 +33,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from enum import StrEnum
 
 import numpy as np
@@ -172,7 +172,9 @@ class _MaskLookup:
 
     def __init__(self, masks: Mapping[str, MaskLike]) -> None:
         if not masks:
-            raise ValueError("masks must hold at least one organ or sub-segment mask; use ReportTarget.empty(...).")
+            raise ValueError(
+                "masks must hold at least one organ or sub-segment mask; use ReportTarget.empty(...)."
+            )
         self.masks = {k: _as_bool_array(k, v) for k, v in masks.items()}
         shapes = {m.shape for m in self.masks.values()}
         if len(shapes) != 1:
@@ -188,7 +190,7 @@ class _MaskLookup:
 
     def region(self, lesion: LesionFact) -> tuple[np.ndarray | None, tuple[str, ...]]:
         """Mask of the lesion's sub-segments (whole organ when unlocated or a label is missing)."""
-        labels = []
+        labels: list[str] = []
         for label in lesion.subsegments:
             resolved = label if label in self.masks else SUBSEGMENT_FALLBACKS.get(label, "")
             if resolved not in self.masks:
@@ -297,9 +299,13 @@ def _channel_target(
     shape = lookup.shape
     no_target = ChannelTarget(organ=organ, region_distance=torch.zeros((0, *shape), dtype=torch.uint8))
     organ_mask = lookup.organ(organ)
-    status = fact.status if fact is not None else (OrganStatus.LESION if lesions else OrganStatus.NOT_MENTIONED)
+    status = (
+        fact.status if fact is not None else (OrganStatus.LESION if lesions else OrganStatus.NOT_MENTIONED)
+    )
     if lesions and status is not OrganStatus.LESION:
-        logger.warning("%s has %d lesion(s) but status %r: treated as 'lesion'", organ, len(lesions), str(status))
+        logger.warning(
+            "%s has %d lesion(s) but status %r: treated as 'lesion'", organ, len(lesions), str(status)
+        )
         status = OrganStatus.LESION
     if status in (OrganStatus.NORMAL, OrganStatus.ABSENT):
         return no_target, np.zeros(shape, dtype=bool)
@@ -312,7 +318,11 @@ def _channel_target(
     count = fact.count if fact is not None else None
     if count is not None and count < len(lesions):
         logger.warning("%s: count %d < %d listed lesions; using the listed ones", organ, count, len(lesions))
-    complete = bool(lesions) and not (fact is not None and fact.multiple) and (count is None or count <= len(lesions))
+    complete = (
+        bool(lesions)
+        and not (fact is not None and fact.multiple)
+        and (count is None or count <= len(lesions))
+    )
     exclude = np.zeros(shape, dtype=bool) if complete else organ_mask.copy()
     unknown = exclude.copy()
     region_keys: dict[tuple[str, ...], int] = {}
@@ -360,7 +370,7 @@ def _channel_target(
         region_distance=torch.from_numpy(distances),
         region_boxes=tuple(_bbox(r) or ((0, 0), (0, 0), (0, 0)) for r in regions),
         region_voxels=tuple(int(r.sum()) for r in regions),
-        exclude=torch.from_numpy(exclude),
+        exclude=torch.from_numpy(exclude) if exclude.any() else None,
         lesions=tuple(lesion_targets),
         volume_vox=sum(t.volume_vox for t in lesion_targets) if has_volume else None,
         volume_region=volume_region,

@@ -16,7 +16,15 @@ Documented choices:
   unless the report then describes the pancreatic remnant, whose status is then used; a total
   pancreatectomy is always ``absent``. The same "remnant" rule applies to a unilateral (or unsided)
   nephrectomy, adrenalectomy, mastectomy and pneumonectomy: the other organ, when described, decides.
-* "At least N" is returned as a count of N (the LLM-facing schema has no "at least" flag).
+* "At least N" is returned as a count of N with ``at_least=True`` on the lesion (group) and on the organ
+  ("a 3 cm mass ... at least two additional lesions" → organ count at least 3).
+* A plural restatement without new sizes ("Interval growth of hepatic metastases in segments 8 and 3")
+  in the IMPRESSION, or a sentence referring back ("these", "including", "again seen"), restates the
+  lesions its organ already has individually described and adds none; a plural with no such prior
+  description ("Multiple hepatic metastases") stays ``multiple``.
+* A hedge with its own subject after the lesion ("1.6 cm lesion, metastasis cannot be excluded") is about
+  the lesion's nature: the lesion is definite. A hedged existence ("a small mass cannot be excluded")
+  is ``possible``.
 * Unit-less sizes are converted in code (see :mod:`schemas.parsing`) and returned in mm.
 """
 
@@ -26,7 +34,7 @@ from typing import Final
 
 from report_extractor.rules.extractor import extract_report
 
-RULES_VERSION: Final[str] = "1.0"
+RULES_VERSION: Final[str] = "1.1"
 """Version of the rules; bump whenever behaviour changes so stored results are re-extracted."""
 
 __all__ = ["RULES_VERSION", "extract_report"]

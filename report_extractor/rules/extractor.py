@@ -14,13 +14,17 @@ Steps, per report:
    nearest organ word before it in the sentence, else the organ header ("LIVER:"), else the organ a
    location implies ("segment 7" → liver), else the previous sentence's organ.
 5. Each current size is attached to the lesion word it describes ("2 cm cyst", "lesion measuring
-   2 cm"); sizes attached to distractors (ducts, aorta, nodes, stones, organ lengths) are dropped.
+   2 cm"); sizes attached to distractors (ducts, aorta, nodes, stones, organ lengths) are dropped, and
+   so is an organ measurement after a lesion ("the kidney contains a 2 cm cyst and measures 11 cm").
 6. Per organ and sentence: counts (numbers, number words, "multiple" / "several" / plural → multiple,
-   "at least N"), one lesion per size when sizes are listed ("2 cm and 3 cm"), else one (grouped)
-   lesion with the largest size; certainty from hedges before the first lesion word; location via
-   :func:`schemas.parsing.parse_location`.
+   "at least N" → ``at_least``), one lesion per size when sizes are listed ("2 cm and 3 cm", "bilateral
+   nodules, 2.3 cm on the right and 1.6 cm on the left"), paired in order with locations listed before
+   them ("segments 6 and 7 measuring 2 and 3 cm"), else one (grouped) lesion with the largest size;
+   certainty from hedges before the first lesion word or a trailing "cannot be excluded" about the
+   lesion itself (not about its nature); location via :func:`schemas.parsing.parse_location`.
 7. Lesions repeated across sentences / FINDINGS and IMPRESSION are merged (same organ, compatible side,
-   equal largest size or overlapping location, or an impression restating a findings lesion).
+   equal largest size or overlapping location, or an impression restating a findings lesion); a plural
+   summary of lesions already described individually adds nothing (see :func:`_is_summary`).
 8. Organ statuses: ``lesion`` if it has lesions; ``absent`` after a complete resection (cholecystectomy,
    splenectomy, hysterectomy, prostatectomy, cystectomy, total pancreatectomy, bilateral nephrectomy,
    ...); after a partial one (Whipple / partial pancreatectomy, unilateral nephrectomy or
@@ -34,7 +38,7 @@ from __future__ import annotations
 import bisect
 import itertools
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Final
 
 from report_extractor.rules.lexicon import (
@@ -69,15 +73,16 @@ from report_extractor.rules.lexicon import (
     PROBABLE_RE,
     RESECTION_HINT_RE,
     RESECTIONS,
+    SUMMARY_CUE_RE,
     is_plural,
     malignancy,
     organ_mentions,
 )
 from report_extractor.rules.sections import SectionKind, Sentence, split_report
 from schemas.llm import MAX_LESIONS, MAX_QUOTE_CHARS, LLMLesion, LLMOrgan, LLMReport, LLMUnit
-from schemas.parsing import Location, SizeMention, parse_location, parse_sizes
+from schemas.parsing import Location, SizeMention, location_items, parse_location, parse_sizes
 from schemas.records import Certainty, LesionKind, Qualifier, SizeClass
-from schemas.vocabulary import PAIRED_ORGANS, Organ, Side
+from schemas.vocabulary import PAIRED_ORGANS, Organ, PancreasPart, Side
 
 _LOCATIVE_RE: Final = re.compile(
     r"^(?:\s+(?:(?:is|are)\s+)?(?:seen|noted|identified|present|located|situated|arising|centered|"
@@ -106,6 +111,22 @@ _IMPLIED_ORGAN_RE: Final = re.compile(
     re.IGNORECASE,
 )
 _WORD_RE: Final = re.compile(r"\S+")
+_BILATERAL_WORDS_RE: Final = re.compile(
+    r"\b(?:bilateral(?:ly)?|both\s+(?:kidneys|adrenals?|adrenal\s+glands|lungs|breasts|sides))\b",
+    re.IGNORECASE,
+)
+_SIDE_BEFORE_RE: Final = re.compile(r"\b(left|right)\s+(?:[a-z-]+\s+)?$", re.IGNORECASE)
+_HEDGE_SUBJECT_BREAK_RE: Final = re.compile(r",\s|\s[-–—]\s|:\s")
+_ORGAN_LENGTH_AFTER_RE: Final = re.compile(
+    r"\s*(?:\(\s*)?(?:in\s+)?(?:(?:the\s+)?(?:greatest|maximal|maximum|overall|total|long|longest)\s+)?"
+    r"(?:length|long\b|span|cranio-?caudal\w*|cc\b|longitudinal\w*|bipolar|pole[\s-]to[\s-]pole|sagittal)",
+    re.IGNORECASE,
+)
+_COORDINATED_MEASURE_RE: Final = re.compile(
+    r"\b(?:and|but)\s+(?:it\s+|itself\s+|otherwise\s+)?(?:measures|spans|measuring|is\s+(?:normal|enlarged)"
+    r"\s+in\s+size)\b",
+    re.IGNORECASE,
+)
 _DIGIT_RE: Final = re.compile(r"\d")
 _WHOLE_ORGANS: Final[frozenset[Organ]] = frozenset(
     {Organ.GALLBLADDER, Organ.SPLEEN, Organ.UTERUS, Organ.PROSTATE, Organ.BLADDER}
@@ -124,6 +145,8 @@ class _Cue:
     multiple: bool = False
     at_least: bool = False
     explicit_count: bool = False
+    bilateral: bool = False  # the count word was "bilateral" (two or more, one per side)
+    count_start: int = -1  # where the count phrase starts ("at least three additional ...")
 
 
 @dataclass(slots=True)
@@ -144,6 +167,12 @@ class _Lesion:
     another: bool = False
     qualifier: Qualifier | None = None
     members: list[int] = field(default_factory=list)
+    at_least: bool = False
+    plural: bool = False  # a group read from a plural phrase without a number ("hepatic metastases")
+    multiple_word: bool = False  # "multiple" / "numerous" / "several" ... written (not just a plural)
+    summary_cue: bool = False  # the sentence refers back ("interval growth of", "including", "these")
+    sizes_mm: tuple[float, ...] = ()  # largest diameter of every size the sentence gave this organ
+    sentence: int = -1
 
 
 @dataclass(slots=True)
@@ -214,8 +243,10 @@ def _count(text: str, sent: Sentence, cue: _Cue) -> None:
     if m.group("digit") and COUNT_BLOCKER_RE.search(text, max(0, m.start("digit") - 12), m.start("digit")):
         return
     cue.explicit_count = True
+    cue.count_start = m.start()
     if m.group("multiple"):
         cue.multiple = True
+        cue.bilateral = m.group("multiple").lower() == "bilateral"
         return
     word = m.group("word")
     value = NUMBER_WORDS[" ".join(word.lower().split())] if word else int(m.group("digit"))
@@ -318,12 +349,46 @@ def _words_between(text: str, lo: int, hi: int) -> int:
     return len(_WORD_RE.findall(text, lo, hi))
 
 
+def _organ_measure_after(
+    text: str,
+    sent: Sentence,
+    size: SizeMention,
+    cue: _Cue,
+    organs: list[tuple[int, int, Organ]],
+    sizes: list[SizeMention],
+) -> bool:
+    """Whether a size after a lesion word measures the organ ("the kidney contains a 2 cm cyst and
+    measures 11 cm", "... cyst, measuring 10.5 cm in length"), not the lesion.
+
+    A coordinated "and measures" whose subject is the organ (an organ word before the lesion word, a
+    verb between) gives the size to the organ; so does an organ-length word after the size ("in
+    length", "craniocaudal") when the lesion already has its own attributive size ("2 cm cyst"). A
+    lesion's own "which measures 2 cm in craniocaudal dimension" stays the lesion's.
+    """
+    subject = any(
+        o_end <= cue.start and _VERB_IN_GAP_RE.search(text, o_end, cue.start) for _, o_end, _ in organs
+    )
+    length_after = _ORGAN_LENGTH_AFTER_RE.match(text, size.end, min(sent.end, size.end + 40)) is not None
+    if subject and _COORDINATED_MEASURE_RE.search(text, cue.end, size.start):
+        return True
+    if not length_after:
+        return False
+    return any(
+        s is not size
+        and s.end <= cue.start
+        and _words_between(text, s.end, cue.start) <= 3
+        and not re.search(r"[,;(]", text[s.end : cue.start])
+        for s in sizes
+    )
+
+
 def _size_anchor(
     text: str,
     sent: Sentence,
     size: SizeMention,
     cues: list[_Cue],
     organs: list[tuple[int, int, Organ]],
+    sizes: list[SizeMention],
 ) -> _Cue | None:
     """The lesion word a size describes, or None (a distractor or nothing)."""
     # Attributive: "2 cm cyst", "1.5 cm lymph node", "5 mm stone".
@@ -355,6 +420,8 @@ def _size_anchor(
         measured = ORGAN_MEASURE_RE.match(text, o_end, size.start) if o_end <= size.start else None
         if measured and o_start < first_cue_start and o_end > last_pos:
             last_pos, last, found = o_end, None, True
+    if found and last is not None and _organ_measure_after(text, sent, size, last, organs, sizes):
+        return None
     if found:
         return last if last is not None and not last.negated else None
     positive = [c for c in cues if not c.negated]
@@ -376,7 +443,10 @@ def _certainty(text: str, sent: Sentence, first: _Cue) -> Certainty:
         return Certainty.PROBABLE
     clause_end = re.search(r"[;.]\s|$", text[first.end : sent.end])
     hi = first.end + (clause_end.start() if clause_end else 0)
-    if POST_POSSIBLE_RE.search(text, first.end, hi):
+    post = POST_POSSIBLE_RE.search(text, first.end, hi)
+    if post is not None and not _HEDGE_SUBJECT_BREAK_RE.search(text, first.end, post.start()):
+        # "a small mass in the uncinate process cannot be excluded": the existence is hedged; in
+        # "1.6 cm lesion ..., metastasis cannot be excluded" the hedge has its own subject (the nature)
         return Certainty.POSSIBLE
     return Certainty.DEFINITE
 
@@ -429,6 +499,50 @@ def _quote(text: str, sent: Sentence, lo: int, hi: int) -> tuple[int, int]:
     return start, end
 
 
+def _subject_side(state: _State, sent: Sentence, organ: Organ, before: int) -> Side | None:
+    """The side written with the organ's last mention before ``before`` in the sentence ("The left
+    kidney measures 10.9 cm and contains a 1.2 cm cyst" → left), or None."""
+    lo = bisect.bisect_left(state.organ_starts, sent.start)
+    hi = bisect.bisect_left(state.organ_starts, before)
+    for o_start, _o_end, o_organ in reversed(state.organ_words[lo:hi]):
+        if o_organ is organ:
+            m = _SIDE_BEFORE_RE.search(state.text, max(sent.start, o_start - 20), o_start)
+            if m is None:
+                return None
+            return Side.LEFT if m.group(1).lower() == "left" else Side.RIGHT
+    return None
+
+
+def _pair_locations(
+    text: str, g_lo: int, first_size: int, g_hi: int, organ: Organ, group: Location, out: list[_Lesion]
+) -> None:
+    """Pair listed lesions with locations listed before the sizes, in order, when the counts match.
+
+    "Two lesions in segments 6 and 7 measuring 2 and 3 cm" → segment 6 (2 cm), segment 7 (3 cm); a
+    lesion whose own clause names no side inherits the group's single side ("... in the right kidney
+    measuring 1.2 cm (upper pole) and 0.8 cm (lower pole)").
+    """
+    try:
+        items = location_items(text[g_lo:first_size], organ)
+        after = location_items(text[first_size:g_hi], organ) if len(items) == len(out) else []
+    except ValueError:
+        items, after = [], []
+    if len(items) == len(out) >= 2 and not after:
+        for les, item in zip(out, items, strict=True):
+            if item.liver_segments:
+                les.location = replace(les.location, liver_segments=item.liver_segments)
+            elif item.pancreas_parts:
+                les.location = replace(les.location, pancreas_parts=item.pancreas_parts)
+            elif item.kidney_poles:
+                les.location = replace(les.location, kidney_poles=item.kidney_poles)
+            else:
+                les.location = replace(les.location, side=item.side)
+    if organ in PAIRED_ORGANS and group.side in (Side.LEFT, Side.RIGHT):
+        for les in out:
+            if les.location.side is None:
+                les.location = replace(les.location, side=group.side)
+
+
 def _organ_group(
     state: _State,
     sent: Sentence,
@@ -436,8 +550,29 @@ def _organ_group(
     cues: list[_Cue],
     sizes: list[SizeMention],
     classes: list[SizeMention],
+    floor: int = -1,
 ) -> list[_Lesion]:
     text = state.text
+    for k, cue in enumerate(cues):
+        # "1.8 cm cyst in the tail and at least three additional cysts": two groups, counted apart
+        if k and cue.explicit_count and ANOTHER_RE.search(text, cue.count_start, cue.start):
+            cut = cue.count_start
+            return _organ_group(
+                state,
+                sent,
+                organ,
+                cues[:k],
+                [s for s in sizes if s.start < cut],
+                [s for s in classes if s.start < cut],
+            ) + _organ_group(
+                state,
+                sent,
+                organ,
+                cues[k:],
+                [s for s in sizes if s.start >= cut],
+                [s for s in classes if s.start >= cut],
+                floor=cut,
+            )
     first = cues[0]
     certainty = _certainty(text, sent, first)
     kind = min((c.kind for c in cues), key=KIND_PRIORITY.index)
@@ -447,7 +582,10 @@ def _organ_group(
     anaphoric = ANAPHORA_RE.match(sent.text) is not None
     another = ANOTHER_RE.search(text, max(sent.start, first.start - 40), first.start) is not None
     g_lo, g_hi = _group_span(text, sent, cues, sizes)
+    g_lo = max(g_lo, floor)
     mal_text = text[g_lo:g_hi]
+    summary_cue = anaphoric or SUMMARY_CUE_RE.search(text, sent.start, sent.end) is not None
+    sizes_mm = tuple(s.size.largest_mm for s in sizes if s.size is not None)
 
     def make(
         size: SizeMention | None,
@@ -461,13 +599,17 @@ def _organ_group(
         if loc.is_empty and loc_span != (g_lo, g_hi):
             loc = _location(text, g_lo, g_hi, organ)
         if loc.side is Side.BILATERAL and loc_span != (g_lo, g_hi):
-            stripped = re.sub(r"(?i)\bbilateral(?:ly)?\b", " ", text[loc_span[0] : loc_span[1]])
+            stripped = _BILATERAL_WORDS_RE.sub(" ", text[loc_span[0] : loc_span[1]])
             try:
                 alt = parse_location(stripped, organ)
                 if alt.side in (Side.LEFT, Side.RIGHT):
                     loc = alt
             except ValueError:
                 pass
+        if loc.side is None and organ in PAIRED_ORGANS:
+            side = _subject_side(state, sent, organ, first.start)
+            if side is not None:
+                loc = replace(loc, side=side)
         q_lo, q_hi = _quote(text, sent, lo, hi)
         return _Lesion(
             organ=organ,
@@ -484,6 +626,9 @@ def _organ_group(
             section=sent.section,
             anaphoric=anaphoric,
             another=another,
+            summary_cue=summary_cue,
+            sizes_mm=sizes_mm,
+            sentence=sent.index,
         )
 
     span_lo = min([c.start for c in cues] + [s.start for s in sizes])
@@ -492,13 +637,16 @@ def _organ_group(
     if len(sizes) >= 2:
         listed = all(_LIST_JOIN_RE.match(text, a.end, b.start) for a, b in itertools.pairwise(sizes))
         exact = counted is not None and not counted.multiple and counted.count == len(sizes)
+        # "bilateral adrenal nodules, 2.3 cm on the right and 1.6 cm on the left": one lesion per size
+        sided = counted is not None and counted.bilateral and listed
         unnumbered = counted is None and (not plural or listed or len(singular_cues) >= len(sizes))
-        individual = exact or unnumbered
+        individual = exact or sided or unnumbered
     if individual:
         out = []
         for i, size in enumerate(sizes):
             lo, hi = _chunk(text, sent, sizes, i)
             out.append(make(size, min(lo, size.start), max(hi, size.end), 1, False, (lo, hi)))
+        _pair_locations(text, g_lo, sizes[0].start, g_hi, organ, _location(text, g_lo, g_hi, organ), out)
         return out
     largest = max(sizes, key=lambda s: s.size.largest_mm if s.size else 0.0) if sizes else None
     if counted is not None and counted.multiple:
@@ -510,6 +658,9 @@ def _organ_group(
     else:
         count, multiple = 1, False
     lesion = make(largest, span_lo, span_hi, count, multiple, (g_lo, g_hi))
+    lesion.at_least = counted is not None and counted.at_least and not multiple
+    lesion.plural = plural and (counted is None or counted.multiple)
+    lesion.multiple_word = counted is not None and counted.multiple and not counted.bilateral
     grouped = multiple or (count or 1) > 1
     if (
         grouped
@@ -554,7 +705,7 @@ def _read_sentence(state: _State, sent: Sentence) -> None:
                 if near.organ is not None:
                     by_organ[near.organ][2].append(size)
             continue
-        anchor = _size_anchor(text, sent, size, all_cues, organs)
+        anchor = _size_anchor(text, sent, size, all_cues, organs, sent_sizes)
         if anchor is not None and anchor.organ is not None:
             by_organ[anchor.organ][1].append(size)
     for organ, (o_cues, o_sizes, o_classes) in by_organ.items():
@@ -604,9 +755,17 @@ def _side_of(lesion: _Lesion) -> Side | None:
     return lesion.location.side if lesion.organ in PAIRED_ORGANS else None
 
 
+_PANCREAS_FAMILY: Final[dict[PancreasPart, tuple[PancreasPart, ...]]] = {
+    PancreasPart.UNCINATE: (PancreasPart.UNCINATE, PancreasPart.HEAD),
+    PancreasPart.NECK: (PancreasPart.NECK, PancreasPart.HEAD, PancreasPart.BODY),
+}
+"""Fine pancreas labels also match their coarse part ("uncinate mass" restates "head mass")."""
+
+
 def _loc_key(lesion: _Lesion) -> frozenset[object]:
     loc = lesion.location
-    return frozenset((*loc.liver_segments, *loc.pancreas_parts, *loc.kidney_poles))
+    parts = [q for p in loc.pancreas_parts for q in _PANCREAS_FAMILY.get(p, (p,))]
+    return frozenset((*loc.liver_segments, *parts, *loc.kidney_poles))
 
 
 def _compatible(a: _Lesion, b: _Lesion) -> bool:
@@ -643,9 +802,9 @@ def _merge(a: _Lesion, b: _Lesion) -> None:
     if a.location.is_empty:
         a.location = b.location
     if b.multiple and not a.multiple and (a.count or 1) <= 1:
-        a.multiple, a.count = True, None
+        a.multiple, a.count, a.at_least = True, None, False
     elif not a.multiple and not b.multiple and (b.count or 1) > (a.count or 1):
-        a.count = b.count
+        a.count, a.at_least = b.count, b.at_least
     if a.kind in (LesionKind.LESION, LesionKind.HYPODENSITY) and b.kind not in (
         LesionKind.LESION,
         LesionKind.HYPODENSITY,
@@ -654,9 +813,53 @@ def _merge(a: _Lesion, b: _Lesion) -> None:
     a.malignancy_text += " " + b.malignancy_text
 
 
+def _is_summary(lesion: _Lesion, kept: list[_Lesion]) -> list[_Lesion]:
+    """The earlier lesions a plural summary refers back to, or ``[]`` when it is not a summary.
+
+    A plural phrase without new sizes ("Interval growth of hepatic metastases in segments 8 and 3",
+    "Bilateral renal cysts, including a 2.5 cm cyst") restates the lesions its organ already has
+    individually described in other sentences when it is in the IMPRESSION or refers back
+    ("these", "including", "again seen"). "Multiple" / "numerous" need two described lesions; an
+    explicit number must not exceed the described count; "another" / "additional" are never summaries.
+    """
+    if lesion.another or not (lesion.section is SectionKind.IMPRESSION or lesion.summary_cue):
+        return []
+    if not (lesion.plural or (not lesion.multiple and (lesion.count or 1) > 1)):
+        return []
+    earlier = [
+        k for k in kept if k.organ is lesion.organ and k.sentence != lesion.sentence and not k.multiple
+    ]
+    if not earlier or any(k.multiple for k in kept if k.organ is lesion.organ):
+        return []
+    described = sum(k.count or 1 for k in earlier)
+    if lesion.multiple_word and described < 2:
+        return []
+    if not lesion.multiple and (lesion.count or 1) > described:
+        return []
+    known = [k.size.size.largest_mm for k in earlier if k.size is not None and k.size.size is not None]
+    if any(all(abs(mm - k) > 1.0 for k in known) for mm in lesion.sizes_mm):
+        return []  # a new size: not (only) a restatement
+    return earlier
+
+
+def _absorb(summary: _Lesion, earlier: list[_Lesion]) -> None:
+    """Keep a summary's information (kind, malignancy words) without counting its lesions again."""
+    for other in earlier:
+        if other.kind in (LesionKind.LESION, LesionKind.HYPODENSITY) and summary.kind not in (
+            LesionKind.LESION,
+            LesionKind.HYPODENSITY,
+        ):
+            other.kind = summary.kind
+        other.malignancy_text += " " + summary.malignancy_text
+
+
 def _dedupe(lesions: list[_Lesion]) -> list[_Lesion]:
     kept: list[_Lesion] = []
     for lesion in lesions:
+        earlier = _is_summary(lesion, kept)
+        if earlier:
+            _absorb(lesion, earlier)
+            continue
         for other in kept:
             if other.quote_start != lesion.quote_start and _compatible(other, lesion):
                 _merge(other, lesion)
@@ -699,6 +902,7 @@ def _to_llm(text: str, lesion: _Lesion) -> LLMLesion:
         qualifier=qualifier,
         size_class=None if diameters else lesion.size_class,
         count=None if lesion.multiple else min(max(lesion.count or 1, 1), 99),
+        at_least=lesion.at_least and not lesion.multiple,
         multiple=lesion.multiple,
         certainty=lesion.certainty,
         kind=lesion.kind,
@@ -749,7 +953,10 @@ def extract_report(text: str) -> LLMReport:
             own = [lesion for lesion in lesions if lesion.organ is organ]
             multiple = any(lesion.multiple for lesion in own)
             count = None if multiple else min(sum(lesion.count or 1 for lesion in own), 99)
-            out_organs.append(LLMOrgan(organ=organ, status="lesion", count=count, multiple=multiple))
+            at_least = not multiple and any(lesion.at_least for lesion in own)
+            out_organs.append(
+                LLMOrgan(organ=organ, status="lesion", count=count, at_least=at_least, multiple=multiple)
+            )
         elif organ in state.complete or (organ in state.remnant and organ not in state.described):
             out_organs.append(LLMOrgan(organ=organ, status="absent"))
         elif organ in state.normal:

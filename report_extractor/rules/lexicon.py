@@ -284,6 +284,14 @@ ANAPHORA_RE: Final = re.compile(
     r"|cyst|nodule|hypodensity|tumou?r)s?)\b",
     _I,
 )
+SUMMARY_CUE_RE: Final = re.compile(
+    r"\b(?:interval\s+(?:growth|increase|decrease|enlargement|progression|regression|change)|including"
+    r"|again\s+(?:seen|noted|demonstrated|identified|visualized)|redemonstrat\w*|re-demonstrat\w*|known"
+    r"|previously\s+(?:described|seen|noted|identified)|aforementioned|above[\s-]described|as\s+above"
+    r"|described\s+above)\b",
+    _I,
+)
+"""A sentence referring back to lesions already described ("interval growth of hepatic metastases")."""
 ANOTHER_RE: Final = re.compile(r"\b(?:another|additional|second|other|separate|also|new|further)\b", _I)
 
 # --------------------------------------------------------------------------------------------------

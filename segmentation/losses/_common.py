@@ -40,7 +40,13 @@ def parse_option(enum_cls: type[E], value: str, name: str) -> E:
 
 
 def check_number(
-    name: str, value: float, low: float, high: float | None = None, *, low_open: bool = False, high_open: bool = True
+    name: str,
+    value: float,
+    low: float,
+    high: float | None = None,
+    *,
+    low_open: bool = False,
+    high_open: bool = True,
 ) -> float:
     """Validate a finite number in ``[low, high)`` (bracket kinds set by ``low_open``/``high_open``)."""
     ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
@@ -62,7 +68,9 @@ def check_batch(input: torch.Tensor, targets: Sequence[ReportTarget | None], nam
     if input.ndim != 5:
         raise ValueError(f"{name} must be (B, C, H, W, D) logits, got shape {tuple(input.shape)}.")
     if len(targets) != input.shape[0]:
-        raise ValueError(f"targets must hold one entry per sample: {input.shape[0]} expected, got {len(targets)}.")
+        raise ValueError(
+            f"targets must hold one entry per sample: {input.shape[0]} expected, got {len(targets)}."
+        )
     for b, t in enumerate(targets):
         if t is not None and len(t.channel_targets) != input.shape[1]:
             raise ValueError(
@@ -74,12 +82,15 @@ def check_distance(target: ReportTarget, radius_mm: float) -> None:
     """Distance maps are only exact up to ``target.max_distance_mm``."""
     if radius_mm > target.max_distance_mm:
         raise ValueError(
-            f"segment_dilation_mm ({radius_mm}) exceeds the targets' max_distance_mm ({target.max_distance_mm}); "
+            f"segment_dilation_mm ({radius_mm}) exceeds the targets' max_distance_mm "
+            f"({target.max_distance_mm}); "
             "build the targets with a larger max_distance_mm."
         )
 
 
-def expand_box(box: Box, radius_mm: float, spacing: Sequence[float], shape: Sequence[int]) -> tuple[slice, ...]:
+def expand_box(
+    box: Box, radius_mm: float, spacing: Sequence[float], shape: Sequence[int]
+) -> tuple[slice, ...]:
     """Slices of ``box`` grown by ``radius_mm`` on every side, clipped to ``shape``."""
     return tuple(
         slice(max(lo - math.ceil(radius_mm / s), 0), min(hi + math.ceil(radius_mm / s), n))
@@ -88,9 +99,12 @@ def expand_box(box: Box, radius_mm: float, spacing: Sequence[float], shape: Sequ
 
 
 def reduce_targets(
-    losses: torch.Tensor | Sequence[torch.Tensor], reduction: TargetReduction, n_pairs: int, anchor: torch.Tensor
+    losses: torch.Tensor | Sequence[torch.Tensor],
+    reduction: TargetReduction,
+    n_pairs: int,
+    anchor: torch.Tensor,
 ) -> torch.Tensor:
-    """Reduce per-target losses (``(T,)`` or scalars); ``anchor`` (logits) keeps an empty result in the graph."""
+    """Reduce per-target losses (``(T,)`` or scalars); ``anchor`` keeps an empty result in the graph."""
     if len(losses) == 0:
         zero = (anchor.reshape(-1)[:1].float() * 0.0).sum()
         return zero.reshape(0) if reduction is TargetReduction.NONE else zero

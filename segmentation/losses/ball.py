@@ -22,10 +22,10 @@ from segmentation.losses._common import (
     check_batch,
     check_distance,
     check_number,
-    relative_box,
     expand_box,
     parse_option,
     reduce_targets,
+    relative_box,
 )
 from segmentation.losses._localize import conv3d_same, rank_weights
 from segmentation.report_target import LesionTarget, ReportTarget
@@ -81,7 +81,7 @@ def _dilate_cube(x: torch.Tensor, radius: int) -> torch.Tensor:
 
 def _put(view: torch.Tensor, flat_indices: torch.Tensor, values: torch.Tensor) -> None:
     """``view.flatten()[flat_indices] += values`` for a (possibly non-contiguous) 3D view, in place."""
-    h, w, d = view.shape
+    _, w, d = view.shape
     idx = (flat_indices // (w * d), (flat_indices // d) % w, flat_indices % d)
     view.index_put_(idx, values, accumulate=True)
 
@@ -136,7 +136,9 @@ class BallLoss(nn.Module):
         self.ball_volume = parse_option(BallVolume, ball_volume, "ball_volume")
         self.min_positives = int(check_number("min_positives", min_positives, 0.0))
         self.shell_voxels = int(check_number("shell_voxels", shell_voxels, 0.0))
-        self.rank_last_ratio = check_number("rank_last_ratio", rank_last_ratio, 0.0, 1.0, low_open=True, high_open=False)
+        self.rank_last_ratio = check_number(
+            "rank_last_ratio", rank_last_ratio, 0.0, 1.0, low_open=True, high_open=False
+        )
         self.sigma_factor = check_number("sigma_factor", sigma_factor, 0.0, low_open=True)
         self.bce_weight = check_number("bce_weight", bce_weight, 0.0)
         self.dice_weight = check_number("dice_weight", dice_weight, 0.0)
@@ -164,25 +166,29 @@ class BallLoss(nn.Module):
         index = ct.volume_region if ct.volume_region is not None else 0
         box = expand_box(ct.region_boxes[index], r, target.spacing, target.shape)
         q = torch.sigmoid(logits[box].float())
-        exclude = ct.exclude[box] if ct.exclude is not None else torch.zeros_like(q, dtype=torch.bool)
+        exclude = ct.exclude[box] if ct.exclude is not None else None  # host-side branch, no sync
         weight_pos = torch.zeros_like(q)
         outer = torch.zeros_like(q)
         for lesion in sorted(ct.lesions, key=lambda les: -self.lesion_voxels(les)):
             own = expand_box(ct.region_boxes[lesion.region], r, target.spacing, target.shape)
             sub = relative_box(own, box)
             dilated = ct.region_mask(lesion.region, r, own)
-            core = ct.region_mask(lesion.region, 0.0, own)
             # own dilated segment, minus unmeasured lesions' regions outside it, minus voxels already taken
-            available = dilated & ~(exclude[sub] & ~core) & (outer[sub] == 0)
+            available = dilated & (outer[sub] == 0)
+            if exclude is not None:
+                available &= ~(exclude[sub] & ~ct.region_mask(lesion.region, 0.0, own))
             self._place(q[sub], available, lesion, target.spacing, weight_pos[sub], outer[sub])
         positive = weight_pos > 0
         grown = _dilate_cube(outer, self.shell_voxels) > 0
-        unknown = target.unknown[(channel, *box)] & ~ct.region_mask(index, r, box)
-        supervised = ~(grown | exclude | unknown) | positive
+        unknown = target.unknown[channel][box] & ~ct.region_mask(index, r, box)
+        ignored = grown | unknown if exclude is None else grown | unknown | exclude
+        supervised = ~ignored | positive
         weight = torch.where(positive, weight_pos, supervised.float())
         return PseudoMask(box=box, weight=weight, positive=positive, outer=outer > 0, supervised=supervised)
 
-    def _locate(self, q: torch.Tensor, available: torch.Tensor, diameter_mm: float, spacing: Sequence[float]) -> torch.Tensor:
+    def _locate(
+        self, q: torch.Tensor, available: torch.Tensor, diameter_mm: float, spacing: Sequence[float]
+    ) -> torch.Tensor:
         """Flat index (device tensor) of the centre of the most probable ball of ``diameter_mm``.
 
         Large kernels are applied on a grid pooled by ``f`` (the kernel keeps >= ~8 voxels across):
@@ -194,7 +200,9 @@ class BallLoss(nn.Module):
         if f > 1:
             coarse_q = F.avg_pool3d(q_avail[None, None], f, ceil_mode=True)[0, 0]
             coarse_ok = F.max_pool3d(available[None, None].float(), f, ceil_mode=True)[0, 0] > 0
-            kernel = gaussian_ball_kernel(diameter_mm, [s * f for s in spacing], self.sigma_factor, device=q.device)
+            kernel = gaussian_ball_kernel(
+                diameter_mm, [s * f for s in spacing], self.sigma_factor, device=q.device
+            )
             score = torch.where(coarse_ok, conv3d_same(coarse_q, kernel), -math.inf)
             flat = torch.argmax(score)
             _, cw, cd = coarse_q.shape
@@ -219,7 +227,9 @@ class BallLoss(nn.Module):
         h, w, d = q.shape
         centre = (flat // (w * d), (flat // d) % w, flat % d)
         terms = [
-            ((torch.arange(n, device=q.device) - c).float() * sp).square().view(*(-1 if a == axis else 1 for a in range(3)))
+            ((torch.arange(n, device=q.device) - c).float() * sp)
+            .square()
+            .view(*(-1 if a == axis else 1 for a in range(3)))
             for axis, (n, c, sp) in enumerate(zip((h, w, d), centre, spacing, strict=True))
         ]
         dist2 = terms[0] + terms[1] + terms[2]
@@ -254,7 +264,8 @@ class BallLoss(nn.Module):
                 continue
             if tuple(input.shape[2:]) != target.shape:
                 raise ValueError(
-                    f"input spatial shape {tuple(input.shape[2:])} must equal the target shape {target.shape} "
+                    f"input spatial shape {tuple(input.shape[2:])} must equal the target shape "
+                    f"{target.shape} "
                     "(apply the Ball Loss to the full-resolution head)."
                 )
             for c, ct in enumerate(target.channel_targets):

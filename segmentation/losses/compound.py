@@ -12,6 +12,7 @@ import torch
 import torch.nn.functional as F
 from monai.losses import DeepSupervisionLoss, DiceLoss
 from torch import nn
+from torch.nn.modules.loss import _Loss
 
 from segmentation.losses._common import TargetReduction, check_batch, check_number, parse_option
 from segmentation.losses.ball import BallLoss, BallVolume
@@ -43,7 +44,7 @@ def known_mask(targets: Sequence[ReportTarget | None], like: torch.Tensor) -> to
     return known
 
 
-class MaskedDiceBCELoss(nn.Module):
+class MaskedDiceBCELoss(_Loss):
     """BCE + soft Dice on voxels with known truth; sigmoid applied inside.
 
     ``forward(input, target)`` takes ``target = cat([label, known], dim=1)`` of shape ``(B, 2C, ...)``
@@ -65,11 +66,14 @@ class MaskedDiceBCELoss(nn.Module):
         """Args: input ``(B, C, ...)`` logits; target ``(B, 2C, ...)`` = label (0/1) and known (0/1)."""
         if target.shape[1] != 2 * input.shape[1]:
             raise ValueError(
-                f"target must stack label and known mask: {2 * input.shape[1]} channels expected, got {target.shape[1]}."
+                "target must stack label and known mask: "
+                f"{2 * input.shape[1]} channels expected, got {target.shape[1]}."
             )
         label, known = target.float().chunk(2, dim=1)
         x = input.float()
-        bce = F.binary_cross_entropy_with_logits(x, label, weight=known, reduction="sum") / known.sum().clamp(min=1)
+        bce = F.binary_cross_entropy_with_logits(x, label, weight=known, reduction="sum") / known.sum().clamp(
+            min=1
+        )
         dice = self.dice(torch.sigmoid(x) * known, label * known)
         return self.bce_weight * bce + self.dice_weight * dice
 
@@ -122,13 +126,19 @@ class ReportSupervisionLoss(nn.Module):
         self.use_mask, self.use_ball, self.use_volume = bool(mask_loss), bool(ball_loss), bool(volume_loss)
         red = parse_option(TargetReduction, reduction, "reduction")
         if red is TargetReduction.NONE:
-            raise ValueError("reduction must reduce to a scalar ('mean', 'sum' or 'batch_channels'), got 'none'.")
+            raise ValueError(
+                "reduction must reduce to a scalar ('mean', 'sum' or 'batch_channels'), got 'none'."
+            )
         self.mask = DeepSupervisionLoss(MaskedDiceBCELoss(), weights=None)
-        self.ball = BallLoss(margin=margin, segment_dilation_mm=segment_dilation_mm, ball_volume=ball_volume, reduction=red)
+        self.ball = BallLoss(
+            margin=margin, segment_dilation_mm=segment_dilation_mm, ball_volume=ball_volume, reduction=red
+        )
         self.volume = VolumeLoss(tolerance, stabilizer, floor, segment_dilation_mm, reduction=red)
 
     @classmethod
-    def from_preset(cls, preset: LossPreset | str = LossPreset.DEFAULT, **overrides: object) -> ReportSupervisionLoss:
+    def from_preset(
+        cls, preset: LossPreset | str = LossPreset.DEFAULT, **overrides: object
+    ) -> ReportSupervisionLoss:
         """Build the loss from a :class:`LossPreset`; keyword ``overrides`` win."""
         chosen = parse_option(LossPreset, preset, "preset")
         settings: dict[str, object] = {}
@@ -148,7 +158,9 @@ class ReportSupervisionLoss(nn.Module):
         if self.head_weights is None:
             return [1.0 / n_heads] * n_heads
         if len(self.head_weights) < n_heads:
-            raise ValueError(f"head_weights has {len(self.head_weights)} weights but the network gave {n_heads} heads.")
+            raise ValueError(
+                f"head_weights has {len(self.head_weights)} weights but the network gave {n_heads} heads."
+            )
         return list(self.head_weights[:n_heads])
 
     def parts(
@@ -169,7 +181,9 @@ class ReportSupervisionLoss(nn.Module):
             raise ValueError("input must be a logits tensor or a non-empty sequence of heads, got [].")
         check_batch(heads[0], targets, "input[0]")
         if label.shape != heads[0].shape:
-            raise ValueError(f"label shape {tuple(label.shape)} must equal input[0] shape {tuple(heads[0].shape)}.")
+            raise ValueError(
+                f"label shape {tuple(label.shape)} must equal input[0] shape {tuple(heads[0].shape)}."
+            )
         weights = self.weights_for(len(heads))
         out: dict[str, torch.Tensor] = {}
         total = heads[0].new_zeros((), dtype=torch.float32)

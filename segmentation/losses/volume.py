@@ -137,7 +137,7 @@ class VolumeLoss(nn.Module):
             region = ct.region_mask(index, self.segment_dilation_mm, box)
             if ct.exclude is not None:
                 region = region & ~ct.exclude[box]
-            probs = torch.sigmoid(input[(b, c, *box)].float())
+            probs = torch.sigmoid(input[b, c][box].float())
             preds.append((probs * region).sum())
             expected.append(ct.volume_vox or 0.0)
         return torch.stack(preds), torch.tensor(expected, dtype=torch.float32, device=input.device), pairs

@@ -397,3 +397,369 @@ def test_rejects_non_string() -> None:
 
 def test_version_is_a_string() -> None:
     assert RULES_VERSION
+
+
+# ----------------------------------------------------------------------------------------------------
+# Rules 1.1: "at least", plural summaries, listed sides / sizes, organ lengths, hedged nature
+# ----------------------------------------------------------------------------------------------------
+
+
+def _lesion_organ(report: LLMReport, organ: Organ) -> tuple[int | None, bool, bool]:
+    (entry,) = [o for o in report.organs if o.organ is organ]
+    return entry.count, entry.at_least, entry.multiple
+
+
+@pytest.mark.parametrize(
+    ("text", "organ", "count"),
+    [
+        pytest.param("At least five hypodense hepatic lesions are present.", Organ.LIVER, 5, id="words"),
+        pytest.param(
+            "There are at least 3 renal cysts bilaterally, up to 1.5 cm.", Organ.KIDNEY, 3, id="digit"
+        ),
+        pytest.param("SPLEEN: at least two small hypodense foci.", Organ.SPLEEN, 2, id="header-two"),
+        pytest.param("More than 10 hepatic metastases, the largest 3 cm.", Organ.LIVER, 10, id="more-than"),
+    ],
+)
+def test_at_least_sets_the_flag(text: str, organ: Organ, count: int) -> None:
+    report = extract_report(text)
+    assert _lesion_organ(report, organ) == (count, True, False)
+    lesion = _only(report, organ)
+    assert (lesion.count, lesion.at_least, lesion.multiple) == (count, True, False)
+
+
+@pytest.mark.parametrize(
+    ("text", "organ", "count"),
+    [
+        pytest.param(
+            "LIVER: A 3.1 cm mass in segment 6. "
+            "At least two additional smaller lesions are seen in the left lobe.",
+            Organ.LIVER,
+            3,
+            id="liver-1-plus-2",
+        ),
+        pytest.param(
+            "1.8 cm cyst in the pancreatic tail and "
+            "at least three additional subcentimeter pancreatic cysts.",
+            Organ.PANCREAS,
+            4,
+            id="pancreas-1-plus-3",
+        ),
+    ],
+)
+def test_at_least_additional_adds_to_described(text: str, organ: Organ, count: int) -> None:
+    report = extract_report(text)
+    assert _lesion_organ(report, organ) == (count, True, False)
+    own = [lesion for lesion in report.lesions if lesion.organ is organ]
+    assert [lesion.at_least for lesion in own] == [False, True]
+
+
+def test_exact_count_has_no_at_least_flag() -> None:
+    report = extract_report("Three hypodense renal lesions.")
+    assert _lesion_organ(report, Organ.KIDNEY) == (3, False, False)
+
+
+@pytest.mark.parametrize(
+    ("text", "organ", "count", "largest"),
+    [
+        pytest.param(
+            "FINDINGS: LIVER: 2.4 cm metastasis in segment 8. 1.1 cm metastasis in segment 3.\n"
+            "IMPRESSION: Interval growth of hepatic metastases in segments 8 and 3.",
+            Organ.LIVER,
+            2,
+            [24.0, 11.0],
+            id="impression-interval-growth",
+        ),
+        pytest.param(
+            "FINDINGS: KIDNEYS: 2.5 cm cyst in the left upper pole. 0.9 cm cyst in the right kidney.\n"
+            "IMPRESSION: Bilateral renal cysts, including a 2.5 cm cyst.",
+            Organ.KIDNEY,
+            2,
+            [25.0, 9.0],
+            id="impression-including-known-size",
+        ),
+        pytest.param(
+            "LIVER: 2 cm lesion in segment 6. 3 cm lesion in segment 2. These lesions are consistent with "
+            "metastases.",
+            Organ.LIVER,
+            2,
+            [20.0, 30.0],
+            id="findings-anaphoric-these",
+        ),
+        pytest.param(
+            "FINDINGS: 2 cm hepatic metastasis in segment 6 and 3 cm hepatic metastasis in segment 2.\n"
+            "IMPRESSION: Two hepatic metastases.",
+            Organ.LIVER,
+            2,
+            [20.0, 30.0],
+            id="impression-same-number",
+        ),
+        pytest.param(
+            "FINDINGS: Adrenals: 1.4 cm left adrenal nodule. 2.2 cm right adrenal nodule.\n"
+            "IMPRESSION: Multiple adrenal nodules, again seen.",
+            Organ.ADRENAL_GLAND,
+            2,
+            [14.0, 22.0],
+            id="impression-multiple-word-two-described",
+        ),
+    ],
+)
+def test_plural_summary_of_described_lesions_adds_nothing(
+    text: str, organ: Organ, count: int, largest: list[float]
+) -> None:
+    report = extract_report(text)
+    assert _lesion_organ(report, organ) == (count, False, False)
+    own = [lesion for lesion in report.lesions if lesion.organ is organ]
+    assert [_largest_mm(lesion) for lesion in own] == largest
+    assert not any(lesion.multiple for lesion in own)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param(
+            "FINDINGS: The liver is normal.\nIMPRESSION: Multiple hepatic metastases.", id="no-prior"
+        ),
+        pytest.param("IMPRESSION: Bilateral renal cysts.", id="impression-only"),
+        pytest.param(
+            "FINDINGS: LIVER: 2 cm cyst in segment 3. Additional hepatic cysts are seen in the right lobe.",
+            id="additional-is-new",
+        ),
+        pytest.param(
+            "FINDINGS: 2 cm hepatic metastasis in segment 6.\nIMPRESSION: Innumerable hepatic metastases.",
+            id="multiple-word-one-described",
+        ),
+    ],
+)
+def test_plural_without_prior_description_stays_multiple(text: str) -> None:
+    report = extract_report(text)
+    (entry,) = [o for o in report.organs if o.status == "lesion"]
+    assert entry.multiple is True
+
+
+def test_summary_with_a_new_size_is_kept() -> None:
+    text = (
+        "FINDINGS: LIVER: 2.4 cm metastasis in segment 8.\n"
+        "IMPRESSION: Hepatic metastases including a new 4 cm lesion in segment 2."
+    )
+    report = extract_report(text)
+    sizes = sorted(_largest_mm(lesion) for lesion in report.lesions if lesion.diameters)
+    assert sizes == [24.0, 40.0]
+
+
+@pytest.mark.parametrize(
+    ("text", "organ", "expected"),
+    [
+        pytest.param(
+            "Bilateral adrenal nodules, 2.3 cm on the right and 1.6 cm on the left.",
+            Organ.ADRENAL_GLAND,
+            [(Side.RIGHT, 23.0), (Side.LEFT, 16.0)],
+            id="adrenal-right-left",
+        ),
+        pytest.param(
+            "Bilateral renal cysts measuring 1.2 cm on the left and 0.8 cm on the right.",
+            Organ.KIDNEY,
+            [(Side.LEFT, 12.0), (Side.RIGHT, 8.0)],
+            id="renal-left-right",
+        ),
+        pytest.param(
+            "Both kidneys contain cysts measuring 15 mm on the right and 2 cm on the left.",
+            Organ.KIDNEY,
+            [(Side.RIGHT, 15.0), (Side.LEFT, 20.0)],
+            id="both-kidneys",
+        ),
+    ],
+)
+def test_bilateral_with_sided_sizes_is_one_lesion_per_side(
+    text: str, organ: Organ, expected: list[tuple[Side, float]]
+) -> None:
+    report = extract_report(text)
+    assert [(lesion.side, _largest_mm(lesion)) for lesion in report.lesions] == expected
+    assert _lesion_organ(report, organ) == (2, False, False)
+
+
+@pytest.mark.parametrize(
+    ("text", "organ", "expected"),
+    [
+        pytest.param(
+            "Two hepatic lesions in segments 6 and 7 measuring 2 and 3 cm.",
+            Organ.LIVER,
+            [([6], 20.0), ([7], 30.0)],
+            id="segments-in-order",
+        ),
+        pytest.param(
+            "Two liver lesions in segments VII and II measuring 14 and 9 mm.",
+            Organ.LIVER,
+            [([7], 14.0), ([2], 9.0)],
+            id="roman-segments-text-order",
+        ),
+        pytest.param(
+            "Two lesions in the pancreatic head and tail measuring 1.1 and 2.4 cm.",
+            Organ.PANCREAS,
+            [([PancreasPart.HEAD], 11.0), ([PancreasPart.TAIL], 24.0)],
+            id="pancreas-parts",
+        ),
+    ],
+)
+def test_listed_locations_pair_with_listed_sizes(
+    text: str, organ: Organ, expected: list[tuple[list[object], float]]
+) -> None:
+    report = extract_report(text)
+    got = [
+        (lesion.segments if organ is Organ.LIVER else lesion.pancreas_parts, _largest_mm(lesion))
+        for lesion in report.lesions
+    ]
+    assert got == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "side", "poles"),
+    [
+        pytest.param(
+            "Two hypodense lesions in the right kidney "
+            "measuring 1.2 cm (upper pole) and 0.8 cm (lower pole).",
+            Side.RIGHT,
+            [[KidneyPole.UPPER_POLE], [KidneyPole.LOWER_POLE]],
+            id="parenthesised-poles",
+        ),
+        pytest.param(
+            "Left renal cysts in the upper and lower poles measuring 1 and 2 cm.",
+            Side.LEFT,
+            [[KidneyPole.UPPER_POLE], [KidneyPole.LOWER_POLE]],
+            id="listed-poles",
+        ),
+    ],
+)
+def test_listed_kidney_lesions_keep_side_and_poles(
+    text: str, side: Side, poles: list[list[KidneyPole]]
+) -> None:
+    report = extract_report(text)
+    assert [lesion.side for lesion in report.lesions] == [side, side]
+    assert [lesion.kidney_poles for lesion in report.lesions] == poles
+
+
+@pytest.mark.parametrize(
+    ("text", "organ", "largest", "side"),
+    [
+        pytest.param(
+            "The left kidney contains a 2 cm cyst and measures 11 cm.",
+            Organ.KIDNEY,
+            20.0,
+            Side.LEFT,
+            id="and-measures",
+        ),
+        pytest.param(
+            "The right kidney contains a 1.4 cm cyst and measures 10.5 cm in length.",
+            Organ.KIDNEY,
+            14.0,
+            Side.RIGHT,
+            id="and-measures-in-length",
+        ),
+        pytest.param(
+            "Spleen with a 9 mm hypodense lesion, measuring 12.5 cm craniocaudal.",
+            Organ.SPLEEN,
+            9.0,
+            None,
+            id="craniocaudal-after-sized-lesion",
+        ),
+        pytest.param(
+            "KIDNEYS: The left kidney measures 10.9 cm and contains a 1.2 cm cyst.",
+            Organ.KIDNEY,
+            12.0,
+            Side.LEFT,
+            id="organ-length-first",
+        ),
+    ],
+)
+def test_organ_measurement_after_lesion_is_not_its_size(
+    text: str, organ: Organ, largest: float, side: Side | None
+) -> None:
+    report = extract_report(text)
+    lesion = _only(report, organ)
+    assert _largest_mm(lesion) == largest
+    assert lesion.side is side
+    assert _lesion_organ(report, organ) == (1, False, False)
+
+
+def test_lesion_own_measurement_in_craniocaudal_is_kept() -> None:
+    lesion = _only(
+        extract_report("The liver contains a cyst which measures 2 cm in craniocaudal dimension."),
+        Organ.LIVER,
+    )
+    assert _largest_mm(lesion) == 20.0
+
+
+@pytest.mark.parametrize(
+    ("text", "organ", "certainty"),
+    [
+        pytest.param(
+            "1.6 cm hypodense lesion in the pancreatic tail, metastasis cannot be excluded.",
+            Organ.PANCREAS,
+            Certainty.DEFINITE,
+            id="hedged-nature-comma",
+        ),
+        pytest.param(
+            "Enhancing 9 mm renal lesion - malignancy cannot be ruled out.",
+            Organ.KIDNEY,
+            Certainty.DEFINITE,
+            id="hedged-nature-dash",
+        ),
+        pytest.param(
+            "A small mass in the uncinate process cannot be excluded.",
+            Organ.PANCREAS,
+            Certainty.POSSIBLE,
+            id="hedged-existence-post",
+        ),
+        pytest.param(
+            "Possible lesion in hepatic segment 4.", Organ.LIVER, Certainty.POSSIBLE, id="possible-lesion"
+        ),
+    ],
+)
+def test_hedged_nature_vs_hedged_existence(text: str, organ: Organ, certainty: Certainty) -> None:
+    lesion = _only(extract_report(text), organ)
+    assert lesion.certainty is certainty
+
+
+@pytest.mark.parametrize(
+    ("text", "organ", "certainty"),
+    [
+        pytest.param(
+            "FINDINGS: A small mass in the uncinate process cannot be excluded.\n"
+            "IMPRESSION: Possible small uncinate process mass.",
+            Organ.PANCREAS,
+            Certainty.POSSIBLE,
+            id="existence-repeated",
+        ),
+        pytest.param(
+            "FINDINGS: A subtle hypodensity in the uncinate process cannot be excluded.\n"
+            "IMPRESSION: Possible small pancreatic head mass.",
+            Organ.PANCREAS,
+            Certainty.POSSIBLE,
+            id="uncinate-restated-as-head",
+        ),
+        pytest.param(
+            "FINDINGS: 1.6 cm hypodense lesion in hepatic segment 5, metastasis cannot be excluded.\n"
+            "IMPRESSION: Hepatic segment 5 lesion, possibly metastasis.",
+            Organ.LIVER,
+            Certainty.DEFINITE,
+            id="nature-repeated",
+        ),
+        pytest.param(
+            "FINDINGS: Possible 8 mm lesion in the pancreatic tail.\n"
+            "IMPRESSION: Possible pancreatic tail lesion.",
+            Organ.PANCREAS,
+            Certainty.POSSIBLE,
+            id="possible-repeated",
+        ),
+    ],
+)
+def test_hedged_lesion_repeated_in_impression_counts_once(
+    text: str, organ: Organ, certainty: Certainty
+) -> None:
+    report = extract_report(text)
+    lesion = _only(report, organ)
+    assert lesion.certainty is certainty
+    assert _lesion_organ(report, organ) == (1, False, False)
+
+
+def test_version_was_bumped() -> None:
+    assert RULES_VERSION == "1.1"

@@ -10,6 +10,7 @@ from schemas.parsing import (
     Location,
     current_sizes,
     format_size,
+    location_items,
     parse_location,
     parse_size,
     parse_sizes,
@@ -338,3 +339,39 @@ def test_cm_is_ten_mm(tenths: int) -> None:
 def test_two_sizes_never_merge(first: int, second: int) -> None:
     mentions = parse_sizes(f"lesions of {first} mm and {second} mm")
     assert [m.size.diameters_mm for m in mentions if m.size] == [(float(first),), (float(second),)]
+
+
+# ----------------------------------------------------------------------------------------------------
+# location_items: listed locations, one per item, in text order
+# ----------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "organ", "expected"),
+    [
+        pytest.param("segments 6 and 7", Organ.LIVER, [(6,), (7,)], id="liver-list"),
+        pytest.param("segments VII and II", Organ.LIVER, [(7,), (2,)], id="liver-roman-text-order"),
+        pytest.param("segments 6-8", Organ.LIVER, [(6,), (7,), (8,)], id="liver-range"),
+        pytest.param("the right lobe", Organ.LIVER, [], id="liver-lobe-not-itemised"),
+    ],
+)
+def test_location_items_liver(text: str, organ: Organ, expected: list[tuple[int, ...]]) -> None:
+    assert [loc.liver_segments for loc in location_items(text, organ)] == expected
+
+
+def test_location_items_pancreas_and_kidney() -> None:
+    parts = location_items("in the pancreatic tail and head", Organ.PANCREAS)
+    assert [loc.pancreas_parts for loc in parts] == [(PancreasPart.TAIL,), (PancreasPart.HEAD,)]
+    poles = location_items("right kidney, upper and lower poles", Organ.KIDNEY)
+    assert [loc.kidney_poles for loc in poles] == [(KidneyPole.UPPER_POLE,), (KidneyPole.LOWER_POLE,)]
+    sides = location_items("1.2 cm on the left and 0.8 cm on the right", Organ.KIDNEY)
+    assert [loc.side for loc in sides] == [Side.LEFT, Side.RIGHT]
+
+
+def test_location_items_repeats_once_and_rejects_bad_input() -> None:
+    assert [loc.side for loc in location_items("left, left", Organ.ADRENAL_GLAND)] == [Side.LEFT]
+    assert location_items("anywhere", Organ.SPLEEN) == []
+    with pytest.raises(TypeError, match="text: expected str, got int"):
+        location_items(3, Organ.LIVER)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="Couinaud segments are 1-8, got 9"):
+        location_items("segments 8 and 9", Organ.LIVER)

@@ -7,8 +7,12 @@ import numpy as np
 from segmentation.targets import LesionFact, OrganFact, ReportTarget, build_report_target
 
 
-def ball_mask(shape: tuple[int, int, int], centre: tuple[float, float, float], radius_mm: float,
-              spacing: tuple[float, float, float] = (1.0, 1.0, 1.0)) -> np.ndarray:
+def ball_mask(
+    shape: tuple[int, int, int],
+    centre: tuple[float, float, float],
+    radius_mm: float,
+    spacing: tuple[float, float, float] = (1.0, 1.0, 1.0),
+) -> np.ndarray:
     """Boolean ball of ``radius_mm`` around ``centre`` (voxel coordinates)."""
     grids = np.meshgrid(*[np.arange(n) for n in shape], indexing="ij")
     d2 = sum(((g - c) * s) ** 2 for g, c, s in zip(grids, centre, spacing, strict=True))

@@ -11,7 +11,9 @@ from segmentation.targets import LesionFact, OrganFact, build_report_target
 SHAPE = (32, 32, 32)
 
 
-def sphere_logits(radius_mm: float, centre=(10, 16, 16), inside: float = 8.0, outside: float = -8.0) -> torch.Tensor:
+def sphere_logits(
+    radius_mm: float, centre=(10, 16, 16), inside: float = 8.0, outside: float = -8.0
+) -> torch.Tensor:
     logits = torch.full((1, 2, *SHAPE), outside)
     logits[0, 1][torch.from_numpy(ball_mask(SHAPE, centre, radius_mm))] = inside
     return logits
@@ -19,8 +21,11 @@ def sphere_logits(radius_mm: float, centre=(10, 16, 16), inside: float = 8.0, ou
 
 @pytest.mark.parametrize(
     ("n", "first", "last"),
-    [pytest.param(10, 1.339, 0.718, id="n10"), pytest.param(590, 1.386, 0.693, id="n590"),
-     pytest.param(20000, 1.386, 0.693, id="n20000")],
+    [
+        pytest.param(10, 1.339, 0.718, id="n10"),
+        pytest.param(590, 1.386, 0.693, id="n590"),
+        pytest.param(20000, 1.386, 0.693, id="n20000"),
+    ],
 )
 def test_rank_weight_parity(n: int, first: float, last: float) -> None:
     w = rank_weights(n)
@@ -63,7 +68,10 @@ def test_candidate_ball_grows_when_clipped_by_the_crop() -> None:
     organ = np.zeros(SHAPE, dtype=bool)
     organ[:20] = True
     target = build_report_target(
-        [LesionFact("pancreas", (24.0,))], [OrganFact("pancreas", "lesion")], {"pancreas": organ}, (1, 1, 1),
+        [LesionFact("pancreas", (24.0,))],
+        [OrganFact("pancreas", "lesion")],
+        {"pancreas": organ},
+        (1, 1, 1),
         ("pancreas",),
     )
     logits = torch.full((1, 1, *SHAPE), -4.0)
@@ -77,14 +85,18 @@ def test_candidate_ball_grows_when_clipped_by_the_crop() -> None:
 
 def test_unmeasured_lesion_region_is_never_a_negative() -> None:
     target = build_report_target(
-        [LesionFact("pancreas", (8.0,), ("pancreas_head",)), LesionFact("pancreas", None, ("pancreas_tail",))],
+        [
+            LesionFact("pancreas", (8.0,), ("pancreas_head",)),
+            LesionFact("pancreas", None, ("pancreas_tail",)),
+        ],
         [OrganFact("pancreas", "lesion", count=2)],
         pancreas_masks(),
         (1.0, 1.0, 1.0),
         ("pancreas",),
     )
     ct = target.channel_targets[0]
-    assert ct.has_lesions and ct.has_volume_target  # the head lesion's S is disjoint from the tail
+    assert ct.has_lesions
+    assert ct.has_volume_target
     logits = torch.zeros((1, 1, *SHAPE), requires_grad=True)
     BallLoss()(logits, [target]).backward()
     tail = torch.from_numpy(pancreas_masks()["pancreas_tail"])
@@ -95,8 +107,10 @@ def test_unmeasured_lesion_region_is_never_a_negative() -> None:
 
 @pytest.mark.parametrize(
     ("ball_volume", "ratio"),
-    [pytest.param(BallVolume.ELLIPSOID, 1.0, id="ellipsoid"),
-     pytest.param(BallVolume.MAX_DIAMETER_SPHERE, 4.5, id="reference-Q1")],
+    [
+        pytest.param(BallVolume.ELLIPSOID, 1.0, id="ellipsoid"),
+        pytest.param(BallVolume.MAX_DIAMETER_SPHERE, 4.5, id="reference-Q1"),
+    ],
 )
 def test_ball_volume_option(ball_volume: BallVolume, ratio: float) -> None:
     target = build_report_target(
@@ -114,7 +128,9 @@ def test_backward_is_finite_and_target_less_batch_is_zero(head_target) -> None:
     logits = torch.randn((2, 2, *SHAPE), requires_grad=True)
     value = BallLoss()(logits, [head_target, None])
     value.backward()
-    assert torch.isfinite(value) and logits.grad is not None and torch.isfinite(logits.grad).all()
+    assert torch.isfinite(value)
+    assert logits.grad is not None
+    assert torch.isfinite(logits.grad).all()
     assert float(logits.grad[1].abs().sum()) == 0.0
     assert float(BallLoss()(logits, [None, None]).detach()) == 0.0
 
@@ -123,7 +139,9 @@ def test_backward_is_finite_and_target_less_batch_is_zero(head_target) -> None:
     ("kwargs", "message"),
     [
         pytest.param({"margin": 1.0}, r"margin must be in \[0.0, 1.0\), got 1.0", id="margin"),
-        pytest.param({"ball_volume": "cube"}, "ball_volume must be one of 'ellipsoid', 'max_diameter_sphere'", id="vol"),
+        pytest.param(
+            {"ball_volume": "cube"}, "ball_volume must be one of 'ellipsoid', 'max_diameter_sphere'", id="vol"
+        ),
         pytest.param({"rank_last_ratio": 0.0}, r"rank_last_ratio must be in \(0.0, 1.0\]", id="rank"),
     ],
 )

@@ -43,7 +43,8 @@ def test_total_equals_weighted_independent_parts() -> None:
     assert float(parts["total"].detach()) == pytest.approx(float(expected.detach()), rel=1e-5)
     for key, value in {"mask/0": m0, "mask/1": m1, "ball/0": ball, "volume/1": vol}.items():
         assert float(parts[key].detach()) == pytest.approx(float(value.detach()), rel=1e-5)
-    assert float(vol.detach()) > 0 and float(ball.detach()) > 0
+    assert float(vol.detach()) > 0
+    assert float(ball.detach()) > 0
 
 
 @pytest.mark.parametrize(
@@ -84,7 +85,9 @@ def test_mixed_batch_backward_is_finite() -> None:
     value.backward()
     assert torch.isfinite(value)
     for grad in (final.grad, aux.grad):
-        assert grad is not None and torch.isfinite(grad).all() and grad.abs().sum() > 0
+        assert grad is not None
+        assert torch.isfinite(grad).all()
+        assert grad.abs().sum() > 0
 
 
 def test_reference_preset() -> None:
@@ -100,7 +103,9 @@ def test_reference_preset() -> None:
     ("kwargs", "message"),
     [
         pytest.param({"reduction": "none"}, "reduction must reduce to a scalar", id="none"),
-        pytest.param({"report_weight": -0.1}, "report_weight must be a finite number >= 0.0, got -0.1", id="lambda"),
+        pytest.param(
+            {"report_weight": -0.1}, "report_weight must be a finite number >= 0.0, got -0.1", id="lambda"
+        ),
         pytest.param({"head_weights": []}, "head_weights must hold at least one", id="weights"),
     ],
 )

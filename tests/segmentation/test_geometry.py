@@ -26,8 +26,12 @@ def test_two_diameters_third_is_their_mean() -> None:
 
 @pytest.mark.parametrize(
     "diameters",
-    [pytest.param((), id="none"), pytest.param((1, 2, 3, 4), id="four"), pytest.param((0.0,), id="zero"),
-     pytest.param((float("nan"),), id="nan")],
+    [
+        pytest.param((), id="none"),
+        pytest.param((1, 2, 3, 4), id="four"),
+        pytest.param((0.0,), id="zero"),
+        pytest.param((float("nan"),), id="nan"),
+    ],
 )
 def test_bad_diameters_raise(diameters: tuple[float, ...]) -> None:
     with pytest.raises(ValueError, match="diameters_mm"):

@@ -1,0 +1,97 @@
+"""The FastAPI application factory.
+
+>>> app = create_app(Settings(allow_no_auth=True, store_url="sqlite://"))   # doctest: +SKIP
+
+``create_app`` checks the configuration at once (no API keys and no explicit no-auth mode → it
+refuses); the lifespan opens the store, builds the backend once and starts the job worker.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from importlib.metadata import PackageNotFoundError, version
+
+from fastapi import Depends, FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from api.deps import require_api_key
+from api.errors import install_error_handlers
+from api.limits import BodyLimitMiddleware
+from api.metrics import Metrics, MetricsMiddleware
+from api.routers import extractions, health, jobs, metrics, reports
+from api.services import open_services
+from api.settings import Settings
+from report_extractor.backends import Backend
+from store import Store
+
+logger = logging.getLogger(__name__)
+
+try:
+    VERSION = version("rsuper")
+except PackageNotFoundError:  # a source tree without installation
+    VERSION = "0.0.0+source"
+
+
+def create_app(
+    settings: Settings | None = None, *, store: Store | None = None, backend: Backend | None = None
+) -> FastAPI:
+    """Build the service.
+
+    Args:
+        settings: configuration (default: read from ``RSUPER_*`` environment variables).
+        store: an open store to use instead of opening ``settings.store_url`` (tests).
+        backend: a backend to use instead of building ``settings.backend`` (tests).
+
+    Raises:
+        SettingsError: no API keys configured and ``RSUPER_ALLOW_NO_AUTH`` not set, or a key too short.
+    """
+    settings = settings or Settings()
+    digests = settings.check_auth()
+    if not digests:
+        logger.warning("RSUPER_ALLOW_NO_AUTH is set: the API accepts requests without a key (development)")
+    app_metrics = Metrics()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        services = await open_services(settings, app_metrics, store=store, backend=backend)
+        app.state.services = services
+        try:
+            yield
+        finally:
+            app.state.services = None
+            await services.close()
+
+    app = FastAPI(
+        title="rsuper report structuring service",
+        version=VERSION,
+        summary="Free-text CT reports in, validated tumor records out (R-Super).",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.metrics = app_metrics
+    app.state.key_digests = digests
+    app.state.services = None
+    install_error_handlers(app)
+
+    authenticated = [Depends(require_api_key)]
+    app.include_router(health.router)
+    app.include_router(metrics.router)
+    app.include_router(extractions.router, dependencies=authenticated)
+    app.include_router(jobs.router, dependencies=authenticated)
+    app.include_router(reports.router, dependencies=authenticated)
+
+    # Added last = outermost: metrics see every response, including 413s from the limiter.
+    if settings.cors_origin_list:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origin_list,
+            allow_methods=["GET", "POST"],
+            allow_headers=["Authorization", "X-API-Key", "Content-Type"],
+        )
+    app.add_middleware(
+        BodyLimitMiddleware, max_body=settings.max_body_bytes, max_upload=settings.max_upload_bytes
+    )
+    app.add_middleware(MetricsMiddleware, metrics=app_metrics)
+    return app

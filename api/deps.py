@@ -1,0 +1,66 @@
+"""Dependencies and their ``Annotated`` aliases, in one place (override them in tests)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from api.errors import ApiError, ErrorCode
+from api.metrics import Metrics
+from api.security import authenticate
+from api.services import Services
+from api.settings import Settings
+from report_extractor.engine import Extractor
+from store import Store
+
+
+def get_settings(request: Request) -> Settings:
+    """The app's settings."""
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_metrics(request: Request) -> Metrics:
+    """The app's metrics."""
+    metrics: Metrics = request.app.state.metrics
+    return metrics
+
+
+def get_services(request: Request) -> Services:
+    """The clients built by the lifespan (503 ``not_ready`` while they are not there)."""
+    services: Services | None = getattr(request.app.state, "services", None)
+    if services is None:
+        raise ApiError(503, ErrorCode.NOT_READY, "service is starting")
+    return services
+
+
+ServicesDep = Annotated[Services, Depends(get_services)]
+
+
+def get_store(services: ServicesDep) -> Store:
+    """The store."""
+    return services.store
+
+
+def get_extractor(services: ServicesDep) -> Extractor:
+    """The extractor (backend + prompts + verification)."""
+    return services.extractor
+
+
+def require_api_key(request: Request) -> None:
+    """401 unless the request carries a configured API key (no-op in explicit no-auth mode)."""
+    digests: list[bytes] = request.app.state.key_digests
+    authenticate(request, digests, required=bool(digests))
+
+
+def require_metrics_key(request: Request, settings: Annotated[Settings, Depends(get_settings)]) -> None:
+    """Like :func:`require_api_key`, unless ``RSUPER_METRICS_PUBLIC`` opens ``/metrics``."""
+    if not settings.metrics_public:
+        require_api_key(request)
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+MetricsDep = Annotated[Metrics, Depends(get_metrics)]
+StoreDep = Annotated[Store, Depends(get_store)]
+ExtractorDep = Annotated[Extractor, Depends(get_extractor)]

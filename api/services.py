@@ -1,0 +1,87 @@
+"""The clients the service builds once per process (in the app's lifespan) and shares."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import anyio
+import anyio.to_thread
+
+from api.metrics import Metrics
+from api.settings import Settings
+from api.worker import JobWorker
+from report_extractor.backends import Backend, CompletionRequest, create_backend
+from report_extractor.backends.fake import EMPTY_ANSWER
+from report_extractor.engine import Extractor
+from store import Store, init_store
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class Services:
+    """Everything a request handler needs; built by :func:`open_services`, closed by :meth:`close`."""
+
+    settings: Settings
+    store: Store
+    extractor: Extractor
+    limiter: anyio.CapacityLimiter
+    worker: JobWorker
+    owns_store: bool
+    owns_backend: bool
+
+    async def close(self) -> None:
+        """Stop the worker, then release what this process opened."""
+        await self.worker.stop()
+        if self.owns_backend:
+            await anyio.to_thread.run_sync(self.extractor.backend.close)
+        if self.owns_store:
+            self.store.close()
+
+
+def build_backend(settings: Settings) -> Backend:
+    """The configured backend; ``fake`` honours ``RSUPER_FAKE_DELAY_S`` (a slow stand-in for tests)."""
+    options: dict[str, Any] = {}
+    if settings.backend == "fake" and settings.fake_delay_s > 0:
+        delay = settings.fake_delay_s
+
+        def slow_answer(request: CompletionRequest) -> str:
+            time.sleep(delay)
+            return EMPTY_ANSWER
+
+        options["default"] = slow_answer
+    return create_backend(settings.backend, settings.model, **options)
+
+
+async def open_services(
+    settings: Settings, metrics: Metrics, *, store: Store | None = None, backend: Backend | None = None
+) -> Services:
+    """Open the store (migrating it), build the backend and extractor, and start the job worker.
+
+    ``store`` / ``backend`` given by the caller (tests) are used as they are and not closed here.
+    """
+    owns_store, owns_backend = store is None, backend is None
+    if store is None:
+        store = await anyio.to_thread.run_sync(lambda: init_store(settings.store_url))
+    if backend is None:
+        backend = build_backend(settings)
+    extractor = Extractor(backend)
+    limiter = anyio.CapacityLimiter(settings.backend_concurrency)
+    worker = JobWorker(
+        store,
+        extractor,
+        limiter,
+        metrics,
+        lanes=settings.backend_concurrency,
+        batch_size=settings.job_batch_size,
+        poll_s=settings.job_poll_s,
+        max_chars=settings.max_report_chars,
+        requeue_on_start=settings.requeue_on_start,
+        stale_claim_s=settings.stale_claim_s,
+    )
+    await worker.start()
+    logger.info("service ready: store %s, extractor %s", store.url, extractor.version)
+    return Services(settings, store, extractor, limiter, worker, owns_store, owns_backend)

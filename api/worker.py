@@ -1,0 +1,192 @@
+"""The in-process job worker: asyncio lanes that claim job items from the store and extract them.
+
+Every item is finished in its own transaction (record saved and item marked together), so a killed
+server loses at most the batches in flight: at startup :meth:`JobWorker.start` puts claimed items
+back (``requeue_claimed``) and the lanes pick up every active job (``resumable_jobs``). Reports
+already extracted with the same extractor version are marked done without calling the backend, so
+nothing committed is redone.
+
+Concurrency towards the backend is bounded by one :class:`anyio.CapacityLimiter` shared with the
+API's single-report route; the blocking extractor runs in worker threads.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Sequence
+from datetime import timedelta
+
+import anyio
+import anyio.to_thread
+
+from api.metrics import Metrics
+from report_extractor.engine import Extractor, ReportInput, validate_report
+from report_extractor.errors import InputError, ReportExtractorError
+from report_extractor.postprocess import failed_extraction
+from schemas.records import ExtractionStatus, Provenance, ReportExtraction
+from store import ClaimedItem, Store, StoreError
+
+logger = logging.getLogger(__name__)
+
+
+def failed_record(extractor: Extractor, report: ReportInput, error: str) -> ReportExtraction:
+    """A ``failed`` record for a report the backend could not process at all (kept and retryable)."""
+    backend = extractor.backend
+    return failed_extraction(
+        report_id=report.report_id,
+        text_sha256=report.sha256,
+        provenance=Provenance(backend=backend.name, model=backend.model, extractor_version=extractor.version),
+        status=ExtractionStatus.FAILED,
+        error=error,
+    )
+
+
+class JobWorker:
+    """Extracts pending job items in the background of the API process.
+
+    Args:
+        store: the store holding jobs and records.
+        extractor: the extractor (its backend is shared with the API routes).
+        limiter: bounds backend calls in flight (shared with the API routes).
+        metrics: where extraction counts go.
+        lanes: concurrent claim-extract-commit loops.
+        batch_size: items claimed per backend call.
+        poll_s: idle lanes look for new work this often (and whenever :meth:`notify` is called).
+        max_chars: longest report accepted (longer ones fail as input errors).
+        requeue_on_start: put every claimed item back at startup (one server process).
+        stale_claim_s: periodically put back items claimed longer ago than this (0: off).
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        extractor: Extractor,
+        limiter: anyio.CapacityLimiter,
+        metrics: Metrics,
+        *,
+        lanes: int,
+        batch_size: int,
+        poll_s: float,
+        max_chars: int,
+        requeue_on_start: bool = True,
+        stale_claim_s: float = 0.0,
+    ) -> None:
+        self.store = store
+        self.extractor = extractor
+        self.limiter = limiter
+        self.metrics = metrics
+        self.lanes = lanes
+        self.batch_size = batch_size
+        self.poll_s = poll_s
+        self.max_chars = max_chars
+        self.requeue_on_start = requeue_on_start
+        self.stale_claim_s = stale_claim_s
+        self._wake = asyncio.Event()
+        self._stopping = False
+        self._tasks: list[asyncio.Task[None]] = []
+
+    async def start(self) -> None:
+        """Requeue interrupted items, then start the lanes (returns at once)."""
+        if self.requeue_on_start:
+            n = await anyio.to_thread.run_sync(self.store.requeue_claimed)
+            if n:
+                logger.info("requeued %d job items interrupted by the last shutdown", n)
+        self._tasks = [asyncio.create_task(self._lane(i), name=f"job-lane-{i}") for i in range(self.lanes)]
+        if self.stale_claim_s > 0:
+            self._tasks.append(asyncio.create_task(self._sweeper(), name="job-sweeper"))
+
+    def notify(self) -> None:
+        """Wake idle lanes (a job was created or retried)."""
+        self._wake.set()
+
+    async def stop(self) -> None:
+        """Stop the lanes; a batch being extracted finishes and is committed first."""
+        self._stopping = True
+        self._wake.set()
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks = []
+
+    async def _idle(self) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), self.poll_s)
+        self._wake.clear()
+
+    async def _lane(self, lane: int) -> None:
+        while not self._stopping:
+            try:
+                items = await anyio.to_thread.run_sync(self._claim)
+                if not items:
+                    await self._idle()
+                    continue
+                self.metrics.worker_busy.inc()
+                try:
+                    await anyio.to_thread.run_sync(self._process, items, limiter=self.limiter)
+                finally:
+                    self.metrics.worker_busy.dec()
+            except StoreError as e:
+                logger.error("job lane %d: store error (%s); retrying in %.1fs", lane, e, self.poll_s)
+                await asyncio.sleep(self.poll_s)
+
+    async def _sweeper(self) -> None:
+        while not self._stopping:
+            await asyncio.sleep(max(self.stale_claim_s / 2, self.poll_s))
+            try:
+                n = await anyio.to_thread.run_sync(self._requeue_stale)
+                if n:
+                    logger.warning("requeued %d job items claimed more than %.0fs ago", n, self.stale_claim_s)
+                    self.notify()
+            except StoreError as e:
+                logger.error("stale-claim sweep failed: %s", e)
+
+    def _requeue_stale(self) -> int:
+        return self.store.requeue_claimed(older_than=timedelta(seconds=self.stale_claim_s))
+
+    def _claim(self) -> list[ClaimedItem]:
+        for job in self.store.resumable_jobs():
+            items = self.store.claim_items(job.id, self.batch_size)
+            if items:
+                return items
+        return []
+
+    def _process(self, items: Sequence[ClaimedItem]) -> None:
+        """Extract one claimed batch and finish every item (each in its own transaction)."""
+        version = self.extractor.version
+        todo: list[tuple[ClaimedItem, ReportInput]] = []
+        for item in items:
+            report = ReportInput(item.report_id, item.text or "")
+            try:
+                validate_report(report, self.max_chars)
+            except InputError as e:
+                self.metrics.rejected.inc()
+                self.store.mark_item_failed(item.item_id, str(e))
+                continue
+            todo.append((item, report))
+        if not todo:
+            return
+        known = self.store.existing_keys({(r.report_id, r.sha256) for _, r in todo}, version, only_ok=True)
+        fresh = [(item, r) for item, r in todo if (r.report_id, r.sha256) not in known]
+        for item, r in todo:
+            if (r.report_id, r.sha256) in known:
+                self.store.mark_item_done(item.item_id)
+        if not fresh:
+            return
+        reports = [r for _, r in fresh]
+        try:
+            records = self.extractor.extract_many(reports)
+        except ReportExtractorError as e:
+            logger.error("backend error on a batch of %d job items: %s", len(reports), type(e).__name__)
+            self.metrics.backend_errors.labels("job", "unavailable").inc(len(reports))
+            message = f"backend unavailable ({type(e).__name__}); retry the job's failed items"
+            for item, r in fresh:
+                self.store.mark_item_failed(item.item_id, message, failed_record(self.extractor, r, message))
+            return
+        self.metrics.observe_records(records, "job")
+        for (item, _), record in zip(fresh, records, strict=True):
+            if record.status is ExtractionStatus.OK:
+                self.store.mark_item_done(item.item_id, record)
+            else:
+                self.store.mark_item_failed(item.item_id, record.error or record.status.value, record)

@@ -1,0 +1,177 @@
+"""Predict: sliding-window inference to NIfTI masks and probability maps in the input CT's space.
+
+Each case is preprocessed exactly as in training (RAS, configured spacing, intensity window, padding),
+predicted with MONAI's ``sliding_window_inference`` (EMA weights by default), and the probabilities are
+resampled back onto the input image's grid (the inverse of orientation + resampling + padding, from the
+two affines) so every output has the input's shape and affine. Output layout::
+
+    PRED/
+      prediction.json               run, checkpoint, channels, threshold, tumor label values
+      predictions.csv               case_id, split, role, tumor_mask, prob_<organ>, max_prob_<organ>
+      <case_id>/tumors.nii.gz       uint8 tumor labels (labels.json "tumors" values), argmax over
+                                    channels above ``threshold``
+      <case_id>/prob_<organ>.nii.gz float32 lesion probability per channel
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import nibabel as nib
+import numpy as np
+import torch
+from monai.inferers import sliding_window_inference
+from scipy.ndimage import affine_transform, binary_dilation
+from torch import nn
+
+from segmentation.data.manifest import load_manifest
+from segmentation.data.preprocess import PreparedCase, prepare_case
+from segmentation.training.config import TrainConfig
+from segmentation.training.state import load_checkpoint
+from segmentation.training.trainer import build_network
+
+__all__ = ["PredictResult", "load_run", "predict", "predict_prepared", "to_source_grid"]
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class PredictResult:
+    """Where the predictions went."""
+
+    out_dir: Path
+    cases: list[str]
+    csv: Path
+
+
+def load_run(run_dir: Path, checkpoint: Path | None = None, weights: str = "ema") -> tuple[TrainConfig, nn.Module]:
+    """The run's config and network with ``weights`` (``"ema"`` or ``"model"``) of ``checkpoint`` (default last)."""
+    cfg = TrainConfig.load(Path(run_dir) / "config.json")
+    state = load_checkpoint(checkpoint or Path(run_dir) / "checkpoints" / "last.pt")
+    if weights not in ("ema", "model"):
+        raise ValueError(f"weights must be 'ema' or 'model', got {weights!r}.")
+    net = build_network(cfg)
+    net.load_state_dict(state[weights])
+    return cfg, net.eval()
+
+
+@torch.no_grad()
+def predict_prepared(
+    net: nn.Module,
+    prepared: PreparedCase,
+    roi_size: tuple[int, int, int],
+    device: torch.device | str = "cpu",
+    overlap: float = 0.25,
+    sw_batch_size: int = 2,
+) -> torch.Tensor:
+    """``(C, H, W, D)`` float32 CPU lesion probabilities on the preprocessed grid."""
+    net = net.to(device).eval()
+    image = torch.from_numpy(prepared.image)[None].to(device)
+    use_amp = torch.device(device).type == "cuda"
+    with torch.autocast("cuda", dtype=torch.bfloat16, enabled=use_amp):
+        logits = sliding_window_inference(image, roi_size, sw_batch_size, net, overlap=overlap, mode="gaussian")
+    return torch.sigmoid(torch.as_tensor(logits).float())[0].cpu()
+
+
+def to_source_grid(volume: np.ndarray, prepared: PreparedCase, order: int) -> np.ndarray:
+    """Resample a ``(H, W, D)`` volume on the preprocessed grid onto the source image's grid."""
+    m = np.linalg.inv(prepared.affine) @ prepared.source_affine
+    return affine_transform(volume, m[:3, :3], offset=m[:3, 3], output_shape=prepared.source_shape, order=order, mode="nearest")
+
+
+def _organ_mask(prepared: PreparedCase, organ: str, margin_mm: float) -> np.ndarray | None:
+    values = [v for v, n in prepared.organ_names.items() if n == organ or n.startswith(organ + "_")]
+    if not values:
+        return None
+    mask = np.isin(prepared.organs, values)
+    iterations = max(1, round(margin_mm / min(prepared.spacing)))
+    return binary_dilation(mask, iterations=iterations) if margin_mm > 0 else mask
+
+
+def predict(
+    run_dir: Path,
+    data_dir: Path,
+    out_dir: Path,
+    *,
+    split: str | None = "test",
+    checkpoint: Path | None = None,
+    threshold: float = 0.5,
+    restrict_to_organs: bool = False,
+    organ_margin_mm: float = 5.0,
+    device: str = "auto",
+    overlap: float = 0.25,
+    progress: bool = True,
+) -> PredictResult:
+    """Predict every case of ``split`` (``None``: all) of the dataset at ``data_dir``.
+
+    Args:
+        restrict_to_organs: zero each lesion channel outside its organ (given organ mask, dilated by
+            ``organ_margin_mm``).
+    """
+    from tqdm import tqdm
+
+    dev = torch.device("cuda" if torch.cuda.is_available() else "cpu") if device == "auto" else torch.device(device)
+    cfg, net = load_run(run_dir, checkpoint)
+    manifest = load_manifest(data_dir)
+    splits = None if split is None else {s.strip() for s in split.split(",")}
+    cases = [c for c in manifest.cases if splits is None or c.split in splits]
+    if not cases:
+        raise ValueError(f"no cases of split {split!r} in {data_dir}/manifest.")
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    tumor_values = [manifest.labels.tumor_value(o) or c + 1 for c, o in enumerate(cfg.channels)]
+    rows = []
+    # predictions never need train-time padding beyond the ROI: sliding windows pad themselves
+    pre = cfg.preprocess.model_copy(update={"min_shape": (0, 0, 0)})
+    for case in tqdm(cases, desc="predict", unit="case", disable=not progress):
+        prepared = prepare_case(case, manifest.labels, pre, None)
+        probs = predict_prepared(net, prepared, cfg.sampling.crop_size, dev, overlap=overlap).numpy()
+        folder = out_dir / case.case_id
+        folder.mkdir(exist_ok=True)
+        row: dict[str, object] = {
+            "case_id": case.case_id,
+            "split": case.split,
+            "role": case.role.value,
+            "tumor_mask": "" if case.tumor_mask is None else str(case.tumor_mask),
+        }
+        source: list[np.ndarray] = []
+        for c, organ in enumerate(cfg.channels):
+            p = probs[c]
+            if restrict_to_organs:
+                organ_mask = _organ_mask(prepared, organ, organ_margin_mm)
+                p = p * organ_mask if organ_mask is not None else p
+            src = np.clip(to_source_grid(p.astype(np.float32), prepared, order=1), 0.0, 1.0).astype(np.float32)
+            source.append(src)
+            path = folder / f"prob_{organ}.nii.gz"
+            nib.save(nib.Nifti1Image(src, prepared.source_affine), str(path))
+            row[f"prob_{organ}"] = str(path.relative_to(out_dir))
+            row[f"max_prob_{organ}"] = float(src.max())
+        stack = np.stack(source)
+        labels = np.zeros(prepared.source_shape, dtype=np.uint8)
+        best = stack.argmax(axis=0)
+        above = stack.max(axis=0) > threshold
+        for c, value in enumerate(tumor_values):
+            labels[above & (best == c)] = value
+        nib.save(nib.Nifti1Image(labels, prepared.source_affine), str(folder / "tumors.nii.gz"))
+        rows.append(row)
+    csv_path = out_dir / "predictions.csv"
+    with csv_path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    info = {
+        "run_dir": str(run_dir),
+        "checkpoint": str(checkpoint or Path(run_dir) / "checkpoints" / "last.pt"),
+        "channels": list(cfg.channels),
+        "threshold": threshold,
+        "tumor_values": dict(zip(cfg.channels, tumor_values, strict=True)),
+        "restrict_to_organs": restrict_to_organs,
+        "data_dir": str(data_dir),
+    }
+    (out_dir / "prediction.json").write_text(json.dumps(info, indent=2), encoding="utf-8")
+    logger.info("predicted %d case(s) into %s", len(rows), out_dir)
+    return PredictResult(out_dir, [str(r["case_id"]) for r in rows], csv_path)

@@ -1,0 +1,206 @@
+"""Batch jobs: JSON and file uploads, progress, streamed results, cancel, retry, restart recovery."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import time
+from pathlib import Path
+
+import openpyxl
+import pytest
+from api_cases import AUTH, make_settings, wait_for_job
+from conftest import AppFactory
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from report_extractor.backends.base import Failure
+from report_extractor.backends.fake import EMPTY_ANSWER, FakeBackend
+from store import init_store
+from store.rsuper_csv import PER_CT_COLUMNS, PER_TUMOR_COLUMNS
+
+LIVER = "Liver: 2 cm cyst in segment VI."
+
+
+def _reports(n: int, text: str = LIVER) -> list[dict[str, str]]:
+    return [{"report_id": f"r{i}", "text": text} for i in range(n)]
+
+
+def test_json_job_runs_to_done_with_results_in_every_format(make_client: AppFactory) -> None:
+    client = make_client(backend="rules")
+    r = client.post("/v1/jobs", json=_reports(12), headers=AUTH)
+    assert r.status_code == 202, r.text
+    created = r.json()
+    assert (created["status"], created["total"], created["source"]) == ("pending", 12, "json")
+    assert created["status_url"] == f"/v1/jobs/{created['job_id']}"
+    job = wait_for_job(client, created["job_id"])
+    assert (job["status"], job["done"], job["failed"], job["pending"]) == ("done", 12, 0, 0)
+    assert job["reports_per_s"] > 0
+    assert job["eta_s"] == 0.0
+    base = created["results_url"]
+    lines = client.get(base, headers=AUTH).text.splitlines()
+    rows = [json.loads(line) for line in lines]
+    assert [x["report_id"] for x in rows] == [f"r{i}" for i in range(12)]
+    assert {x["item_status"] for x in rows} == {"done"}
+    assert rows[0]["record"]["lesions"][0]["liver_segments"] == [6]
+    summary = list(csv.DictReader(io.StringIO(client.get(f"{base}?format=csv", headers=AUTH).text)))
+    assert (summary[0]["lesion_organs"], summary[0]["lesion_count"]) == ("liver", "1")
+    tumor = client.get(f"{base}?format=rsuper-per-tumor", headers=AUTH)
+    assert tumor.headers["content-type"].startswith("text/csv")
+    tumor_rows = list(csv.reader(io.StringIO(tumor.text)))
+    assert tuple(tumor_rows[0]) == PER_TUMOR_COLUMNS
+    assert len(tumor_rows) == 13
+    ct = list(csv.reader(io.StringIO(client.get(f"{base}?format=rsuper-per-ct", headers=AUTH).text)))
+    assert tuple(ct[0]) == PER_CT_COLUMNS
+    assert len(ct) == 13
+
+
+def test_csv_upload_with_named_columns(make_client: AppFactory, tmp_path: Path) -> None:
+    client = make_client()
+    data = "Acc,Body\na1,No lesion.\na2,\na3,Also fine.\n"
+    r = client.post(
+        "/v1/jobs",
+        files={"file": ("../../../evil.csv", data.encode())},
+        data={"id_col": "Acc", "text_col": "Body"},
+        headers=AUTH,
+    )
+    assert r.status_code == 202, r.text
+    created = r.json()
+    assert created["columns"] == {"id_column": "Acc", "text_column": "Body", "detected": False}
+    assert created["source"] == "evil.csv"
+    assert not (tmp_path.parent / "evil.csv").exists()
+    assert list((tmp_path / "uploads").iterdir()) == []  # rows live in the store; the file is gone
+    job = wait_for_job(client, created["job_id"])
+    assert (job["status"], job["done"], job["failed"]) == ("done", 2, 1)
+    assert job["errors"] == [{"row_index": 1, "report_id": "a2", "error": "text: report text is empty"}]
+
+
+def test_jsonl_and_xlsx_uploads_detect_columns(make_client: AppFactory, tmp_path: Path) -> None:
+    client = make_client()
+    jsonl = "\n".join(json.dumps({"Accession Number": f"j{i}", "Findings": "No lesion."}) for i in range(3))
+    r = client.post("/v1/jobs", files={"file": ("reports.jsonl", jsonl.encode())}, headers=AUTH)
+    assert r.status_code == 202, r.text
+    assert r.json()["columns"] == {
+        "id_column": "Accession Number",
+        "text_column": "Findings",
+        "detected": True,
+    }
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["study id", "Report"])
+    sheet.append(["x1", "No lesion."])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    r2 = client.post("/v1/jobs", files={"file": ("reports.xlsx", buffer.getvalue())}, headers=AUTH)
+    assert r2.status_code == 202, r2.text
+    assert wait_for_job(client, r2.json()["job_id"])["done"] == 1
+    assert wait_for_job(client, r.json()["job_id"])["done"] == 3
+
+
+@pytest.mark.parametrize(
+    ("files", "data", "status", "detail"),
+    [
+        ({"file": ("a.exe", b"x")}, {}, 415, "body.file: unsupported file type '.exe'; use one of "
+         "['.csv', '.tsv', '.xlsx', '.jsonl', '.ndjson', '.parquet']"),
+        ({"other": ("a.csv", b"id,text\n")}, {}, 422, "body.file: an uploaded file is required"),
+        ({"file": ("a.csv", b"id,text\nr1,x\n")}, {"id_col": "nope"}, 422,
+         "body.file: id_col: column 'nope' not found; the file has ['id', 'text']"),
+        ({"file": ("a.csv", b"id,text\n")}, {}, 422, "body.file: the file has no data rows"),
+        ({"file": ("a.xlsx", b"not a zip")}, {}, 422, "body.file: could not read the file (BadZipFile)"),
+    ],
+    ids=["bad-suffix", "no-file", "bad-column", "no-rows", "corrupt-xlsx"],
+)  # fmt: skip
+def test_bad_uploads(
+    client: TestClient, tmp_path: Path, files: dict, data: dict, status: int, detail: str
+) -> None:
+    r = client.post("/v1/jobs", files=files, data=data, headers=AUTH)
+    assert r.status_code == status, r.text
+    assert r.json()["detail"] == detail
+    assert list((tmp_path / "uploads").glob("*")) == []
+
+
+@pytest.mark.parametrize(
+    ("body", "detail"),
+    [
+        ([{"report_id": "a", "text": "x"}, {"report_id": "b", "text": ""}],
+         "body.1.text: String should have at least 1 character"),
+        ([], "body: List should have at least 1 item after validation, not 0"),
+        ({"report_id": "a"}, "body: Input should be a valid array"),
+    ],
+    ids=["bad-item", "empty", "not-array"],
+)  # fmt: skip
+def test_bad_json_jobs(client: TestClient, body: object, detail: str) -> None:
+    r = client.post("/v1/jobs", json=body, headers=AUTH)
+    assert r.status_code == 422
+    assert r.json() == {"detail": detail, "code": "invalid_input"}
+
+
+def test_unsupported_content_type(client: TestClient) -> None:
+    r = client.post("/v1/jobs", content=b"id,text", headers={**AUTH, "Content-Type": "text/csv"})
+    assert r.status_code == 415
+    assert r.json() == {
+        "detail": "send multipart/form-data (a file) or application/json (an array of reports)",
+        "code": "unsupported_media_type",
+    }
+
+
+def test_unknown_job_and_bad_format(client: TestClient) -> None:
+    for method, path in [("GET", "/v1/jobs/nope"), ("GET", "/v1/jobs/nope/results"),
+                         ("POST", "/v1/jobs/nope/cancel"), ("POST", "/v1/jobs/nope/retry")]:  # fmt: skip
+        r = client.request(method, path, headers=AUTH)
+        assert (r.status_code, r.json()) == (404, {"detail": "no job 'nope'", "code": "not_found"})
+    r = client.get("/v1/jobs/nope/results?format=xml", headers=AUTH)
+    assert r.status_code == 422
+    assert r.json()["detail"] == (
+        "query.format: Input should be 'jsonl', 'csv', 'rsuper-per-tumor' or 'rsuper-per-ct'"
+    )
+
+
+def test_cancel_stops_claiming(make_client: AppFactory) -> None:
+    client = make_client(fake_delay_s=0.02, job_batch_size=2, backend_concurrency=1)
+    job_id = client.post("/v1/jobs", json=_reports(200), headers=AUTH).json()["job_id"]
+    r = client.post(f"/v1/jobs/{job_id}/cancel", headers=AUTH)
+    assert r.status_code == 200
+    assert r.json()["status"] == "cancelled"
+    time.sleep(0.3)
+    body = client.get(f"/v1/jobs/{job_id}", headers=AUTH).json()
+    assert body["status"] == "cancelled"
+    assert body["done"] < 200
+    again = client.post(f"/v1/jobs/{job_id}/cancel", headers=AUTH)
+    assert again.status_code == 409
+    assert again.json() == {"detail": f"job '{job_id}' is already cancelled", "code": "conflict"}
+
+
+def test_failed_items_are_kept_and_retried(make_client: AppFactory) -> None:
+    answers = {f"r{i}": [Failure("upstream 503"), EMPTY_ANSWER] for i in range(5)}
+    client = make_client(backend=FakeBackend(answers=answers))
+    job_id = client.post("/v1/jobs", json=_reports(5), headers=AUTH).json()["job_id"]
+    job = wait_for_job(client, job_id)
+    assert (job["status"], job["done"], job["failed"]) == ("done", 0, 5)
+    assert job["errors"][0] == {"row_index": 0, "report_id": "r0", "error": "upstream 503"}
+    assert client.get("/v1/reports/r0", headers=AUTH).json()["status"] == "failed"
+    r = client.post(f"/v1/jobs/{job_id}/retry", headers=AUTH)
+    assert r.status_code == 200
+    job = wait_for_job(client, job_id)
+    assert (job["status"], job["done"], job["failed"]) == ("done", 5, 0)
+
+
+def test_restart_resumes_interrupted_items_without_redoing_committed_ones(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path)
+    store = init_store(settings.store_url)
+    job_id = store.create_job([(f"r{i}", f"text {i}") for i in range(10)], backend="fake")
+    claimed = store.claim_items(job_id, 4)  # a server claimed 4 items ...
+    backend = FakeBackend()
+    from report_extractor.engine import Extractor, ReportInput
+
+    first = Extractor(backend).extract_one(ReportInput(claimed[0].report_id, claimed[0].text or ""))
+    store.mark_item_done(claimed[0].item_id, first)  # ... committed one, then died
+    store.close()
+    with TestClient(create_app(settings, backend=backend)) as client:
+        job = wait_for_job(client, job_id)
+    assert (job["status"], job["done"], job["failed"]) == ("done", 10, 0)
+    assert sorted(c.report_id for c in backend.calls) == sorted(f"r{i}" for i in range(10))  # r0 once
+    check = init_store(settings.store_url)
+    assert check.stats()["stored"] == 10
+    check.close()

@@ -1,0 +1,175 @@
+"""Dataset description, preprocessing cache, crops, augmentation and the sub-segment fallback."""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+from pathlib import Path
+
+import nibabel as nib
+import numpy as np
+import pytest
+import torch
+
+from segmentation.data.augment import transform_target
+from segmentation.data.dataset import SamplingConfig, StepSampler, TrainCropDataset
+from segmentation.data.fallback import split_kidneys, split_pancreas, subsegment_fallback
+from segmentation.data.manifest import ManifestError, Role, load_manifest, validate_manifest
+from segmentation.data.preprocess import PreprocessConfig, prepare_case
+from segmentation.phantom import PhantomConfig, generate_cohort
+from segmentation.records import load_report_facts
+from segmentation.targets import LesionFact, OrganFact, build_report_target
+
+CHANNELS = ("liver", "pancreas", "kidney")
+PHANTOM = PhantomConfig(shape=(24, 24, 24), spacing=(5.0, 5.0, 5.0), lesion_diameter_mm=(10.0, 25.0), healthy_fraction=0.0)
+
+
+@pytest.fixture(scope="module")
+def cohort(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("cohort")
+    generate_cohort(out, n_mask=2, n_report=3, n_val=1, n_test=1, seed=1, config=PHANTOM, progress=False)
+    return out
+
+
+def test_bad_manifest_lists_every_problem(cohort: Path, tmp_path: Path) -> None:
+    data = tmp_path / "bad"
+    shutil.copytree(cohort, data)
+    rows = list(csv.DictReader((data / "manifest.csv").open()))
+    (data / rows[0]["image"]).unlink()  # missing file
+    shifted = nib.load(data / rows[1]["image"])
+    nib.save(nib.Nifti1Image(np.asarray(shifted.dataobj), shifted.affine + np.eye(4)), data / rows[1]["organ_mask"])
+    small = np.zeros((8, 8, 8), dtype=np.uint8)
+    nib.save(nib.Nifti1Image(small, shifted.affine), data / rows[2]["tumor_mask"])  # shape mismatch
+    organs = nib.load(data / rows[3]["organ_mask"])
+    labels = np.asarray(organs.dataobj).copy()
+    labels[0, 0, 0] = 99
+    nib.save(nib.Nifti1Image(labels, organs.affine), data / rows[3]["organ_mask"])  # unknown label
+    rows[4]["report_id"] = "NOPE"
+    rows[5]["role"] = "teacher"
+    with (data / "manifest.csv").open("w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    manifest = load_manifest(data)
+    facts, _ = load_report_facts([c.report_id for c in manifest.cases if c.report_id], reports_jsonl=data / "truth.jsonl")
+    with pytest.raises(ManifestError) as err:
+        validate_manifest(manifest, channels=(*CHANNELS, "lung"), has_report=facts.__contains__)
+    text = str(err.value)
+    assert len(err.value.problems) == 7, text
+    for needle in ("image file not found", "affine differs", "shape (8, 8, 8)", "[99]", "'NOPE'", "'teacher'", "'lung'"):
+        assert needle in text, (needle, text)
+
+
+def test_valid_manifest_and_cache(cohort: Path) -> None:
+    manifest = load_manifest(cohort)
+    validate_manifest(manifest, channels=CHANNELS)
+    cfg = PreprocessConfig(spacing=(6.0, 6.0, 6.0), min_shape=(24, 24, 24))
+    case = manifest.cases[0]
+    first = prepare_case(case, manifest.labels, cfg, cohort / "cache")
+    assert first.image.shape == (1, 24, 24, 24) and first.spacing == (6.0, 6.0, 6.0)
+    assert 0.0 <= first.image.min() and first.image.max() <= 1.0
+    assert len(list((cohort / "cache").glob("*.npz"))) == 1
+    again = prepare_case(case, manifest.labels, cfg, cohort / "cache")  # from the cache
+    np.testing.assert_array_equal(first.image, again.image)
+    np.testing.assert_array_equal(first.organs, again.organs)
+    assert first.organ_names == again.organ_names and np.allclose(first.affine, again.affine)
+
+
+def test_folder_of_structure_masks(cohort: Path, tmp_path: Path) -> None:
+    manifest = load_manifest(cohort)
+    case = manifest.cases[0]
+    folder = tmp_path / "segmentations"
+    folder.mkdir()
+    img = nib.load(case.organ_mask)
+    organs = np.asarray(img.dataobj)
+    for value, name in manifest.labels.organs.items():
+        nib.save(nib.Nifti1Image((organs == value).astype(np.uint8), img.affine), folder / f"{name}.nii.gz")
+    from dataclasses import replace
+
+    split = replace(case, organ_mask=folder)
+    a = prepare_case(case, manifest.labels, PreprocessConfig(), None)
+    b = prepare_case(split, manifest.labels, PreprocessConfig(), None)
+    assert {k: int(v.sum()) for k, v in a.masks().items()} == {k: int(v.sum()) for k, v in b.masks().items()}
+
+
+@pytest.fixture(scope="module")
+def dataset(cohort: Path) -> TrainCropDataset:
+    manifest = load_manifest(cohort)
+    cases = manifest.select(split="train")
+    facts, _ = load_report_facts([c.report_id for c in cases if c.role is Role.REPORT], reports_jsonl=cohort / "truth.jsonl")
+    return TrainCropDataset(
+        [c for c in cases if c.role is Role.MASK],
+        [c for c in cases if c.role is Role.REPORT],
+        facts,
+        manifest.labels,
+        CHANNELS,
+        PreprocessConfig(min_shape=(16, 16, 16)),
+        SamplingConfig(crop_size=(16, 16, 16), max_distance_mm=15.0),
+        cohort / "cache",
+        seed=3,
+    )
+
+
+def test_samples_are_deterministic_and_mixed(dataset: TrainCropDataset) -> None:
+    samples = [dataset[i] for i in range(24)]
+    again = dataset[5]
+    assert torch.equal(samples[5].image, again.image) and torch.equal(samples[5].label, again.label)
+    kinds = [s.kind for s in samples]
+    assert 4 <= kinds.count("mask") <= 20, kinds
+    assert "report" in kinds, kinds
+    for s in samples:
+        assert s.image.shape == (1, 16, 16, 16) and s.label.shape == (3, 16, 16, 16)
+        if s.kind == "mask":
+            assert s.target is None
+        else:
+            assert s.target is not None and s.target.shape == (16, 16, 16) and not s.label.any()
+            assert s.target.has_target == (s.kind == "report") or s.kind == "report"
+    assert any(s.target is not None and s.target.has_target for s in samples)  # crops hold the segment group
+
+
+def test_step_sampler_shards_ranks_and_resumes() -> None:
+    full = list(StepSampler(0, 3, batch_size=2, rank=1, world_size=2))
+    assert full == [2, 3, 6, 7, 10, 11]
+    assert list(StepSampler(2, 3, batch_size=2, rank=1, world_size=2)) == full[4:]
+
+
+def test_augmented_target_equals_target_of_augmented_masks() -> None:
+    shape = (12, 12, 10)
+    rng = np.random.default_rng(0)
+    masks = {"pancreas_head": np.zeros(shape, dtype=bool), "pancreas_tail": np.zeros(shape, dtype=bool)}
+    masks["pancreas_head"][1:6, 2:9, 3:7] = True
+    masks["pancreas_tail"][6:11, 2:9, 3:7] = True
+    masks["kidney_left"] = rng.random(shape) > 0.9
+    facts = ([LesionFact("pancreas", (8.0,), ("pancreas_tail",))], [OrganFact("pancreas", "lesion", count=2)])
+    spacing = (2.0, 2.0, 3.0)
+    ops = [("flip", 0), ("swap", 0, 1), ("flip", 2)]
+    target = build_report_target(*facts, masks, spacing, CHANNELS)
+    moved = {k: np.flip(np.swapaxes(np.flip(v, 0), 0, 1), 2).copy() for k, v in masks.items()}
+    expected = build_report_target(*facts, moved, (2.0, 2.0, 3.0), CHANNELS)
+    got = transform_target(target, ops)
+    assert torch.equal(got.unknown, expected.unknown)
+    a, b = got.channel_targets[1], expected.channel_targets[1]
+    assert a.region_boxes == b.region_boxes and torch.equal(a.region_distance, b.region_distance)
+    assert a.exclude is not None and b.exclude is not None and torch.equal(a.exclude, b.exclude)
+    assert a.exclude.any()
+
+
+def test_geometric_fallback_is_labelled_and_oriented() -> None:
+    shape = (30, 12, 12)
+    pancreas = np.zeros(shape, dtype=bool)
+    pancreas[3:27, 5:8, 5:8] = True
+    parts = split_pancreas(pancreas, (1.0, 1.0, 1.0))
+    head_x = np.argwhere(parts["pancreas_head"])[:, 0].mean()
+    tail_x = np.argwhere(parts["pancreas_tail"])[:, 0].mean()
+    assert head_x > tail_x  # head at the patient's right (+x in RAS)
+    assert sum(int(p.sum()) for p in parts.values()) == int(pancreas.sum())
+    kidneys = np.zeros(shape, dtype=bool)
+    kidneys[2:6, 4:8, 4:8] = kidneys[24:28, 4:8, 4:8] = True
+    sides = split_kidneys(kidneys)
+    assert np.argwhere(sides["kidney_right"])[:, 0].min() >= 24 and np.argwhere(sides["kidney_left"])[:, 0].max() < 6
+    labels = np.where(pancreas, 1, 0) + np.where(kidneys, 2, 0)
+    new, names, approximate = subsegment_fallback(labels, {1: "pancreas", 2: "kidney"}, (1.0, 1.0, 1.0))
+    assert sorted(approximate) == sorted(["pancreas_head", "pancreas_body", "pancreas_tail", "kidney_left", "kidney_right"])
+    assert set(names.values()) == set(approximate) and set(np.unique(new)) - {0} == set(names)
+    json.dumps(names)  # plain, cacheable

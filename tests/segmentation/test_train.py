@@ -1,0 +1,102 @@
+"""Trainer: two-stage protocol, exact resume, DDP under torchrun (CPU, gloo)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from segmentation.data.dataset import SamplingConfig
+from segmentation.phantom import PhantomConfig, generate_cohort
+from segmentation.training import NetworkConfig, TrainConfig, train
+
+PHANTOM = PhantomConfig(shape=(20, 20, 20), spacing=(6.0, 6.0, 6.0), lesion_diameter_mm=(12.0, 30.0), healthy_fraction=0.0)
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def tiny_config(data: Path, out: Path, **overrides: object) -> TrainConfig:
+    """A CPU-sized run: 16³ crops, a 4-level DynUNet with 4-32 filters, batch 2."""
+    network = NetworkConfig()
+    network.kwargs.update(filters=[4, 8, 16, 32], res_block=False)
+    settings: dict[str, object] = {
+        "data_dir": data,
+        "out_dir": out,
+        "sampling": SamplingConfig(crop_size=(16, 16, 16), max_distance_mm=15.0),
+        "network": network,
+        "batch_size": 2,
+        "warmup_steps": 1,
+        "checkpoint_every": 2,
+        "progress": False,
+        "cache_dir": data / "cache",
+    }
+    settings.update(overrides)
+    return TrainConfig.model_validate(settings)
+
+
+@pytest.fixture(scope="module")
+def cohort(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("train_cohort")
+    generate_cohort(out, n_mask=2, n_report=2, n_val=1, n_test=1, seed=2, config=PHANTOM, progress=False)
+    return out
+
+
+def test_two_stage_protocol(cohort: Path, tmp_path: Path) -> None:
+    stage1 = train(tiny_config(cohort, tmp_path / "masks", steps=2, val_every=2))
+    assert stage1.final_step == 2 and stage1.checkpoint is not None and stage1.checkpoint.is_file()
+    assert set(stage1.validation) == {"val/dice_liver", "val/dice_pancreas", "val/dice_kidney"}
+    assert all("ball/0" not in h for h in stage1.losses)
+
+    cfg = tiny_config(cohort, tmp_path / "reports", steps=2, mode="reports",
+                      reports_jsonl=cohort / "truth.jsonl", init_from=stage1.checkpoint)
+    stage2 = train(cfg)
+    assert cfg.learning_rate == 1e-4
+    for h in stage2.losses:
+        assert {"mask/0", "mask/1", "ball/0", "volume/1", "total", "grad_norm", "data_s", "step_s"} <= set(h)
+    saved = json.loads((tmp_path / "reports" / "config.json").read_text())
+    assert saved["mode"] == "reports" and "git_sha" in saved
+    assert len((tmp_path / "reports" / "losses.jsonl").read_text().splitlines()) == 2
+    assert list((tmp_path / "reports" / "tensorboard").glob("events.out.tfevents.*"))
+    with pytest.raises(ValueError, match="already holds a run"):
+        train(cfg)
+
+
+def test_resume_gives_the_identical_next_loss(cohort: Path, tmp_path: Path) -> None:
+    cfg = tiny_config(cohort, tmp_path / "full", steps=3, mode="reports", reports_jsonl=cohort / "truth.jsonl")
+    full = train(cfg)
+    # an interrupted copy of the run: only the step-2 checkpoint survived
+    cut = tmp_path / "cut"
+    (cut / "checkpoints").mkdir(parents=True)
+    shutil.copy(tmp_path / "full" / "config.json", cut / "config.json")
+    shutil.copy(tmp_path / "full" / "checkpoints" / "step_2.pt", cut / "checkpoints" / "last.pt")
+    resumed = train(TrainConfig.load(cut / "config.json").model_copy(update={"out_dir": cut}), resume=True)
+    assert resumed.final_step == 3 and len(resumed.losses) == 1
+    assert resumed.losses[0]["total"] == full.losses[2]["total"]
+    assert resumed.losses[0]["mask/0"] == full.losses[2]["mask/0"]
+
+
+def _torchrun(cohort: Path, out: Path, steps: int) -> subprocess.CompletedProcess[str]:
+    cmd = [
+        sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", "0",
+        "-m", "rsuper_cli.train", "train", "--data", str(cohort), "--out", str(out), "--steps", str(steps),
+        "--mode", "reports", "--reports-jsonl", str(cohort / "truth.jsonl"), "--config", str(out.parent / "cfg.json"),
+        "--no-progress",
+    ]
+    cfg = tiny_config(cohort, out, steps=steps, mode="reports", reports_jsonl=cohort / "truth.jsonl")
+    (out.parent / "cfg.json").write_text(cfg.model_dump_json(), encoding="utf-8")
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT)}
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=600, cwd=ROOT, env=env, check=False)
+
+
+@pytest.mark.slow
+def test_ddp_two_processes_on_cpu(cohort: Path, tmp_path: Path) -> None:
+    done = _torchrun(cohort, tmp_path / "ddp", steps=2)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "trained to step 2" in done.stdout
+    lines = (tmp_path / "ddp" / "losses.jsonl").read_text().splitlines()
+    assert len(lines) == 2  # rank 0 logs the rank-averaged losses once per step
+    assert (tmp_path / "ddp" / "checkpoints" / "last.pt").is_file()
