@@ -17,7 +17,9 @@ from rich.console import Console
 from rich.table import Table
 
 from rsuper_cli import __version__
+from rsuper_cli.llm import llm_app
 from rsuper_cli.serve import serve_command
+from rsuper_cli.train import register as register_training
 
 app = typer.Typer(
     name="rsuper",
@@ -89,6 +91,7 @@ def extract(
     try:
         table = ReportTable(input_path, id_col=id_col, text_col=text_col)
         extractor = Extractor(create_backend(backend, model=model))
+        extractor.backend.check()
     except (ReportExtractorError, ValueError) as e:
         raise _fail(str(e)) from e
     how = "auto-detected" if table.columns.detected else "given"
@@ -218,6 +221,8 @@ def eval_extraction(
 
 
 app.command("serve")(serve_command)
+app.add_typer(llm_app, name="llm")
+register_training(app)
 
 
 def main() -> None:
@@ -243,3 +248,24 @@ def phantom(
         f"wrote {summary.n_cases} cases to {out} (roles {dict(summary.roles)}, {summary.n_healthy} healthy) "
         f"in {summary.seconds:.1f} s"
     )
+
+
+@app.command()
+def demo(
+    out: Annotated[Path, typer.Option(help="Output folder (cohort, store, runs, report.md).")] = Path(
+        "demo-out"
+    ),
+    quick: Annotated[
+        bool, typer.Option(help="Tiny smoke run (~3 min): checks the loop, not the method.")
+    ] = False,
+    seed: Annotated[int, typer.Option(help="Seed of the cohort, the initialisation and the sampling.")] = 0,
+) -> None:
+    """The whole loop on a phantom cohort: reports → store → train (3 arms) → evaluate → report.md."""
+    from dataclasses import replace
+
+    from rsuper_cli.demo import DEFAULT, QUICK, run_demo
+
+    settings = replace(QUICK if quick else DEFAULT, seed=seed)
+    report = run_demo(out, settings)
+    console.print(f"[bold green]done[/]: {report}")
+    typer.echo(report.read_text(encoding="utf-8").split("## Segmentation", 1)[-1].split("Per organ:", 1)[0])

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -29,9 +30,15 @@ def train(
     data: Annotated[Path, typer.Option(help="Dataset folder (manifest.csv + labels.json).")],
     out: Annotated[Path, typer.Option(help="Run folder (config.json, checkpoints, logs).")],
     store: Annotated[str | None, typer.Option(help="Store URL with the report facts.")] = None,
-    reports_jsonl: Annotated[Path | None, typer.Option(help="JSONL of ReportExtraction records instead.")] = None,
-    mode: Annotated[str, typer.Option(help="masks (stage 1) or reports (stage 2: masks + reports).")] = "masks",
-    init_from: Annotated[Path | None, typer.Option(help="Start from this checkpoint's weights (stage 2).")] = None,
+    reports_jsonl: Annotated[
+        Path | None, typer.Option(help="JSONL of ReportExtraction records instead.")
+    ] = None,
+    mode: Annotated[
+        str, typer.Option(help="masks (stage 1) or reports (stage 2: masks + reports).")
+    ] = "masks",
+    init_from: Annotated[
+        Path | None, typer.Option(help="Start from this checkpoint's weights (stage 2).")
+    ] = None,
     steps: Annotated[int | None, typer.Option(min=1, help="Total optimisation steps.")] = None,
     config: Annotated[Path | None, typer.Option(help="TrainConfig JSON (flags override it).")] = None,
     batch_size: Annotated[int | None, typer.Option(min=1)] = None,
@@ -83,9 +90,13 @@ def train(
         raise _fail(f"invalid training config:\n{e}") from e
     except (ValueError, FileNotFoundError) as e:
         raise _fail(str(e)) from e
+    if os.environ.get("RANK", "0") != "0":
+        return
     if result.losses:
         last = result.losses[-1]
-        typer.echo(f"trained to step {result.final_step}: loss {last['total']:.4f}; checkpoint {result.checkpoint}")
+        typer.echo(
+            f"trained to step {result.final_step}: loss {last['total']:.4f}; checkpoint {result.checkpoint}"
+        )
     else:
         typer.echo(f"nothing to do: {out} is already at step {result.final_step}")
 
@@ -94,10 +105,18 @@ def predict(
     run: Annotated[Path, typer.Option(help="Run folder written by `rsuper train`.")],
     data: Annotated[Path, typer.Option(help="Dataset folder (manifest.csv + labels.json).")],
     out: Annotated[Path, typer.Option(help="Output folder for NIfTI masks and probabilities.")],
-    split: Annotated[str, typer.Option(help="Split(s) to predict, comma-separated (val,test); 'all'.")] = "test",
-    checkpoint: Annotated[Path | None, typer.Option(help="Default: RUN/checkpoints/last.pt (EMA weights).")] = None,
-    threshold: Annotated[float, typer.Option(min=0.0, max=1.0, help="Probability threshold of the masks.")] = 0.5,
-    restrict_to_organs: Annotated[bool, typer.Option(help="Keep lesions only inside their (given) organ.")] = False,
+    split: Annotated[
+        str, typer.Option(help="Split(s) to predict, comma-separated (val,test); 'all'.")
+    ] = "test",
+    checkpoint: Annotated[
+        Path | None, typer.Option(help="Default: RUN/checkpoints/last.pt (EMA weights).")
+    ] = None,
+    threshold: Annotated[
+        float, typer.Option(min=0.0, max=1.0, help="Probability threshold of the masks.")
+    ] = 0.5,
+    restrict_to_organs: Annotated[
+        bool, typer.Option(help="Keep lesions only inside their (given) organ.")
+    ] = False,
     device: Annotated[str, typer.Option(help="auto, cpu, cuda.")] = "auto",
     progress: Annotated[bool, typer.Option(help="Show progress bars.")] = True,
 ) -> None:
@@ -126,14 +145,18 @@ def evaluate(
     data: Annotated[Path, typer.Option(help="Dataset folder (manifest.csv + labels.json).")],
     out: Annotated[Path, typer.Option(help="Folder for metrics CSV / JSON and PNG plots.")],
     store: Annotated[str | None, typer.Option(help="Store URL with the report facts.")] = None,
-    reports_jsonl: Annotated[Path | None, typer.Option(help="JSONL of ReportExtraction records instead.")] = None,
+    reports_jsonl: Annotated[
+        Path | None, typer.Option(help="JSONL of ReportExtraction records instead.")
+    ] = None,
     nsd_tolerance_mm: Annotated[float, typer.Option(min=0.0)] = 2.0,
 ) -> None:
     """Per-voxel (DSC, NSD, lesion F1) and report-based (sens., spec., F1, AUC) metrics."""
     from segmentation.evaluation import evaluate as run_evaluate
 
     try:
-        result = run_evaluate(pred, data, out, store_url=store, reports_jsonl=reports_jsonl, nsd_tolerance_mm=nsd_tolerance_mm)
+        result = run_evaluate(
+            pred, data, out, store_url=store, reports_jsonl=reports_jsonl, nsd_tolerance_mm=nsd_tolerance_mm
+        )
     except (ValueError, FileNotFoundError) as e:
         raise _fail(str(e)) from e
     typer.echo(result.to_markdown())
@@ -152,9 +175,14 @@ register(training_app)
 
 
 @training_app.callback()
-def _main(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log at INFO level.")] = False) -> None:
+def _main(
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log at INFO level.")] = False,
+) -> None:
     """R-Super training consumer (standalone entry, e.g. under torchrun)."""
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
 
 
 if __name__ == "__main__":

@@ -60,12 +60,17 @@ class EvalResult:
         """Both metric families as Markdown tables."""
         lines: list[str] = []
         if self.pixel:
-            lines += ["**Per-voxel (cases with masks)**", "", "| organ | n | DSC | NSD | lesion sens. | lesion prec. | lesion F1 |"]
+            lines += [
+                "**Per-voxel (cases with masks)**",
+                "",
+                "| organ | n | DSC | NSD | lesion sens. | lesion prec. | lesion F1 |",
+            ]
             lines.append("|---|---|---|---|---|---|---|")
             for organ, m in self.pixel.items():
                 lines.append(
                     f"| {organ} | {int(m['n_cases'])} | {_pct(m['dsc'])} | {_pct(m['nsd'])} | "
-                    f"{_pct(m['lesion_sensitivity'])} | {_pct(m['lesion_precision'])} | {_pct(m['lesion_f1'])} |"
+                    f"{_pct(m['lesion_sensitivity'])} | {_pct(m['lesion_precision'])} | "
+                    f"{_pct(m['lesion_f1'])} |"
                 )
         if self.report:
             lines += ["", f"**Report-based (operating point chosen on {self.chosen_on})**", ""]
@@ -74,7 +79,8 @@ class EvalResult:
             for organ, m in self.report.items():
                 lines.append(
                     f"| {organ} | {int(m['n_pos'])} / {int(m['n_neg'])} | {m['th']:.2f} | {m['tau_mm3']:g} | "
-                    f"{_pct(m['sensitivity'])} | {_pct(m['specificity'])} | {_pct(m['f1'])} | {_pct(m['auc'])} |"
+                    f"{_pct(m['sensitivity'])} | {_pct(m['specificity'])} | {_pct(m['f1'])} | "
+                    f"{_pct(m['auc'])} |"
                 )
         return "\n".join(lines) if lines else "(nothing to evaluate)"
 
@@ -94,7 +100,10 @@ def _choose_point(vols: np.ndarray, truth: np.ndarray) -> tuple[int, int]:
     for i in range(vols.shape[1]):
         for j, tau in enumerate(VOLUMES_MM3):
             s = binary_scores(vols[:, i] > tau, truth)
-            key = (0.0 if math.isnan(s["f1"]) else s["f1"], 0.0 if math.isnan(s["specificity"]) else s["specificity"])
+            key = (
+                0.0 if math.isnan(s["f1"]) else s["f1"],
+                0.0 if math.isnan(s["specificity"]) else s["specificity"],
+            )
             if key > best_key:
                 best, best_key = (i, j), key
     return best
@@ -226,7 +235,9 @@ def _write_csv(path: Path, rows: list[dict[str, object]]) -> None:
         writer.writerows(rows)
 
 
-def _write(result: EvalResult, pixel_rows: list[dict[str, object]], report_rows: list[dict[str, object]]) -> None:
+def _write(
+    result: EvalResult, pixel_rows: list[dict[str, object]], report_rows: list[dict[str, object]]
+) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -263,7 +274,10 @@ def _write(result: EvalResult, pixel_rows: list[dict[str, object]], report_rows:
     fig, ax = plt.subplots(figsize=(8, 0.6 + 0.35 * max(1, len(table))))
     ax.axis("off")
     cols = ["family", "organ", "dsc", "nsd", "lesion_f1", "sensitivity", "specificity", "f1", "auc"]
-    cells = [[str(r.get(c, "")) if c in ("family", "organ") else _pct(r.get(c, float("nan"))) for c in cols] for r in table]  # type: ignore[arg-type]
+    cells = [
+        [str(r.get(c, "")) if c in ("family", "organ") else _pct(r.get(c, float("nan"))) for c in cols]
+        for r in table
+    ]  # type: ignore[arg-type]
     if cells:
         ax.table(cellText=cells, colLabels=cols, loc="center").scale(1, 1.2)
     fig.tight_layout()

@@ -48,8 +48,10 @@ class PredictResult:
     csv: Path
 
 
-def load_run(run_dir: Path, checkpoint: Path | None = None, weights: str = "ema") -> tuple[TrainConfig, nn.Module]:
-    """The run's config and network with ``weights`` (``"ema"`` or ``"model"``) of ``checkpoint`` (default last)."""
+def load_run(
+    run_dir: Path, checkpoint: Path | None = None, weights: str = "ema"
+) -> tuple[TrainConfig, nn.Module]:
+    """The run's config and network with ``weights`` ("ema" or "model") of ``checkpoint`` (default: last)."""
     cfg = TrainConfig.load(Path(run_dir) / "config.json")
     state = load_checkpoint(checkpoint or Path(run_dir) / "checkpoints" / "last.pt")
     if weights not in ("ema", "model"):
@@ -73,14 +75,18 @@ def predict_prepared(
     image = torch.from_numpy(prepared.image)[None].to(device)
     use_amp = torch.device(device).type == "cuda"
     with torch.autocast("cuda", dtype=torch.bfloat16, enabled=use_amp):
-        logits = sliding_window_inference(image, roi_size, sw_batch_size, net, overlap=overlap, mode="gaussian")
+        logits = sliding_window_inference(
+            image, roi_size, sw_batch_size, net, overlap=overlap, mode="gaussian"
+        )
     return torch.sigmoid(torch.as_tensor(logits).float())[0].cpu()
 
 
 def to_source_grid(volume: np.ndarray, prepared: PreparedCase, order: int) -> np.ndarray:
     """Resample a ``(H, W, D)`` volume on the preprocessed grid onto the source image's grid."""
     m = np.linalg.inv(prepared.affine) @ prepared.source_affine
-    return affine_transform(volume, m[:3, :3], offset=m[:3, 3], output_shape=prepared.source_shape, order=order, mode="nearest")
+    return affine_transform(
+        volume, m[:3, :3], offset=m[:3, 3], output_shape=prepared.source_shape, order=order, mode="nearest"
+    )
 
 
 def _organ_mask(prepared: PreparedCase, organ: str, margin_mm: float) -> np.ndarray | None:
@@ -114,7 +120,11 @@ def predict(
     """
     from tqdm import tqdm
 
-    dev = torch.device("cuda" if torch.cuda.is_available() else "cpu") if device == "auto" else torch.device(device)
+    dev = (
+        torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        if device == "auto"
+        else torch.device(device)
+    )
     cfg, net = load_run(run_dir, checkpoint)
     manifest = load_manifest(data_dir)
     splits = None if split is None else {s.strip() for s in split.split(",")}
@@ -144,7 +154,9 @@ def predict(
             if restrict_to_organs:
                 organ_mask = _organ_mask(prepared, organ, organ_margin_mm)
                 p = p * organ_mask if organ_mask is not None else p
-            src = np.clip(to_source_grid(p.astype(np.float32), prepared, order=1), 0.0, 1.0).astype(np.float32)
+            src = np.clip(to_source_grid(p.astype(np.float32), prepared, order=1), 0.0, 1.0).astype(
+                np.float32
+            )
             source.append(src)
             path = folder / f"prob_{organ}.nii.gz"
             nib.save(nib.Nifti1Image(src, prepared.source_affine), str(path))

@@ -136,7 +136,16 @@ def binary_scores(pred: Sequence[bool], truth: Sequence[bool]) -> dict[str, floa
     spec = tn / (tn + fp) if tn + fp else float("nan")
     prec = tp / (tp + fp) if tp + fp else float("nan")
     f1 = 2 * tp / (2 * tp + fp + fn) if tp + fp + fn else float("nan")
-    return {"sensitivity": sens, "specificity": spec, "precision": prec, "f1": f1, "tp": tp, "fp": fp, "fn": fn, "tn": tn}
+    return {
+        "sensitivity": sens,
+        "specificity": spec,
+        "precision": prec,
+        "f1": f1,
+        "tp": tp,
+        "fp": fp,
+        "fn": fn,
+        "tn": tn,
+    }
 
 
 def roc_auc(scores: Sequence[float], truth: Sequence[bool]) -> float:

@@ -63,7 +63,9 @@ class ReportFacts:
         for fact in self.organs:
             if fact.organ == organ:
                 return OrganStatus(fact.status)
-        return OrganStatus.LESION if any(f.organ == organ for f in self.lesions) else OrganStatus.NOT_MENTIONED
+        return (
+            OrganStatus.LESION if any(f.organ == organ for f in self.lesions) else OrganStatus.NOT_MENTIONED
+        )
 
     def is_positive(self, organ: str) -> bool:
         """Whether the report counts at least one lesion in ``organ`` (report-based evaluation)."""
@@ -112,7 +114,9 @@ def _organ_fact(finding: OrganFinding, open_ended: bool, n_listed: int) -> Organ
             multiple = True
     if finding.status is RecordStatus.LESION and count is None and not multiple and n_listed:
         count = n_listed
-    return OrganFact(organ=finding.organ.value, status=OrganStatus(finding.status.value), count=count, multiple=multiple)
+    return OrganFact(
+        organ=finding.organ.value, status=OrganStatus(finding.status.value), count=count, multiple=multiple
+    )
 
 
 def extraction_to_facts(extraction: ReportExtraction) -> ReportFacts:
@@ -136,7 +140,8 @@ def extraction_to_facts(extraction: ReportExtraction) -> ReportFacts:
         open_ended[organ] = open_ended.get(organ, False) or is_open
         listed[organ] = listed.get(organ, 0) + len(facts)
     organs = tuple(
-        _organ_fact(f, open_ended.get(f.organ.value, False), listed.get(f.organ.value, 0)) for f in extraction.organs
+        _organ_fact(f, open_ended.get(f.organ.value, False), listed.get(f.organ.value, 0))
+        for f in extraction.organs
     )
     return ReportFacts(report_id=extraction.report_id, lesions=tuple(lesions), organs=organs)
 
@@ -172,7 +177,9 @@ def load_report_facts(
         ValueError: when neither or both sources are given, or the JSONL is invalid.
     """
     if (store_url is None) == (reports_jsonl is None):
-        raise ValueError("give exactly one report source: store_url (--store) or reports_jsonl (--reports-jsonl).")
+        raise ValueError(
+            "give exactly one report source: store_url (--store) or reports_jsonl (--reports-jsonl)."
+        )
     wanted = list(dict.fromkeys(report_ids))
     records: dict[str, ReportExtraction | None]
     if reports_jsonl is not None:

@@ -139,10 +139,23 @@ def _as_bool_array(name: str, mask: MaskLike) -> np.ndarray:
 
 
 def _bbox(mask: np.ndarray) -> Box | None:
-    coords = np.nonzero(mask)
-    if coords[0].size == 0:
-        return None
-    return tuple((int(c.min()), int(c.max()) + 1) for c in coords)  # type: ignore[return-value]
+    box = []
+    for axis in range(mask.ndim):
+        others = tuple(a for a in range(mask.ndim) if a != axis)
+        hits = np.flatnonzero(mask.any(axis=others))
+        if hits.size == 0:
+            return None
+        box.append((int(hits[0]), int(hits[-1]) + 1))
+    return tuple(box)  # type: ignore[return-value]
+
+
+def _padded_box(
+    box: Box, pad_mm: float, spacing: tuple[float, float, float], shape: Sequence[int]
+) -> tuple[slice, ...]:
+    pads = [math.ceil(pad_mm / s) + 1 for s in spacing]
+    return tuple(
+        slice(max(lo - p, 0), min(hi + p, n)) for (lo, hi), p, n in zip(box, pads, shape, strict=True)
+    )
 
 
 def _distance_mm(region: np.ndarray, spacing: tuple[float, float, float], max_mm: float) -> np.ndarray:
@@ -151,20 +164,77 @@ def _distance_mm(region: np.ndarray, spacing: tuple[float, float, float], max_mm
     box = _bbox(region)
     if box is None:
         return out
-    pads = [math.ceil(max_mm / s) + 1 for s in spacing]
-    sub = tuple(
-        slice(max(lo - p, 0), min(hi + p, n)) for (lo, hi), p, n in zip(box, pads, region.shape, strict=True)
-    )
+    sub = _padded_box(box, max_mm, spacing, region.shape)
     dist = distance_transform_edt(~region[sub], sampling=spacing).astype(np.float32)
     dist[dist > max_mm] = np.inf
     out[sub] = dist
     return out
 
 
+#: Largest number of shifted ORs :func:`_dilate` spends before falling back to a distance transform.
+_MAX_DILATION_SHIFTS = 400
+
+
+def _ball_rows(spacing: tuple[float, float, float], radius_mm: float) -> dict[tuple[int, int], int]:
+    """``{(o0, o1): e}``: the voxel offsets ``(o0, o1, o2)``, ``|o2| <= e``, within ``radius_mm``.
+
+    Distances are evaluated exactly as :func:`_distance_mm` does (float64 sum of squared mm offsets,
+    square root, float32, ``<= radius_mm``), so a union of shifts reproduces ``distance <= radius``.
+    """
+    half = [math.floor(radius_mm / s) + 1 for s in spacing]
+    rows: dict[tuple[int, int], int] = {}
+    for o0 in range(-half[0], half[0] + 1):
+        for o1 in range(-half[1], half[1] + 1):
+            o2 = np.arange(0, half[2] + 1, dtype=np.float64)
+            d2 = (
+                (np.float64(o0) * spacing[0]) ** 2
+                + (np.float64(o1) * spacing[1]) ** 2
+                + (o2 * spacing[2]) ** 2
+            )
+            inside = np.sqrt(d2).astype(np.float32) <= radius_mm
+            if inside[0]:
+                rows[(o0, o1)] = int(np.flatnonzero(inside)[-1])  # distances grow with |o2|
+    return rows
+
+
+def _shift_or(out: np.ndarray, src: np.ndarray, offset: Sequence[int]) -> None:
+    """``out[x] |= src[x - offset]`` where both are inside the array, in place."""
+    dst_sl, src_sl = [], []
+    for o, n in zip(offset, src.shape, strict=True):
+        dst_sl.append(slice(max(o, 0), n + min(o, 0)))
+        src_sl.append(slice(max(-o, 0), n - max(o, 0)))
+    out[tuple(dst_sl)] |= src[tuple(src_sl)]
+
+
 def _dilate(mask: np.ndarray, spacing: tuple[float, float, float], radius_mm: float) -> np.ndarray:
+    """``distance(mask) <= radius_mm`` (exact, anisotropic), without a distance transform when small.
+
+    Small radii use the union of the mask shifted by every voxel offset of the ball (rows along the
+    last axis share one 1D dilation), inside the mask's bounding box padded by the radius.
+    """
     if radius_mm <= 0 or not mask.any():
         return mask.copy()
-    return _distance_mm(mask, spacing, radius_mm) <= radius_mm
+    rows = _ball_rows(spacing, radius_mm)
+    extents = sorted(set(rows.values()))
+    if len(rows) + 2 * extents[-1] > _MAX_DILATION_SHIFTS:
+        return _distance_mm(mask, spacing, radius_mm) <= radius_mm
+    box = _bbox(mask)
+    assert box is not None
+    sub = _padded_box(box, radius_mm, spacing, mask.shape)
+    src = mask[sub]
+    lines = {0: src}
+    line = src
+    for e in range(1, extents[-1] + 1):  # 1D dilations along the last axis, |o2| <= e
+        line = line.copy()
+        _shift_or(line, src, (0, 0, e))
+        _shift_or(line, src, (0, 0, -e))
+        lines[e] = line
+    grown = np.zeros_like(src)
+    for (o0, o1), e in rows.items():
+        _shift_or(grown, lines[e], (o0, o1, 0))
+    out = np.zeros_like(mask)
+    out[sub] = grown
+    return out
 
 
 class _MaskLookup:
@@ -364,7 +434,13 @@ def _channel_target(
                 region=region_index,
             )
         )
-    distances = np.stack([quantise_distance(_distance_mm(r, spacing, max_distance_mm)) for r in regions])
+    distances = np.empty((len(regions), *shape), dtype=np.uint8)
+    for i, r in enumerate(regions):
+        if i == volume_region and not same:
+            # S is the union of the other regions: its distance is their minimum (exact, no EDT)
+            np.minimum.reduce(distances[:i], axis=0, out=distances[i])
+        else:
+            distances[i] = quantise_distance(_distance_mm(r, spacing, max_distance_mm))
     target = ChannelTarget(
         organ=organ,
         region_distance=torch.from_numpy(distances),

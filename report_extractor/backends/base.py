@@ -106,6 +106,8 @@ _REGISTRY: dict[str, Callable[..., Backend]] = {}
 _LAZY: dict[str, tuple[str, str]] = {
     "rules": ("report_extractor.backends.rules", "RulesBackend"),
     "fake": ("report_extractor.backends.fake", "FakeBackend"),
+    "vllm": ("report_extractor.backends.vllm_backend", "VLLMBackend"),
+    "openai": ("report_extractor.backends.openai_backend", "OpenAIBackend"),
 }
 
 B = TypeVar("B", bound=type[Backend])

@@ -84,7 +84,8 @@ class OpenAIBackend(Backend):
             ``http://127.0.0.1:8000/v1``).
         api_key: bearer token (default ``$RSUPER_OPENAI_API_KEY``; none for a local vLLM).
         concurrency: requests in flight at once (> 0).
-        timeout: seconds for one request (connect, read, write), > 0.
+        timeout: seconds for one request (read / write / pool; connect gets at most 10 s), > 0. Generous
+            by default: a request also waits in the server's queue (minutes with 32 in flight on a CPU).
         max_retries: retries after the first attempt (>= 0) on 429 / 5xx / connection errors.
         backoff_base: first back-off in seconds; doubles per retry, full jitter (>= 0).
         backoff_max: cap on one back-off in seconds (>= backoff_base).
@@ -106,7 +107,7 @@ class OpenAIBackend(Backend):
         base_url: str | None = None,
         api_key: str | None = None,
         concurrency: int = 32,
-        timeout: float = 120.0,
+        timeout: float = 600.0,
         max_retries: int = 4,
         backoff_base: float = 0.5,
         backoff_max: float = 30.0,
@@ -119,7 +120,7 @@ class OpenAIBackend(Backend):
             import httpx  # noqa: F401 - fail at construction, with the install hint
         except ImportError as e:
             raise BackendUnavailableError(
-                "backend 'openai' needs httpx; install it with: pip install 'rsuper[api]'"
+                "backend 'openai' needs httpx; install it with: pip install 'rsuper[openai]'"
             ) from e
         if concurrency < 1:
             raise ConfigurationError(f"concurrency must be >= 1, got {concurrency}")
@@ -231,7 +232,7 @@ class OpenAIBackend(Backend):
             self._client = httpx.AsyncClient(
                 base_url=self.base_url,
                 headers=headers,
-                timeout=httpx.Timeout(self.timeout),
+                timeout=httpx.Timeout(self.timeout, connect=min(10.0, self.timeout)),
                 limits=httpx.Limits(
                     max_connections=self.concurrency, max_keepalive_connections=self.concurrency
                 ),

@@ -25,9 +25,13 @@ Op = tuple[str, int] | tuple[str, int, int]
 
 
 def draw_spatial_ops(
-    rng: np.random.Generator, shape: tuple[int, int, int], spacing: tuple[float, ...], flip_prob: float, rot90_prob: float
+    rng: np.random.Generator,
+    shape: tuple[int, int, int],
+    spacing: tuple[float, ...],
+    flip_prob: float,
+    rot90_prob: float,
 ) -> list[Op]:
-    """Random flips per axis, plus an in-plane 90° rotation when the x-y plane is square (shape and spacing)."""
+    """Random flips per axis, plus an in-plane 90° rotation when the x-y plane is square (voxels and mm)."""
     ops: list[Op] = [("flip", a) for a in range(3) if rng.random() < flip_prob]
     if shape[0] == shape[1] and abs(spacing[0] - spacing[1]) < 1e-6 and rng.random() < rot90_prob:
         ops += [("swap", 0, 1), ("flip", int(rng.integers(2)))]
@@ -37,10 +41,8 @@ def draw_spatial_ops(
 def apply_ops(array: torch.Tensor, ops: list[Op], lead: int = 1) -> torch.Tensor:
     """Apply ``ops`` to a tensor with ``lead`` leading non-spatial dims."""
     for op in ops:
-        if op[0] == "flip":
-            array = array.flip(lead + op[1])
-        else:
-            array = array.transpose(lead + op[1], lead + op[2])  # type: ignore[misc]
+        flip = op[0] == "flip"
+        array = array.flip(lead + op[1]) if flip else array.transpose(lead + op[1], lead + op[2])  # type: ignore[misc]
     return array.contiguous()
 
 

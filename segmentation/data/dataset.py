@@ -86,7 +86,9 @@ def collate_samples(samples: Sequence[Sample]) -> dict[str, Any]:
 class StepSampler(Sampler[int]):
     """Sample indices of steps ``[start_step, total_steps)`` for one rank (module docstring)."""
 
-    def __init__(self, start_step: int, total_steps: int, batch_size: int, rank: int = 0, world_size: int = 1) -> None:
+    def __init__(
+        self, start_step: int, total_steps: int, batch_size: int, rank: int = 0, world_size: int = 1
+    ) -> None:
         self.start, self.total, self.batch = start_step, total_steps, batch_size
         self.rank, self.world = rank, world_size
 
@@ -114,7 +116,9 @@ def _start_around(point: int, n: int, size: int, rng: np.random.Generator) -> in
 
 def _strip_report_losses(target: ReportTarget) -> ReportTarget:
     """Keep the unknown region, drop every Ball / Volume target."""
-    empty = tuple(ChannelTarget(organ=ct.organ, region_distance=ct.region_distance[:0]) for ct in target.channel_targets)
+    empty = tuple(
+        ChannelTarget(organ=ct.organ, region_distance=ct.region_distance[:0]) for ct in target.channel_targets
+    )
     return replace(target, channel_targets=empty)
 
 
@@ -145,7 +149,9 @@ class TrainCropDataset(Dataset[Sample]):
         seed: int = 0,
     ) -> None:
         if not mask_cases and not report_cases:
-            raise ValueError("the training set is empty: the manifest has no train cases with role 'mask' or 'report'.")
+            raise ValueError(
+                "the training set is empty: the manifest has no train cases with role 'mask' or 'report'."
+            )
         missing = [c.case_id for c in report_cases if c.report_id not in facts]
         if missing:
             raise ValueError(f"report cases without facts: {missing}")
@@ -161,7 +167,9 @@ class TrainCropDataset(Dataset[Sample]):
         """Preprocess every case into the cache (a progress bar; later loads are cache reads)."""
         from tqdm import tqdm
 
-        for case in tqdm(self.mask_cases + self.report_cases, desc="preprocess", unit="case", disable=not progress):
+        for case in tqdm(
+            self.mask_cases + self.report_cases, desc="preprocess", unit="case", disable=not progress
+        ):
             prepare_case(case, self.labels, self.preprocess, self.cache_dir)
 
     def _case(self, case: CaseRecord) -> tuple[PreparedCase, ReportTarget | None]:
@@ -190,7 +198,9 @@ class TrainCropDataset(Dataset[Sample]):
 
     def _mask_crop(self, prepared: PreparedCase, rng: np.random.Generator) -> list[int]:
         size, shape = self.sampling.crop_size, prepared.organs.shape
-        choice = rng.choice(3, p=np.asarray(self.sampling.mask_crop_probs) / sum(self.sampling.mask_crop_probs))
+        choice = rng.choice(
+            3, p=np.asarray(self.sampling.mask_crop_probs) / sum(self.sampling.mask_crop_probs)
+        )
         pool = None
         if choice == 0 and prepared.tumors is not None:
             pool = np.argwhere(prepared.tumors > 0)
@@ -203,13 +213,17 @@ class TrainCropDataset(Dataset[Sample]):
 
     def __getitem__(self, index: int) -> Sample:
         rng = np.random.default_rng([self.seed, int(index)])
-        use_report = bool(self.report_cases) and (not self.mask_cases or rng.random() < self.sampling.report_fraction)
+        use_report = bool(self.report_cases) and (
+            not self.mask_cases or rng.random() < self.sampling.report_fraction
+        )
         pool = self.report_cases if use_report else self.mask_cases
         case = pool[int(rng.integers(len(pool)))]
         prepared, full_target = self._case(case)
         size, shape = self.sampling.crop_size, prepared.organs.shape
         if any(n > s for n, s in zip(size, shape, strict=True)):
-            raise ValueError(f"case {case.case_id}: volume {shape} smaller than crop {size}; set preprocess.min_shape.")
+            raise ValueError(
+                f"case {case.case_id}: volume {shape} smaller than crop {size}; set preprocess.min_shape."
+            )
         target: ReportTarget | None = None
         if not use_report:
             start = self._mask_crop(prepared, rng)
@@ -221,7 +235,10 @@ class TrainCropDataset(Dataset[Sample]):
                 ct = with_target[int(rng.integers(len(with_target)))]
                 region = ct.volume_region if ct.volume_region is not None else ct.lesions[0].region
                 box = ct.region_boxes[region]
-                start = [_start_containing(lo, hi, n, s, rng) for (lo, hi), n, s in zip(box, size, shape, strict=True)]
+                start = [
+                    _start_containing(lo, hi, n, s, rng)
+                    for (lo, hi), n, s in zip(box, size, shape, strict=True)
+                ]
                 kind = "report"
             else:
                 start = [int(rng.integers(0, s - n + 1)) for n, s in zip(size, shape, strict=True)]
@@ -235,10 +252,16 @@ class TrainCropDataset(Dataset[Sample]):
         if use_report:
             label = torch.zeros((len(self.channels), *size), dtype=torch.float32)
         else:
-            label = torch.from_numpy(prepared.tumor_channels(self.channels, self.labels)[(slice(None), *sl)].copy())
-        ops = draw_spatial_ops(rng, tuple(size), prepared.spacing, self.sampling.flip_prob, self.sampling.rot90_prob)
+            label = torch.from_numpy(
+                prepared.tumor_channels(self.channels, self.labels)[(slice(None), *sl)].copy()
+            )
+        ops = draw_spatial_ops(
+            rng, tuple(size), prepared.spacing, self.sampling.flip_prob, self.sampling.rot90_prob
+        )
         image, label = apply_ops(image, ops), apply_ops(label, ops)
         if target is not None:
             target = transform_target(target, ops)
         image = intensity_augment(image, rng, self.sampling.intensity_strength)
-        return Sample(image=image.float(), label=label.float(), target=target, case_id=case.case_id, kind=kind)
+        return Sample(
+            image=image.float(), label=label.float(), target=target, case_id=case.case_id, kind=kind
+        )

@@ -64,7 +64,8 @@ class ManifestError(ValueError):
         self.problems = list(problems)
         lines = "\n".join(f"  - {p}" for p in self.problems)
         super().__init__(
-            f"{source}: {len(self.problems)} problem(s) in the dataset description; fix them and rerun:\n{lines}"
+            f"{source}: {len(self.problems)} problem(s) in the dataset description; "
+            f"fix them and rerun:\n{lines}"
         )
 
 
@@ -107,10 +108,16 @@ class Manifest:
     labels: LabelMap
     problems: list[str] = field(default_factory=list)
 
-    def select(self, *, split: str | None = None, roles: Iterable[Role | str] | None = None) -> list[CaseRecord]:
+    def select(
+        self, *, split: str | None = None, roles: Iterable[Role | str] | None = None
+    ) -> list[CaseRecord]:
         """Cases of one split and/or roles, in manifest order."""
         wanted = None if roles is None else {Role(r) for r in roles}
-        return [c for c in self.cases if (split is None or c.split == split) and (wanted is None or c.role in wanted)]
+        return [
+            c
+            for c in self.cases
+            if (split is None or c.split == split) and (wanted is None or c.role in wanted)
+        ]
 
 
 def _read_labels(path: Path, problems: list[str]) -> LabelMap:
@@ -124,7 +131,9 @@ def _read_labels(path: Path, problems: list[str]) -> LabelMap:
             tumors={int(k): str(v) for k, v in raw.get("tumors", {}).items()},
         )
     except (ValueError, AttributeError) as e:
-        problems.append(f"{path}: not a valid label map ({e}); expected {{'organs': {{...}}, 'tumors': {{...}}}}.")
+        problems.append(
+            f"{path}: not a valid label map ({e}); expected {{'organs': {{...}}, 'tumors': {{...}}}}."
+        )
         return LabelMap({}, {})
 
 
@@ -148,7 +157,7 @@ def _read_rows(root: Path, problems: list[str]) -> list[dict[str, str]]:
 
 
 def load_manifest(root: Path) -> Manifest:
-    """Read ``root/manifest.{csv,json}`` and ``root/labels.json`` (syntax only; see :func:`validate_manifest`).
+    """Read ``root/manifest.{csv,json}`` and ``root/labels.json`` (syntax only: :func:`validate_manifest`).
 
     Rows with an unusable split/role are recorded in ``Manifest.problems`` and skipped.
     """
@@ -197,7 +206,11 @@ def _header(path: Path) -> tuple[tuple[int, ...], np.ndarray]:
 def _check_labels(path: Path, allowed: set[int], kind: str) -> str | None:
     values = {int(v) for v in np.unique(np.asarray(nib.load(str(path)).dataobj))} - {0}
     unknown = sorted(values - allowed)
-    return f"{kind} {path.name} has label value(s) {unknown} missing from labels.json '{kind}s'." if unknown else None
+    return (
+        f"{kind} {path.name} has label value(s) {unknown} missing from labels.json '{kind}s'."
+        if unknown
+        else None
+    )
 
 
 def validate_manifest(
@@ -217,7 +230,11 @@ def validate_manifest(
     """
     problems = list(manifest.problems)
     labels = manifest.labels
-    problems += [f"channel {c!r} has no tumor label in labels.json 'tumors'." for c in channels if labels.tumor_value(c) is None]
+    problems += [
+        f"channel {c!r} has no tumor label in labels.json 'tumors'."
+        for c in channels
+        if labels.tumor_value(c) is None
+    ]
     wanted = None if roles is None else {Role(r) for r in roles}
     for case in manifest.cases:
         if wanted is not None and case.role not in wanted:
@@ -229,7 +246,9 @@ def validate_manifest(
             if not case.report_id:
                 problems.append(f"{where}: role 'report' needs a report_id.")
             elif has_report is not None and not has_report(case.report_id):
-                problems.append(f"{where}: report_id {case.report_id!r} has no usable extraction in the report source.")
+                problems.append(
+                    f"{where}: report_id {case.report_id!r} has no usable extraction in the report source."
+                )
         if not case.image.is_file():
             problems.append(f"{where}: image file not found: {case.image}")
             continue
@@ -268,7 +287,9 @@ def validate_manifest(
             names = {p.name.removesuffix(".nii.gz") for p in _structure_files(case.organ_mask)}
             unknown = sorted(names - set(labels.organs.values()))
             if unknown:
-                problems.append(f"{where}: structure file(s) {unknown} are not named in labels.json 'organs'.")
+                problems.append(
+                    f"{where}: structure file(s) {unknown} are not named in labels.json 'organs'."
+                )
     if problems:
         raise ManifestError(manifest.root, problems)
 

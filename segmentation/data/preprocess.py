@@ -181,7 +181,12 @@ def _save(path: Path, case: PreparedCase) -> None:
         "source_shape": case.source_shape,
         "approximate": case.approximate,
     }
-    arrays = {"image": case.image, "organs": case.organs, "affine": case.affine, "source_affine": case.source_affine}
+    arrays = {
+        "image": case.image,
+        "organs": case.organs,
+        "affine": case.affine,
+        "source_affine": case.source_affine,
+    }
     if case.tumors is not None:
         arrays["tumors"] = case.tumors
     np.savez(tmp, meta=np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8), **arrays)

@@ -121,3 +121,54 @@ def reduce_targets(
 def relative_box(inner: Sequence[slice], outer: Sequence[slice]) -> tuple[slice, ...]:
     """``inner`` (absolute slices, inside ``outer``) as slices relative to ``outer``'s start."""
     return tuple(slice(i.start - o.start, i.stop - o.start) for i, o in zip(inner, outer, strict=True))
+
+
+class _BoxCrops(torch.autograd.Function):
+    """Float32 copies of ``input[b, c][box]``; the backward writes all their gradients into one tensor.
+
+    Indexing ``input[b, c][box]`` once per target makes autograd materialise a zero gradient of the
+    *whole* input per target (one per view level) and then sum them; this builds one instead.
+    """
+
+    @staticmethod
+    def forward(  # type: ignore[override]
+        ctx: torch.autograd.function.FunctionCtx,
+        input: torch.Tensor,
+        keys: tuple[tuple[int, int, tuple[slice, ...]], ...],
+    ) -> tuple[torch.Tensor, ...]:
+        ctx.keys = keys  # type: ignore[attr-defined]
+        ctx.shape, ctx.dtype = input.shape, input.dtype  # type: ignore[attr-defined]
+        ctx.set_materialize_grads(False)
+        return tuple(
+            input[b, c][box].to(torch.float32, copy=True, memory_format=torch.contiguous_format)
+            for b, c, box in keys
+        )
+
+    @staticmethod
+    def backward(  # type: ignore[override]
+        ctx: torch.autograd.function.FunctionCtx, *grads: torch.Tensor | None
+    ) -> tuple[torch.Tensor | None, None]:
+        grad = None
+        for (b, c, box), g in zip(ctx.keys, grads, strict=True):  # type: ignore[attr-defined]
+            if g is None:
+                continue
+            if grad is None:
+                grad = g.new_zeros(ctx.shape, dtype=ctx.dtype)  # type: ignore[attr-defined]
+            grad[b, c][box] += g.to(grad.dtype)
+        return grad, None
+
+
+def box_crops(
+    input: torch.Tensor, keys: Sequence[tuple[int, int, tuple[slice, ...]]]
+) -> tuple[torch.Tensor, ...]:
+    """Contiguous float32 crops ``input[b, c][box]`` for each ``(b, c, box)`` in ``keys``.
+
+    Values and gradients equal those of indexing ``input[b, c][box].float()`` per key, but the backward
+    allocates one gradient of ``input``'s size for all crops instead of one per crop and view level.
+    """
+    keys = tuple((int(b), int(c), tuple(box)) for b, c, box in keys)
+    if not keys:
+        return ()
+    if not (torch.is_grad_enabled() and input.requires_grad):
+        return tuple(input[b, c][box].float() for b, c, box in keys)
+    return _BoxCrops.apply(input, keys)

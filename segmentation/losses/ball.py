@@ -19,6 +19,7 @@ from torch import nn
 from segmentation.geometry import gaussian_ball_kernel
 from segmentation.losses._common import (
     TargetReduction,
+    box_crops,
     check_batch,
     check_distance,
     check_number,
@@ -66,9 +67,23 @@ class PseudoMask:
 
 
 def _dilate_cube(x: torch.Tensor, radius: int) -> torch.Tensor:
-    """Grey dilation of ``(h, w, d)`` by a ``(2 radius + 1)³`` cube, as three separable 1D max-pools."""
+    """Dilation of ``(h, w, d)`` by a ``(2 radius + 1)³`` cube, clipped at the borders.
+
+    Bool masks use shifted in-place ORs (``2 radius`` per axis, separable, no float copy); other dtypes
+    a grey dilation by three separable 1D max-pools.
+    """
     if radius == 0:
         return x
+    if x.dtype == torch.bool:
+        y = x
+        for axis in range(3):
+            n = y.shape[axis]
+            out = y.clone()
+            for shift in range(1, min(radius, n - 1) + 1):
+                out.narrow(axis, shift, n - shift).logical_or_(y.narrow(axis, 0, n - shift))
+                out.narrow(axis, 0, n - shift).logical_or_(y.narrow(axis, shift, n - shift))
+            y = out
+        return y
     y = x[None, None]
     for axis in range(3):
         kernel = [1, 1, 1]
@@ -79,11 +94,20 @@ def _dilate_cube(x: torch.Tensor, radius: int) -> torch.Tensor:
     return y[0, 0]
 
 
+def _unravel(flat_indices: torch.Tensor, shape: Sequence[int]) -> tuple[torch.Tensor, ...]:
+    _, w, d = shape
+    return (flat_indices // (w * d), (flat_indices // d) % w, flat_indices % d)
+
+
 def _put(view: torch.Tensor, flat_indices: torch.Tensor, values: torch.Tensor) -> None:
     """``view.flatten()[flat_indices] += values`` for a (possibly non-contiguous) 3D view, in place."""
-    _, w, d = view.shape
-    idx = (flat_indices // (w * d), (flat_indices // d) % w, flat_indices % d)
-    view.index_put_(idx, values, accumulate=True)
+    view.index_put_(_unravel(flat_indices, view.shape), values, accumulate=True)
+
+
+def _mark(view: torch.Tensor, flat_indices: torch.Tensor, values: torch.Tensor) -> None:
+    """``view.flatten()[flat_indices] |= values`` for a bool 3D view and distinct indices, in place."""
+    idx = _unravel(flat_indices, view.shape)
+    view.index_put_(idx, view[idx] | values)
 
 
 class BallLoss(nn.Module):
@@ -160,31 +184,46 @@ class BallLoss(nn.Module):
             target: the case's :class:`ReportTarget`; the channel must have lesions.
             channel: lesion channel index.
         """
+        box = self._box(target, channel)
+        return self._pseudo_mask(torch.sigmoid(logits[box].float()), target, channel, box)
+
+    def _box(self, target: ReportTarget, channel: int) -> tuple[slice, ...]:
+        """Bounding box of S' (S dilated by ``segment_dilation_mm``) in the crop (host metadata only)."""
         ct = target.channel_targets[channel]
         check_distance(target, self.segment_dilation_mm)
+        index = ct.volume_region if ct.volume_region is not None else 0
+        return expand_box(ct.region_boxes[index], self.segment_dilation_mm, target.spacing, target.shape)
+
+    @torch.no_grad()
+    def _pseudo_mask(
+        self, q: torch.Tensor, target: ReportTarget, channel: int, box: tuple[slice, ...]
+    ) -> PseudoMask:
+        """:meth:`pseudo_mask` from the probabilities ``q`` (float32) of the S' box ``box``."""
+        ct = target.channel_targets[channel]
         r = self.segment_dilation_mm
         index = ct.volume_region if ct.volume_region is not None else 0
-        box = expand_box(ct.region_boxes[index], r, target.spacing, target.shape)
-        q = torch.sigmoid(logits[box].float())
         exclude = ct.exclude[box] if ct.exclude is not None else None  # host-side branch, no sync
         weight_pos = torch.zeros_like(q)
-        outer = torch.zeros_like(q)
+        outer = torch.zeros(q.shape, dtype=torch.bool, device=q.device)
         for lesion in sorted(ct.lesions, key=lambda les: -self.lesion_voxels(les)):
             own = expand_box(ct.region_boxes[lesion.region], r, target.spacing, target.shape)
             sub = relative_box(own, box)
-            dilated = ct.region_mask(lesion.region, r, own)
             # own dilated segment, minus unmeasured lesions' regions outside it, minus voxels already taken
-            available = dilated & (outer[sub] == 0)
+            available = ct.region_mask(lesion.region, r, own)
+            available &= ~outer[sub]
             if exclude is not None:
                 available &= ~(exclude[sub] & ~ct.region_mask(lesion.region, 0.0, own))
             self._place(q[sub], available, lesion, target.spacing, weight_pos[sub], outer[sub])
         positive = weight_pos > 0
-        grown = _dilate_cube(outer, self.shell_voxels) > 0
-        unknown = target.unknown[channel][box] & ~ct.region_mask(index, r, box)
-        ignored = grown | unknown if exclude is None else grown | unknown | exclude
-        supervised = ~ignored | positive
-        weight = torch.where(positive, weight_pos, supervised.float())
-        return PseudoMask(box=box, weight=weight, positive=positive, outer=outer > 0, supervised=supervised)
+        ignored = _dilate_cube(outer, self.shell_voxels)
+        ignored = ignored | (target.unknown[channel][box] & ~ct.region_mask(index, r, box))
+        if exclude is not None:
+            ignored |= exclude
+        supervised = ~ignored
+        supervised |= positive
+        # rank weight on positives (weight_pos is 0 elsewhere), 1 on the other supervised voxels
+        weight = weight_pos.masked_fill_(supervised ^ positive, 1.0)
+        return PseudoMask(box=box, weight=weight, positive=positive, outer=outer, supervised=supervised)
 
     def _locate(
         self, q: torch.Tensor, available: torch.Tensor, diameter_mm: float, spacing: Sequence[float]
@@ -232,8 +271,8 @@ class BallLoss(nn.Module):
             .view(*(-1 if a == axis else 1 for a in range(3)))
             for axis, (n, c, sp) in enumerate(zip((h, w, d), centre, spacing, strict=True))
         ]
-        dist2 = terms[0] + terms[1] + terms[2]
-        dist2 = torch.where(available, dist2, math.inf)
+        dist2 = (terms[0] + terms[1]) + terms[2]
+        dist2.masked_fill_(~available, math.inf)
         n = self.lesion_voxels(lesion)
         n_out = min(math.ceil((1.0 + self.margin) * n), q.numel())
         n_pos = min(max(math.ceil((1.0 - self.margin) * n), min(self.min_positives, n)), n_out)
@@ -242,10 +281,10 @@ class BallLoss(nn.Module):
             ratio = n_out / (dist2 <= radius.square()).sum().clamp(min=1).float()
             radius = radius * torch.where(ratio > 1.0, 1.05 * ratio.pow(1.0 / 3.0), 1.0).clamp(max=4.0)
         values, indices = torch.topk(torch.where(dist2 <= radius.square(), q, -math.inf).reshape(-1), n_out)
-        valid = torch.isfinite(values).float()
+        valid = torch.isfinite(values)
         ranks = rank_weights(n_pos, self.rank_last_ratio, device=q.device)
         _put(weight_pos, indices[:n_pos], ranks * valid[:n_pos])
-        _put(outer, indices, valid)
+        _mark(outer, indices, valid)
 
     def forward(self, input: torch.Tensor, targets: Sequence[ReportTarget | None]) -> torch.Tensor:
         """Ball Loss.
@@ -258,7 +297,7 @@ class BallLoss(nn.Module):
             A float32 scalar (or ``(T,)`` with ``reduction="none"``), >= 0.
         """
         check_batch(input, targets)
-        losses = []
+        work: list[tuple[int, int, ReportTarget, tuple[slice, ...]]] = []
         for b, target in enumerate(targets):
             if target is None:
                 continue
@@ -270,14 +309,19 @@ class BallLoss(nn.Module):
                 )
             for c, ct in enumerate(target.channel_targets):
                 if ct.has_lesions:
-                    losses.append(self._target_loss(input[b, c], self.pseudo_mask(input[b, c], target, c)))
+                    work.append((b, c, target, self._box(target, c)))
+        crops = box_crops(input, [(b, c, box) for b, c, _, box in work])
+        losses = []
+        for (_, c, target, box), x in zip(work, crops, strict=True):
+            p = torch.sigmoid(x)
+            losses.append(self._target_loss(x, p, self._pseudo_mask(p.detach(), target, c, box)))
         return reduce_targets(losses, self.reduction, input.shape[0] * input.shape[1], input)
 
-    def _target_loss(self, logits: torch.Tensor, pm: PseudoMask) -> torch.Tensor:
-        x = logits[pm.box].float()
+    def _target_loss(self, x: torch.Tensor, p: torch.Tensor, pm: PseudoMask) -> torch.Tensor:
+        """Loss of one target from its S'-box logits ``x`` (float32) and ``p = sigmoid(x)``."""
         y = pm.positive.float()
         bce = F.binary_cross_entropy_with_logits(x, y, weight=pm.weight, reduction="sum")
         bce = bce / pm.supervised.sum().clamp(min=1)
-        mask = pm.supervised.float()
-        dice = self.dice((torch.sigmoid(x) * mask)[None, None], (y * mask)[None, None]).reshape(())
+        # Dice of sigmoid(x) * supervised vs y * supervised; positives are supervised, so the latter is y
+        dice = self.dice(torch.where(pm.supervised, p, 0.0)[None, None], y[None, None]).reshape(())
         return self.bce_weight * bce + self.dice_weight * dice

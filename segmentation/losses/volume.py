@@ -15,6 +15,7 @@ from torch import nn
 from segmentation.geometry import ellipsoid_volume_mm3
 from segmentation.losses._common import (
     TargetReduction,
+    box_crops,
     check_batch,
     check_distance,
     check_number,
@@ -128,7 +129,7 @@ class VolumeLoss(nn.Module):
         shape = work[0][2].shape
         if tuple(input.shape[2:]) != shape:
             input = F.interpolate(input.float(), size=shape, mode="trilinear", align_corners=False)
-        preds, expected = [], []
+        keys, regions, expected = [], [], []
         for b, c, target in work:
             check_distance(target, self.segment_dilation_mm)
             ct = target.channel_targets[c]
@@ -137,9 +138,13 @@ class VolumeLoss(nn.Module):
             region = ct.region_mask(index, self.segment_dilation_mm, box)
             if ct.exclude is not None:
                 region = region & ~ct.exclude[box]
-            probs = torch.sigmoid(input[b, c][box].float())
-            preds.append((probs * region).sum())
+            keys.append((b, c, box))
+            regions.append(region)
             expected.append(ct.volume_vox or 0.0)
+        preds = [
+            (torch.sigmoid(x) * region).sum()
+            for x, region in zip(box_crops(input, keys), regions, strict=True)
+        ]
         return torch.stack(preds), torch.tensor(expected, dtype=torch.float32, device=input.device), pairs
 
     def forward(self, input: torch.Tensor, targets: Sequence[ReportTarget | None]) -> torch.Tensor:

@@ -11,7 +11,17 @@ from __future__ import annotations
 from segmentation.training.config import LossConfig, Mode, NetworkConfig, TrainConfig
 from segmentation.training.trainer import TRAINERS, RunResult, Trainer, register_trainer
 
-__all__ = ["TRAINERS", "LossConfig", "Mode", "NetworkConfig", "RunResult", "TrainConfig", "Trainer", "register_trainer", "train"]
+__all__ = [
+    "TRAINERS",
+    "LossConfig",
+    "Mode",
+    "NetworkConfig",
+    "RunResult",
+    "TrainConfig",
+    "Trainer",
+    "register_trainer",
+    "train",
+]
 
 
 def train(config: TrainConfig, *, resume: bool = False) -> RunResult:

@@ -112,18 +112,25 @@ class TrainConfig(BaseModel):
     @model_validator(mode="after")
     def _consistent(self) -> TrainConfig:
         if self.store_url is not None and self.reports_jsonl is not None:
-            raise ValueError("give one report source: store_url (--store) or reports_jsonl (--reports-jsonl), not both.")
+            raise ValueError(
+                "give one report source: store_url (--store) or reports_jsonl (--reports-jsonl), not both."
+            )
         if self.mode is Mode.REPORTS and self.store_url is None and self.reports_jsonl is None:
             raise ValueError("mode 'reports' needs report facts: pass --store URL or --reports-jsonl FILE.")
         if self.loss.segment_dilation_mm > self.sampling.max_distance_mm:
             raise ValueError(
-                f"loss.segment_dilation_mm ({self.loss.segment_dilation_mm}) must be <= sampling.max_distance_mm "
+                f"loss.segment_dilation_mm ({self.loss.segment_dilation_mm}) must be <= "
+                f"sampling.max_distance_mm "
                 f"({self.sampling.max_distance_mm}): raise the latter."
             )
         crop = self.sampling.crop_size
         if any(m < c for m, c in zip(self.preprocess.min_shape, crop, strict=True)):
             self.preprocess = self.preprocess.model_copy(
-                update={"min_shape": tuple(max(m, c) for m, c in zip(self.preprocess.min_shape, crop, strict=True))}
+                update={
+                    "min_shape": tuple(
+                        max(m, c) for m, c in zip(self.preprocess.min_shape, crop, strict=True)
+                    )
+                }
             )
         return self
 
@@ -139,7 +146,9 @@ class TrainConfig(BaseModel):
         """Where preprocessed volumes are cached."""
         if self.cache_dir is not None:
             return self.cache_dir
-        return self.data_dir / ".rsuper_cache" if os.access(self.data_dir, os.W_OK) else self.out_dir / "cache"
+        return (
+            self.data_dir / ".rsuper_cache" if os.access(self.data_dir, os.W_OK) else self.out_dir / "cache"
+        )
 
     def save(self, path: Path) -> None:
         """Write the config as JSON (with the current git SHA when known)."""

@@ -13,7 +13,15 @@ import torch
 import torch.distributed as dist
 from torch import nn
 
-__all__ = ["EMA", "DistContext", "get_rng_state", "init_distributed", "load_checkpoint", "poly_lambda", "set_rng_state"]
+__all__ = [
+    "EMA",
+    "DistContext",
+    "get_rng_state",
+    "init_distributed",
+    "load_checkpoint",
+    "poly_lambda",
+    "set_rng_state",
+]
 
 
 class EMA:
@@ -45,7 +53,7 @@ class EMA:
             self.state[k].copy_(v)
 
 
-def poly_lambda(warmup_steps: int, total_steps: int, power: float):  # noqa: ANN201 - a LambdaLR factor
+def poly_lambda(warmup_steps: int, total_steps: int, power: float):
     """LR factor: linear warm-up over ``warmup_steps``, then ``(1 - progress) ** power`` to the end."""
 
     def factor(step: int) -> float:
@@ -59,7 +67,11 @@ def poly_lambda(warmup_steps: int, total_steps: int, power: float):  # noqa: ANN
 
 def get_rng_state() -> dict[str, Any]:
     """Python, numpy, torch (and CUDA) RNG states."""
-    state: dict[str, Any] = {"python": random.getstate(), "numpy": np.random.get_state(), "torch": torch.get_rng_state()}
+    state: dict[str, Any] = {
+        "python": random.getstate(),
+        "numpy": np.random.get_state(),
+        "torch": torch.get_rng_state(),
+    }
     if torch.cuda.is_available():
         state["cuda"] = torch.cuda.get_rng_state_all()
     return state
@@ -104,7 +116,11 @@ def init_distributed(device: str = "auto") -> DistContext:
     world = int(os.environ.get("WORLD_SIZE", "1"))
     rank, local = int(os.environ.get("RANK", "0")), int(os.environ.get("LOCAL_RANK", "0"))
     use_cuda = torch.cuda.is_available() if device == "auto" else device.startswith("cuda")
-    dev = torch.device(f"cuda:{local}" if use_cuda else "cpu") if device in ("auto", "cuda") else torch.device(device)
+    dev = (
+        torch.device(f"cuda:{local}" if use_cuda else "cpu")
+        if device in ("auto", "cuda")
+        else torch.device(device)
+    )
     if use_cuda:
         torch.cuda.set_device(dev)
     if world > 1 and not dist.is_initialized():

@@ -86,13 +86,18 @@ def build_network(cfg: TrainConfig) -> nn.Module:
     net = cls(**kwargs)
     if cfg.network.init_bias is not None:
         for m in net.modules():
-            if isinstance(m, nn.Conv3d) and m.out_channels == len(cfg.channels) and m.kernel_size == (1, 1, 1):
-                if m.bias is not None:
-                    nn.init.constant_(m.bias, cfg.network.init_bias)
+            if (
+                isinstance(m, nn.Conv3d)
+                and m.out_channels == len(cfg.channels)
+                and m.kernel_size == (1, 1, 1)
+            ) and m.bias is not None:
+                nn.init.constant_(m.bias, cfg.network.init_bias)
     return net
 
 
-def split_heads(output: torch.Tensor | list[torch.Tensor] | tuple[torch.Tensor, ...], heads: tuple[int, ...] | None) -> list[torch.Tensor]:
+def split_heads(
+    output: torch.Tensor | list[torch.Tensor] | tuple[torch.Tensor, ...], heads: tuple[int, ...] | None
+) -> list[torch.Tensor]:
     """Network output → list of ``(B, C, H, W, D)`` heads, final head first.
 
     ``(B, K, C, H, W, D)`` (MONAI deep supervision) is unbound along ``K``; ``heads`` selects some.
@@ -139,9 +144,13 @@ class Trainer:
             tolerance=lc.tolerance,
         )
 
-    def build_optimizer(self, model: nn.Module) -> tuple[torch.optim.Optimizer, torch.optim.lr_scheduler.LRScheduler]:
+    def build_optimizer(
+        self, model: nn.Module
+    ) -> tuple[torch.optim.Optimizer, torch.optim.lr_scheduler.LRScheduler]:
         """AdamW + warm-up / poly LambdaLR."""
-        opt = torch.optim.AdamW(model.parameters(), lr=self.cfg.learning_rate, weight_decay=self.cfg.weight_decay)
+        opt = torch.optim.AdamW(
+            model.parameters(), lr=self.cfg.learning_rate, weight_decay=self.cfg.weight_decay
+        )
         sched = torch.optim.lr_scheduler.LambdaLR(
             opt, poly_lambda(self.cfg.warmup_steps, self.cfg.steps, self.cfg.poly_power)
         )
@@ -151,11 +160,13 @@ class Trainer:
         """Read and validate the manifest (ONE error listing every problem) and the report facts."""
         manifest = load_manifest(self.cfg.data_dir)
         roles = [Role.MASK] + ([Role.REPORT] if self.cfg.mode is Mode.REPORTS else [])
-        train = [c for c in manifest.select(split="train", roles=roles)]
+        train = list(manifest.select(split="train", roles=roles))
         facts: dict[str, ReportFacts] = {}
         if self.cfg.mode is Mode.REPORTS:
             ids = [c.report_id for c in train if c.role is Role.REPORT and c.report_id]
-            facts, _ = load_report_facts(ids, store_url=self.cfg.store_url, reports_jsonl=self.cfg.reports_jsonl)
+            facts, _ = load_report_facts(
+                ids, store_url=self.cfg.store_url, reports_jsonl=self.cfg.reports_jsonl
+            )
         validate_manifest(manifest, channels=self.cfg.channels, roles=roles, has_report=facts.__contains__)
         return manifest, facts
 
@@ -177,7 +188,9 @@ class Trainer:
         if self.ctx.is_main:
             dataset.prepare_all(progress=self.cfg.progress)
         self.ctx.barrier()
-        sampler = StepSampler(self.step, self.cfg.steps, self.cfg.batch_size, self.ctx.rank, self.ctx.world_size)
+        sampler = StepSampler(
+            self.step, self.cfg.steps, self.cfg.batch_size, self.ctx.rank, self.ctx.world_size
+        )
         return DataLoader(
             dataset,
             batch_size=self.cfg.batch_size,
@@ -225,7 +238,9 @@ class Trainer:
         from segmentation.inference import predict_prepared
         from segmentation.metrics import dice_per_channel
 
-        cases = [c for c in manifest.select(split="val") if c.tumor_mask is not None][: self.cfg.val_max_cases]
+        cases = [c for c in manifest.select(split="val") if c.tumor_mask is not None][
+            : self.cfg.val_max_cases
+        ]
         if not cases:
             return {}
         net = self.build_network().to(self.ctx.device)
@@ -237,7 +252,10 @@ class Trainer:
             truth = torch.from_numpy(prepared.tumor_channels(self.cfg.channels, manifest.labels))
             for organ, dsc in zip(self.cfg.channels, dice_per_channel(probs > 0.5, truth > 0.5), strict=True):
                 scores[organ].append(dsc)
-        return {f"val/dice_{o}": float(np.nanmean(v)) if np.isfinite(v).any() else float("nan") for o, v in scores.items()}
+        return {
+            f"val/dice_{o}": float(np.nanmean(v)) if np.isfinite(v).any() else float("nan")
+            for o, v in scores.items()
+        }
 
     def checkpoint(self) -> Path:
         """Write ``checkpoints/step_N.pt`` and ``last.pt`` (rank 0)."""
@@ -265,7 +283,9 @@ class Trainer:
         torch.manual_seed(self.cfg.seed)
         last = self.run_dir / "checkpoints" / "last.pt"
         if last.exists() and not self.resume:
-            raise ValueError(f"{self.run_dir} already holds a run; pass --resume to continue it or pick another --out.")
+            raise ValueError(
+                f"{self.run_dir} already holds a run; pass --resume to continue it or pick another --out."
+            )
         if self.resume and not last.exists():
             raise ValueError(f"nothing to resume: {last} does not exist.")
         self.core = self.build_network().to(self.ctx.device)
@@ -278,7 +298,9 @@ class Trainer:
         if self.ctx.distributed:
             unused = self.cfg.network.heads is not None
             ids = [self.ctx.local_rank] if self.ctx.device.type == "cuda" else None
-            self.model = nn.parallel.DistributedDataParallel(self.core, device_ids=ids, find_unused_parameters=unused)
+            self.model = nn.parallel.DistributedDataParallel(
+                self.core, device_ids=ids, find_unused_parameters=unused
+            )
         self.optimizer, self.scheduler = self.build_optimizer(self.model)
         self.ema = EMA(self.core, self.cfg.ema_decay)
         if self.resume:
@@ -308,7 +330,12 @@ class Trainer:
         loader = self.dataloaders(manifest, facts)
         writer = SummaryWriter(str(self.run_dir / "tensorboard")) if main else None
         log = (self.run_dir / "losses.jsonl").open("a", encoding="utf-8") if main else None
-        bar = tqdm(total=self.cfg.steps, initial=self.step, desc=f"train[{self.cfg.mode.value}]", disable=not (main and self.cfg.progress))
+        bar = tqdm(
+            total=self.cfg.steps,
+            initial=self.step,
+            desc=f"train[{self.cfg.mode.value}]",
+            disable=not (main and self.cfg.progress),
+        )
         ckpt: Path | None = None
         validation: dict[str, float] = {}
         tick = time.perf_counter()
@@ -321,18 +348,23 @@ class Trainer:
                 values.update(step=self.step, data_s=data_s, step_s=step_s)
                 self.history.append(values)
                 if main:
-                    assert writer is not None and log is not None
+                    assert writer is not None
+                    assert log is not None
                     for key, v in values.items():
                         if key != "step":
                             writer.add_scalar(f"train/{key}" if "/" not in key else key, v, self.step)
                     log.write(json.dumps(values) + "\n")
-                    bar.set_postfix(loss=f"{values['total']:.4f}", step_s=f"{step_s:.2f}", data_s=f"{data_s:.2f}")
+                    bar.set_postfix(
+                        loss=f"{values['total']:.4f}", step_s=f"{step_s:.2f}", data_s=f"{data_s:.2f}"
+                    )
                     bar.update(1)
                 if self.step % self.cfg.checkpoint_every == 0 or self.step == self.cfg.steps:
                     if main:
                         ckpt = self.checkpoint()
                     self.ctx.barrier()
-                if self.cfg.val_every and (self.step % self.cfg.val_every == 0 or self.step == self.cfg.steps):
+                if self.cfg.val_every and (
+                    self.step % self.cfg.val_every == 0 or self.step == self.cfg.steps
+                ):
                     if main:
                         validation = self.validate(manifest)
                         for key, v in validation.items():
@@ -347,7 +379,9 @@ class Trainer:
             if log is not None:
                 log.close()
         last = self.run_dir / "checkpoints" / "last.pt"
-        return RunResult(self.run_dir, self.step, ckpt or (last if last.exists() else None), self.history, validation)
+        return RunResult(
+            self.run_dir, self.step, ckpt or (last if last.exists() else None), self.history, validation
+        )
 
 
 @register_trainer("single_head")

@@ -155,3 +155,63 @@ def test_wrong_resolution_or_batch_is_rejected(head_target) -> None:
         BallLoss()(torch.zeros((1, 2, 16, 16, 16)), [head_target])
     with pytest.raises(ValueError, match="one entry per sample"):
         BallLoss()(torch.zeros((2, 2, *SHAPE)), [head_target])
+
+
+# --- equivalences the fast paths rely on -------------------------------------------------------
+
+
+@pytest.mark.parametrize("radius", [0, 1, 3, 20])
+def test_bool_shell_dilation_equals_max_pool_dilation(radius: int) -> None:
+    from segmentation.losses.ball import _dilate_cube
+
+    mask = torch.rand((13, 17, 9)) > 0.97
+    mask[0, 0, 0] = mask[-1, -1, -1] = True  # border voxels: the dilation is clipped, not wrapped
+    fast = _dilate_cube(mask, radius)
+    reference = _dilate_cube(mask.float(), radius) > 0
+    assert fast.dtype == torch.bool
+    assert torch.equal(fast, reference)
+
+
+def test_loss_and_gradient_equal_per_target_indexing() -> None:
+    """``box_crops`` (one gradient buffer for all targets) equals indexing ``input[b, c][box]`` per target."""
+    import torch.nn.functional as F
+    from monai.losses import DiceLoss
+
+    masks = pancreas_masks()
+    lesions = [
+        LesionFact("pancreas", (9.0, 6.0), ("pancreas_head",)),
+        LesionFact("pancreas", (7.0,), ("pancreas_tail",)),
+    ]
+    targets = [
+        build_report_target(
+            lesions, [OrganFact("pancreas", "lesion", 2)], masks, (1.0, 1.0, 1.0), ("liver", "pancreas")
+        ),
+        None,
+        build_report_target(lesions[:1], [], masks, (1.0, 1.2, 0.9), ("pancreas", "liver")),
+    ]
+    logits = torch.randn((3, 2, *SHAPE)) * 3
+    loss = BallLoss(reduction="none")
+    fast_input = logits.clone().requires_grad_(True)
+    fast = loss(fast_input, targets)
+    fast.sum().backward()
+
+    slow_input = logits.clone().requires_grad_(True)
+    dice = DiceLoss(sigmoid=False, reduction="none")
+    slow = []
+    for b, target in enumerate(targets):
+        if target is None:
+            continue
+        for c, ct in enumerate(target.channel_targets):
+            if not ct.has_lesions:
+                continue
+            pm = loss.pseudo_mask(logits[b, c], target, c)
+            x = slow_input[b, c][pm.box].float()
+            y, mask = pm.positive.float(), pm.supervised.float()
+            bce = F.binary_cross_entropy_with_logits(x, y, weight=pm.weight, reduction="sum")
+            d = dice((torch.sigmoid(x) * mask)[None, None], (y * mask)[None, None]).reshape(())
+            slow.append(bce / pm.supervised.sum().clamp(min=1) + d)
+    slow = torch.stack(slow)
+    slow.sum().backward()
+    assert fast.shape == (2,)
+    assert torch.allclose(fast, slow, rtol=1e-6, atol=1e-6)
+    assert torch.allclose(fast_input.grad, slow_input.grad, rtol=1e-5, atol=1e-9)

@@ -22,7 +22,9 @@ from segmentation.records import load_report_facts
 from segmentation.targets import LesionFact, OrganFact, build_report_target
 
 CHANNELS = ("liver", "pancreas", "kidney")
-PHANTOM = PhantomConfig(shape=(24, 24, 24), spacing=(5.0, 5.0, 5.0), lesion_diameter_mm=(10.0, 25.0), healthy_fraction=0.0)
+PHANTOM = PhantomConfig(
+    shape=(24, 24, 24), spacing=(5.0, 5.0, 5.0), lesion_diameter_mm=(10.0, 25.0), healthy_fraction=0.0
+)
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +40,9 @@ def test_bad_manifest_lists_every_problem(cohort: Path, tmp_path: Path) -> None:
     rows = list(csv.DictReader((data / "manifest.csv").open()))
     (data / rows[0]["image"]).unlink()  # missing file
     shifted = nib.load(data / rows[1]["image"])
-    nib.save(nib.Nifti1Image(np.asarray(shifted.dataobj), shifted.affine + np.eye(4)), data / rows[1]["organ_mask"])
+    nib.save(
+        nib.Nifti1Image(np.asarray(shifted.dataobj), shifted.affine + np.eye(4)), data / rows[1]["organ_mask"]
+    )
     small = np.zeros((8, 8, 8), dtype=np.uint8)
     nib.save(nib.Nifti1Image(small, shifted.affine), data / rows[2]["tumor_mask"])  # shape mismatch
     organs = nib.load(data / rows[3]["organ_mask"])
@@ -52,12 +56,22 @@ def test_bad_manifest_lists_every_problem(cohort: Path, tmp_path: Path) -> None:
         writer.writeheader()
         writer.writerows(rows)
     manifest = load_manifest(data)
-    facts, _ = load_report_facts([c.report_id for c in manifest.cases if c.report_id], reports_jsonl=data / "truth.jsonl")
+    facts, _ = load_report_facts(
+        [c.report_id for c in manifest.cases if c.report_id], reports_jsonl=data / "truth.jsonl"
+    )
     with pytest.raises(ManifestError) as err:
         validate_manifest(manifest, channels=(*CHANNELS, "lung"), has_report=facts.__contains__)
     text = str(err.value)
     assert len(err.value.problems) == 7, text
-    for needle in ("image file not found", "affine differs", "shape (8, 8, 8)", "[99]", "'NOPE'", "'teacher'", "'lung'"):
+    for needle in (
+        "image file not found",
+        "affine differs",
+        "shape (8, 8, 8)",
+        "[99]",
+        "'NOPE'",
+        "'teacher'",
+        "'lung'",
+    ):
         assert needle in text, (needle, text)
 
 
@@ -67,13 +81,16 @@ def test_valid_manifest_and_cache(cohort: Path) -> None:
     cfg = PreprocessConfig(spacing=(6.0, 6.0, 6.0), min_shape=(24, 24, 24))
     case = manifest.cases[0]
     first = prepare_case(case, manifest.labels, cfg, cohort / "cache")
-    assert first.image.shape == (1, 24, 24, 24) and first.spacing == (6.0, 6.0, 6.0)
-    assert 0.0 <= first.image.min() and first.image.max() <= 1.0
+    assert first.image.shape == (1, 24, 24, 24)
+    assert first.spacing == (6.0, 6.0, 6.0)
+    assert first.image.min() >= 0.0
+    assert first.image.max() <= 1.0
     assert len(list((cohort / "cache").glob("*.npz"))) == 1
     again = prepare_case(case, manifest.labels, cfg, cohort / "cache")  # from the cache
     np.testing.assert_array_equal(first.image, again.image)
     np.testing.assert_array_equal(first.organs, again.organs)
-    assert first.organ_names == again.organ_names and np.allclose(first.affine, again.affine)
+    assert first.organ_names == again.organ_names
+    assert np.allclose(first.affine, again.affine)
 
 
 def test_folder_of_structure_masks(cohort: Path, tmp_path: Path) -> None:
@@ -97,7 +114,9 @@ def test_folder_of_structure_masks(cohort: Path, tmp_path: Path) -> None:
 def dataset(cohort: Path) -> TrainCropDataset:
     manifest = load_manifest(cohort)
     cases = manifest.select(split="train")
-    facts, _ = load_report_facts([c.report_id for c in cases if c.role is Role.REPORT], reports_jsonl=cohort / "truth.jsonl")
+    facts, _ = load_report_facts(
+        [c.report_id for c in cases if c.role is Role.REPORT], reports_jsonl=cohort / "truth.jsonl"
+    )
     return TrainCropDataset(
         [c for c in cases if c.role is Role.MASK],
         [c for c in cases if c.role is Role.REPORT],
@@ -114,16 +133,20 @@ def dataset(cohort: Path) -> TrainCropDataset:
 def test_samples_are_deterministic_and_mixed(dataset: TrainCropDataset) -> None:
     samples = [dataset[i] for i in range(24)]
     again = dataset[5]
-    assert torch.equal(samples[5].image, again.image) and torch.equal(samples[5].label, again.label)
+    assert torch.equal(samples[5].image, again.image)
+    assert torch.equal(samples[5].label, again.label)
     kinds = [s.kind for s in samples]
     assert 4 <= kinds.count("mask") <= 20, kinds
     assert "report" in kinds, kinds
     for s in samples:
-        assert s.image.shape == (1, 16, 16, 16) and s.label.shape == (3, 16, 16, 16)
+        assert s.image.shape == (1, 16, 16, 16)
+        assert s.label.shape == (3, 16, 16, 16)
         if s.kind == "mask":
             assert s.target is None
         else:
-            assert s.target is not None and s.target.shape == (16, 16, 16) and not s.label.any()
+            assert s.target is not None
+            assert s.target.shape == (16, 16, 16)
+            assert not s.label.any()
             assert s.target.has_target == (s.kind == "report") or s.kind == "report"
     assert any(s.target is not None and s.target.has_target for s in samples)  # crops hold the segment group
 
@@ -150,8 +173,11 @@ def test_augmented_target_equals_target_of_augmented_masks() -> None:
     got = transform_target(target, ops)
     assert torch.equal(got.unknown, expected.unknown)
     a, b = got.channel_targets[1], expected.channel_targets[1]
-    assert a.region_boxes == b.region_boxes and torch.equal(a.region_distance, b.region_distance)
-    assert a.exclude is not None and b.exclude is not None and torch.equal(a.exclude, b.exclude)
+    assert a.region_boxes == b.region_boxes
+    assert torch.equal(a.region_distance, b.region_distance)
+    assert a.exclude is not None
+    assert b.exclude is not None
+    assert torch.equal(a.exclude, b.exclude)
     assert a.exclude.any()
 
 
@@ -167,9 +193,13 @@ def test_geometric_fallback_is_labelled_and_oriented() -> None:
     kidneys = np.zeros(shape, dtype=bool)
     kidneys[2:6, 4:8, 4:8] = kidneys[24:28, 4:8, 4:8] = True
     sides = split_kidneys(kidneys)
-    assert np.argwhere(sides["kidney_right"])[:, 0].min() >= 24 and np.argwhere(sides["kidney_left"])[:, 0].max() < 6
+    assert np.argwhere(sides["kidney_right"])[:, 0].min() >= 24
+    assert np.argwhere(sides["kidney_left"])[:, 0].max() < 6
     labels = np.where(pancreas, 1, 0) + np.where(kidneys, 2, 0)
     new, names, approximate = subsegment_fallback(labels, {1: "pancreas", 2: "kidney"}, (1.0, 1.0, 1.0))
-    assert sorted(approximate) == sorted(["pancreas_head", "pancreas_body", "pancreas_tail", "kidney_left", "kidney_right"])
-    assert set(names.values()) == set(approximate) and set(np.unique(new)) - {0} == set(names)
+    assert sorted(approximate) == sorted(
+        ["pancreas_head", "pancreas_body", "pancreas_tail", "kidney_left", "kidney_right"]
+    )
+    assert set(names.values()) == set(approximate)
+    assert set(np.unique(new)) - {0} == set(names)
     json.dumps(names)  # plain, cacheable

@@ -210,3 +210,56 @@ def test_region_mask_is_the_exact_anisotropic_dilation(radius: float) -> None:
     ct = t.channel_targets[0]
     expected = distance_transform_edt(~HEAD, sampling=spacing) <= radius
     assert torch.equal(ct.region_mask(ct.volume_region, radius), torch.from_numpy(expected))
+
+
+# --- equivalences the fast paths rely on -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("spacing", "radius"),
+    [
+        ((1.0, 1.0, 1.0), 2.0),
+        ((1.0, 1.0, 2.0), 2.0),  # offsets exactly on the sphere
+        ((0.7, 0.8, 1.5), 2.0),
+        ((0.5, 0.5, 0.5), 1.75),
+        ((1.0, 1.0, 1.0), 0.9),  # no neighbour inside: the mask itself
+        ((0.3, 0.3, 0.3), 6.0),  # too many shifts: distance-transform fallback
+    ],
+)
+def test_shift_dilation_equals_distance_transform(spacing, radius) -> None:
+    from segmentation.targets import _dilate, _distance_mm
+
+    rng = np.random.default_rng(1)
+    mask = rng.random((20, 23, 19)) > 0.995
+    mask[0, 5, 18] = mask[19, 22, 0] = True  # border voxels
+    assert np.array_equal(_dilate(mask, spacing, radius), _distance_mm(mask, spacing, radius) <= radius)
+
+
+def test_bbox_equals_nonzero_extent() -> None:
+    from segmentation.targets import _bbox
+
+    rng = np.random.default_rng(2)
+    for _ in range(5):
+        mask = np.zeros((11, 13, 7), dtype=bool)
+        mask[tuple(rng.integers(0, n, 3) for n in mask.shape)] = True
+        coords = np.nonzero(mask)
+        assert _bbox(mask) == tuple((int(c.min()), int(c.max()) + 1) for c in coords)
+    assert _bbox(np.zeros((3, 3, 3), dtype=bool)) is None
+
+
+@pytest.mark.parametrize("spacing", [(1.0, 1.0, 1.0), (0.8, 0.9, 2.5)])
+def test_union_region_distance_equals_its_own_distance_transform(spacing) -> None:
+    from segmentation.report_target import quantise_distance
+    from segmentation.targets import _distance_mm
+
+    lesions = [
+        LesionFact("pancreas", (10.0,), ("pancreas_head",)),
+        LesionFact("pancreas", (8.0,), ("pancreas_tail",)),
+    ]
+    masks = pancreas_masks()
+    t = build_report_target(lesions, [], masks, spacing, ("pancreas",), max_distance_mm=12.0)
+    ct = t.channel_targets[0]
+    assert ct.volume_region == 2
+    union = masks["pancreas_head"] | masks["pancreas_tail"]
+    expected = quantise_distance(_distance_mm(union, tuple(spacing), 12.0))
+    assert np.array_equal(ct.region_distance[ct.volume_region].numpy(), expected)

@@ -132,3 +132,26 @@ def test_reductions_and_no_target_batch(head_target) -> None:
     empty.backward()
     assert float(empty.detach()) == 0.0
     assert logits.grad is not None
+
+
+def test_box_crops_gradient_equals_indexing() -> None:
+    from segmentation.losses._common import box_crops
+
+    x = torch.randn((2, 3, 8, 9, 10), requires_grad=True)
+    keys = [
+        (0, 1, (slice(1, 5), slice(0, 9), slice(2, 7))),
+        (1, 2, (slice(0, 8), slice(3, 4), slice(0, 10))),
+        (0, 1, (slice(3, 8), slice(2, 6), slice(0, 4))),  # overlaps the first: gradients add up
+    ]
+    crops = box_crops(x, keys)
+    assert all(c.dtype == torch.float32 and c.is_contiguous() for c in crops)
+    (sum((c.sigmoid() * (i + 1)).sum() for i, c in enumerate(crops[:2]))).backward()  # third unused
+    fast = x.grad.clone()
+    x.grad = None
+    (sum((x[b, c][box].sigmoid() * (i + 1)).sum() for i, (b, c, box) in enumerate(keys[:2]))).backward()
+    assert torch.allclose(fast, x.grad, rtol=1e-6, atol=1e-6)
+    assert torch.equal(fast == 0, x.grad == 0)
+    with torch.no_grad():
+        assert all(
+            torch.equal(c, x[b, c_][box]) for c, (b, c_, box) in zip(box_crops(x, keys), keys, strict=True)
+        )

@@ -1,0 +1,198 @@
+"""`rsuper train / predict / evaluate` end to end through the CLI, and prediction alignment."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import nibabel as nib
+import numpy as np
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from rsuper_cli.train import register
+from segmentation.inference import predict
+from segmentation.phantom import PhantomConfig, generate_cohort
+
+# an anisotropic, non-RAS-free grid: predictions must come back onto it exactly
+PHANTOM = PhantomConfig(
+    shape=(20, 18, 16), spacing=(6.0, 6.5, 7.0), lesion_diameter_mm=(12.0, 30.0), healthy_fraction=0.3
+)
+TINY = (
+    '{"data_dir": ".", "out_dir": ".", "sampling": {"crop_size": [16, 16, 16], "max_distance_mm": 15.0},'
+    ' "preprocess": {"spacing": [5.0, 5.0, 5.0]},'
+    ' "network": {"kwargs": {"kernel_size": [3, 3, 3, 3], "strides": [1, 2, 2, 2],'
+    ' "upsample_kernel_size": [2, 2, 2],'
+    ' "filters": [4, 8, 16, 32], "deep_supervision": true, "deep_supr_num": 2, "res_block": false}},'
+    ' "batch_size": 2, "warmup_steps": 1, "checkpoint_every": 1}'
+)
+
+
+@pytest.fixture(scope="module")
+def app() -> typer.Typer:
+    app = typer.Typer()
+    register(app)
+    return app
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory: pytest.TempPathFactory, app: typer.Typer) -> tuple[Path, Path, Path]:
+    """A cohort, a stage-1 run and a stage-2 run made through the CLI (1 step each)."""
+    root = tmp_path_factory.mktemp("cli")
+    data = root / "data"
+    generate_cohort(data, n_mask=2, n_report=2, n_val=2, n_test=2, seed=4, config=PHANTOM, progress=False)
+    (root / "tiny.json").write_text(TINY, encoding="utf-8")
+    runner = CliRunner()
+    base = [
+        "train",
+        "--data",
+        str(data),
+        "--config",
+        str(root / "tiny.json"),
+        "--steps",
+        "1",
+        "--no-progress",
+    ]
+    done = runner.invoke(app, [*base, "--out", str(root / "stage1")])
+    assert done.exit_code == 0, done.output
+    assert "trained to step 1" in done.output
+    done = runner.invoke(
+        app,
+        [
+            *base,
+            "--out",
+            str(root / "stage2"),
+            "--mode",
+            "reports",
+            "--reports-jsonl",
+            str(data / "truth.jsonl"),
+            "--init-from",
+            str(root / "stage1" / "checkpoints" / "last.pt"),
+        ],
+    )
+    assert done.exit_code == 0, done.output
+    return data, root / "stage1", root / "stage2"
+
+
+def test_predictions_are_aligned_with_the_input(runs: tuple[Path, Path, Path], tmp_path: Path) -> None:
+    data, _, stage2 = runs
+    result = predict(stage2, data, tmp_path / "pred", split="test", progress=False)
+    assert len(result.cases) == 2
+    rows = list(csv.DictReader(result.csv.open()))
+    for row in rows:
+        ct = nib.load(data / "cases" / row["case_id"] / "ct.nii.gz")
+        for name in ("tumors.nii.gz", "prob_liver.nii.gz", "prob_pancreas.nii.gz", "prob_kidney.nii.gz"):
+            out = nib.load(tmp_path / "pred" / row["case_id"] / name)
+            assert out.shape == ct.shape, name
+            assert np.allclose(out.affine, ct.affine), name
+        probs = np.asarray(nib.load(tmp_path / "pred" / row["case_id"] / "prob_liver.nii.gz").dataobj)
+        assert probs.min() >= 0.0
+        assert probs.max() <= 1.0
+        assert float(row["max_prob_liver"]) == pytest.approx(probs.max())
+
+
+def test_restrict_to_organs_zeroes_lesions_outside_organs(
+    runs: tuple[Path, Path, Path], tmp_path: Path
+) -> None:
+    data, stage1, _ = runs
+    predict(
+        stage1,
+        data,
+        tmp_path / "pred",
+        split="test",
+        restrict_to_organs=True,
+        organ_margin_mm=0.0,
+        progress=False,
+    )
+    case = "phantom_00007"
+    organs = np.asarray(nib.load(data / "cases" / case / "organs.nii.gz").dataobj)
+    probs = np.asarray(nib.load(tmp_path / "pred" / case / "prob_pancreas.nii.gz").dataobj)
+    far = organs == 0
+    assert probs[far].max() < probs.max() or probs.max() == 0.0
+    assert probs[far].mean() < 1e-3
+
+
+def test_cli_predict_and_evaluate_print_both_metric_families(
+    runs: tuple[Path, Path, Path], tmp_path: Path, app: typer.Typer
+) -> None:
+    data, _, stage2 = runs
+    runner = CliRunner()
+    done = runner.invoke(
+        app,
+        [
+            "predict",
+            "--run",
+            str(stage2),
+            "--data",
+            str(data),
+            "--out",
+            str(tmp_path / "p"),
+            "--split",
+            "val,test",
+            "--no-progress",
+        ],
+    )
+    assert done.exit_code == 0, done.output
+    done = runner.invoke(
+        app,
+        [
+            "evaluate",
+            "--pred",
+            str(tmp_path / "p"),
+            "--data",
+            str(data),
+            "--reports-jsonl",
+            str(data / "truth.jsonl"),
+            "--out",
+            str(tmp_path / "eval"),
+        ],
+    )
+    assert done.exit_code == 0, done.output
+    assert "Per-voxel" in done.output
+    assert "Report-based (operating point chosen on val)" in done.output
+    for name in (
+        "metrics.csv",
+        "pixel_cases.csv",
+        "report_cases.csv",
+        "roc.png",
+        "metrics_table.png",
+        "summary.json",
+    ):
+        assert (tmp_path / "eval" / name).is_file(), name
+
+
+def test_cli_bad_manifest_is_one_clear_error(
+    runs: tuple[Path, Path, Path], tmp_path: Path, app: typer.Typer
+) -> None:
+    data, _, _ = runs
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "labels.json").write_text((data / "labels.json").read_text())
+    text = (data / "manifest.csv").read_text().replace("cases/phantom_00000/ct", "cases/nowhere/ct")
+    (bad / "manifest.csv").write_text(text.replace("PH0000002", "MISSING"))
+    for case in (data / "cases").iterdir():
+        (bad / "cases").mkdir(exist_ok=True)
+        (bad / "cases" / case.name).symlink_to(case)
+    done = CliRunner().invoke(
+        app,
+        [
+            "train",
+            "--data",
+            str(bad),
+            "--out",
+            str(tmp_path / "run"),
+            "--mode",
+            "reports",
+            "--reports-jsonl",
+            str(data / "truth.jsonl"),
+            "--steps",
+            "1",
+            "--no-progress",
+        ],
+    )
+    assert done.exit_code == 2
+    assert "2 problem(s)" in done.output
+    assert "nowhere" in done.output
+    assert "'MISSING'" in done.output
+    assert not (tmp_path / "run" / "checkpoints").exists()
