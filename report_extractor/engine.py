@@ -54,12 +54,13 @@ def validate_report(report: ReportInput, max_chars: int = DEFAULT_MAX_REPORT_CHA
         InputError: empty ID, empty / blank text, or text longer than ``max_chars``.
     """
     if not report.report_id or not report.report_id.strip():
-        raise InputError("report_id: must be a non-empty string")
+        raise InputError("report_id: must be a non-empty string", kind="missing_id")
     if not report.text or not report.text.strip():
-        raise InputError("text: report text is empty")
+        raise InputError("text: report text is empty", kind="empty_text")
     if len(report.text) > max_chars:
         raise InputError(
-            f"text: report has {len(report.text)} characters, more than the limit of {max_chars}"
+            f"text: report has {len(report.text)} characters, more than the limit of {max_chars}",
+            kind="too_long",
         )
 
 

@@ -32,4 +32,13 @@ class OutputParseError(ReportExtractorError):
 
 
 class InputError(ReportExtractorError, ValueError):
-    """An input file or row is unusable (missing column, empty text, over-long text, ...)."""
+    """An input file or row is unusable (missing column, empty text, over-long text, ...).
+
+    Attributes:
+        kind: a short machine-readable reason (``empty_text``, ``too_long``, ``missing_id``,
+            ``invalid``) used to count per-row errors.
+    """
+
+    def __init__(self, message: str, kind: str = "invalid") -> None:
+        super().__init__(message)
+        self.kind = kind

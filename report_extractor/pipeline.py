@@ -11,7 +11,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections import Counter
@@ -88,8 +87,7 @@ def _inputs(rows: Iterable[Row], summary: BatchSummary, max_chars: int) -> Itera
         try:
             validate_report(report, max_chars=max_chars)
         except InputError as e:
-            kind = "empty_text" if "empty" in str(e) else "too_long" if "limit" in str(e) else "invalid"
-            _error(summary, row, kind, str(e))
+            _error(summary, row, e.kind, str(e))
             continue
         yield report
 
@@ -201,18 +199,3 @@ def write_errors_csv(errors: list[RowError], path: Path) -> None:
         writer.writerow(["row", "report_id", "kind", "message"])
         for e in errors:
             writer.writerow([e.row_number or "", e.report_id or "", e.kind, e.message])
-
-
-def summary_json(summary: BatchSummary) -> str:
-    """The summary as JSON (for ``--json`` output and logs)."""
-    return json.dumps(
-        {
-            "rows": summary.rows,
-            "extracted": summary.extracted,
-            "skipped_existing": summary.skipped_existing,
-            "statuses": dict(summary.statuses),
-            "errors": dict(summary.error_kinds),
-            "seconds": round(summary.seconds, 3),
-            "reports_per_second": round(summary.reports_per_second, 2),
-        }
-    )

@@ -20,7 +20,7 @@ import json
 import logging
 import math
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -48,7 +48,6 @@ class DemoSettings:
     arm_lr: float = 3e-4
     seed: int = 0
     backend: str = "rules"
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 QUICK = DemoSettings(
@@ -363,8 +362,3 @@ def _overlays(out: Path, cohort: Path, arms: list[str], n_cases: int = 3) -> lis
         plt.close(fig)
         names.append(name)
     return names
-
-
-def quick_settings(**overrides: Any) -> DemoSettings:
-    """:data:`QUICK` with fields replaced (tests)."""
-    return replace(QUICK, **overrides)

@@ -10,7 +10,7 @@ import logging
 import os
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -20,6 +20,9 @@ from rsuper_cli import __version__
 from rsuper_cli.llm import llm_app
 from rsuper_cli.serve import serve_command
 from rsuper_cli.train import register as register_training
+
+if TYPE_CHECKING:
+    from report_extractor.pipeline import BatchSummary
 
 app = typer.Typer(
     name="rsuper",
@@ -125,10 +128,7 @@ def extract(
         raise _fail("nothing could be processed", code=1)
 
 
-def _print_summary(summary: object) -> None:
-    from report_extractor.pipeline import BatchSummary
-
-    assert isinstance(summary, BatchSummary)
+def _print_summary(summary: BatchSummary) -> None:
     table = Table(title="extraction summary", show_header=False)
     table.add_row("rows read", str(summary.rows))
     table.add_row("extracted now", str(summary.extracted))

@@ -28,6 +28,7 @@ from schemas.records import (
     Qualifier,
     Size,
     SizeClass,
+    infer_unit,
 )
 from schemas.vocabulary import PAIRED_ORGANS, KidneyPole, Organ, PancreasPart, Side
 
@@ -98,14 +99,11 @@ def llm_json_schema_text() -> str:
 
 
 def to_millimetres(values: list[float], unit: LLMUnit | None) -> tuple[float, ...]:
-    """Convert diameters to mm; a missing unit is read as mm only for values >= 4, else as cm.
-
-    The heuristic follows radiology habit: "lesion measuring 2.3" means cm, "lesion measuring 12" mm.
-    """
+    """Convert diameters to mm; a missing unit is inferred by :func:`schemas.records.infer_unit`."""
     if not values:
         return ()
     if unit is None:
-        unit = LLMUnit.MM if max(values) >= 4 else LLMUnit.CM
+        unit = LLMUnit(infer_unit(values))
     scale = 10.0 if unit is LLMUnit.CM else 1.0
     return tuple(round(v * scale, 3) for v in values)
 

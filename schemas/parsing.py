@@ -13,8 +13,8 @@
 Unit-less numbers (documented choice):
 
 * a dimension chain without a unit (``measuring 2.3 x 1.8``) is kept, and so is a single number right
-  after a measuring word (``measures 12``); their unit is inferred as :func:`schemas.llm.to_millimetres`
-  does (largest value >= 4 → mm, else cm) and :attr:`SizeMention.unit` stays ``None`` to say so;
+  after a measuring word (``measures 12``); their unit is inferred by :func:`schemas.records.infer_unit`
+  (largest value >= 4 → mm, else cm) and :attr:`SizeMention.unit` stays ``None`` to say so;
 * a unit-less number joined to a measured one by ``and`` / ``or`` / ``to`` / ``-`` borrows its unit
   (``2 and 3 cm`` → 20 mm and 30 mm; ``from 2.1 to 2.6 cm`` → a prior 21 mm and a current 26 mm);
   ``1-2 cm`` / ``1 to 2 cm`` (not after ``from``) is one range, read as *up to* 20 mm;
@@ -29,7 +29,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Final
 
-from schemas.records import Qualifier, Size, SizeClass
+from schemas.records import Qualifier, Size, SizeClass, infer_unit
 from schemas.vocabulary import LIVER_LOBES, PAIRED_ORGANS, KidneyPole, Organ, PancreasPart, Side
 
 __all__ = [
@@ -450,11 +450,6 @@ def _to_float(raw: str) -> float:
     return float(raw.replace(",", "."))
 
 
-def _infer_unit(values: list[float]) -> str:
-    """Same rule as :func:`schemas.llm.to_millimetres`: largest >= 4 → mm, else cm."""
-    return "mm" if max(values) >= 4 else "cm"
-
-
 def _scan_chains(text: str) -> list[_Chain]:
     chains: list[_Chain] = []
     for m in _CHAIN_RE.finditer(text):
@@ -512,7 +507,7 @@ def _resolve_chains(text: str, chains: list[_Chain]) -> None:
 def _millimetres(values: list[float], unit: str | None) -> tuple[float, ...] | None:
     if not values or any(v <= 0 for v in values):
         return None
-    scale = 10.0 if (unit or _infer_unit(values)) == "cm" else 1.0
+    scale = 10.0 if (unit or infer_unit(values)) == "cm" else 1.0
     mm = tuple(round(v * scale, 3) for v in values)
     return None if max(mm) > 10_000 else mm
 

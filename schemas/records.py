@@ -12,6 +12,7 @@ Pure pydantic v2. Cross-field rules (EXTRACTION.md) are enforced by validators, 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Any, Final, Self
@@ -25,6 +26,18 @@ SCHEMA_VERSION: Final[str] = "1.0"
 
 IMPLAUSIBLE_DIAMETER_MM: Final[float] = 300.0
 """Lesion diameters above this (30 cm) are flagged as implausible (kept, with a warning)."""
+
+
+UNITLESS_MM_MIN: Final[float] = 4.0
+"""A unit-less size whose largest value is at least this is read as mm, else as cm."""
+
+
+def infer_unit(values: Sequence[float]) -> str:
+    """Unit of a size written without one: ``"mm"`` when its largest value is >= 4, else ``"cm"``.
+
+    Radiology habit: "lesion measuring 2.3" means cm, "lesion measuring 12" means mm.
+    """
+    return "mm" if max(values) >= UNITLESS_MM_MIN else "cm"
 
 
 class Qualifier(StrEnum):
