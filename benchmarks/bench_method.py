@@ -4,7 +4,10 @@ Not a test. For each seed, runs the whole demo loop (a fresh phantom cohort, rul
 store, stage 1 on masks, then arms A masks only / B masks + extracted reports / C masks +
 ground-truth report facts from the same checkpoint) and aggregates the test metrics.
 
-The phantom's difficulty is its generator default (``PhantomConfig``), fixed before any arm was run.
+``--setting bench`` (default) is larger than the demo: more mask, report and test cases, more steps,
+visible lesions (``BENCH``). Its difficulty, the batch Dice and the organ restriction at prediction
+were chosen from mask-only (arm A / stage 1) calibration runs on seed 0, before any report arm ran at
+this setting. ``--setting demo`` runs the demo's own setting (``DEFAULT``).
 
 Usage:
     python benchmarks/bench_method.py --seeds 0 1 2 --out bench-method
@@ -19,7 +22,37 @@ import statistics
 from dataclasses import replace
 from pathlib import Path
 
-from rsuper_cli.demo import ARMS, DEFAULT, run_demo
+from rsuper_cli.demo import (
+    ARMS,
+    DEFAULT,
+    VISIBLE_LESIONS,
+    DemoSettings,
+    evaluate_arm,
+    run_demo,
+    summary_rows,
+)
+
+BENCH = DemoSettings(
+    n_mask=16,
+    n_report=64,
+    n_val=8,
+    n_test=16,
+    shape=(64, 64, 48),
+    spacing=(3.5, 3.5, 4.0),
+    crop=(48, 48, 32),
+    filters=(8, 16, 32, 64),
+    stage1_steps=1500,
+    arm_steps=500,
+    stage1_lr=2e-3,
+    arm_lr=5e-4,
+    batch_dice=True,
+    restrict_to_organs=True,
+    phantom=VISIBLE_LESIONS,
+)
+"""The benchmark's setting: the demo's grid, network and phantom difficulty (``VISIBLE_LESIONS``) with
+more mask, report and test cases and more steps."""
+
+SETTINGS: dict[str, DemoSettings] = {"bench": BENCH, "demo": DEFAULT}
 
 METRICS = {
     "dsc": "DSC",
@@ -31,12 +64,22 @@ METRICS = {
 }
 
 
-def _mean_sd(values: list[float]) -> str:
+def _mean_sd(values: list[float], *, signed: bool = False) -> str:
     finite = [v for v in values if not math.isnan(v)]
     if not finite:
         return "–"
     sd = statistics.stdev(finite) if len(finite) > 1 else 0.0
-    return f"{100 * statistics.fmean(finite):.1f} ± {100 * sd:.1f}"
+    mean = f"{100 * statistics.fmean(finite):+.1f}" if signed else f"{100 * statistics.fmean(finite):.1f}"
+    return f"{mean} ± {100 * sd:.1f}"
+
+
+def _paired(per_seed: dict[int, list[dict[str, float]]], arm: str, base: str, key: str) -> list[float]:
+    """Per-seed differences ``arm - base`` of one metric (same cohort and stage 1 within a seed)."""
+    out = []
+    for arms in per_seed.values():
+        a, b = (float(next(r for r in arms if r["arm"] == x)[key]) for x in (arm, base))
+        out.append(a - b)
+    return out
 
 
 def main() -> None:
@@ -44,22 +87,32 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--out", type=Path, default=Path("bench-method"))
-    parser.add_argument("--n-report", type=int, default=DEFAULT.n_report)
-    parser.add_argument("--arm-steps", type=int, default=DEFAULT.arm_steps)
+    parser.add_argument("--setting", choices=sorted(SETTINGS), default="bench")
+    parser.add_argument(
+        "--rescore",
+        action="store_true",
+        help="re-evaluate finished seeds' saved predictions with the current evaluation code",
+    )
     args = parser.parse_args()
-    settings = replace(DEFAULT, n_report=args.n_report, arm_steps=args.arm_steps)
+    settings = SETTINGS[args.setting]
     per_seed: dict[int, list[dict[str, float]]] = {}
+    minutes: list[float] = []
     for seed in args.seeds:
         out = args.out / f"seed-{seed}"
         summary = out / "summary.json"
         if not summary.exists():
             run_demo(out, replace(settings, seed=seed), progress=False)
-        per_seed[seed] = json.loads(summary.read_text())["arms"]
+        elif args.rescore:
+            _rescore(out)
+        data = json.loads(summary.read_text())
+        per_seed[seed] = data["arms"]
+        minutes.append(float(data["minutes"]))
     lines = [
         f"Seeds {args.seeds}; per seed: {settings.n_mask} mask / {settings.n_report} report / "
         f"{settings.n_val} val / {settings.n_test} test phantom cases, "
         f"stage 1 {settings.stage1_steps} steps, "
-        f"each arm {settings.arm_steps} steps. Mean ± sd over seeds of the per-organ mean (liver, pancreas, "
+        f"each arm {settings.arm_steps} steps; {statistics.fmean(minutes):.0f} min per seed. "
+        "Mean ± sd over seeds of the per-organ mean (liver, pancreas, "
         "kidney), in %.",
         "",
         "| arm | " + " | ".join(METRICS.values()) + " |",
@@ -69,6 +122,9 @@ def main() -> None:
         rows = [next(r for r in arms if r["arm"] == arm) for arms in per_seed.values()]
         cells = [_mean_sd([float(r[key]) for r in rows]) for key in METRICS]
         lines.append(f"| {arm}: {name} | " + " | ".join(cells) + " |")
+    for arm in [a for a in ARMS if a != "A"]:
+        cells = [_mean_sd(_paired(per_seed, arm, "A", key), signed=True) for key in METRICS]
+        lines.append(f"| {arm} − A (paired, points) | " + " | ".join(cells) + " |")
     table = "\n".join(lines)
     print(table)
     args.out.mkdir(parents=True, exist_ok=True)
@@ -76,25 +132,36 @@ def main() -> None:
     _plot(per_seed, args.out / "bench_method.png")
 
 
+def _rescore(out: Path) -> None:
+    """Rewrite ``out/summary.json``'s arm rows from the saved predictions (training is not rerun)."""
+    summary = out / "summary.json"
+    data = json.loads(summary.read_text())
+    data["arms"] = summary_rows({arm: evaluate_arm(out, arm) for arm in ARMS})
+    summary.write_text(json.dumps(data, indent=2, default=float), encoding="utf-8")
+
+
 def _plot(per_seed: dict[int, list[dict[str, float]]], path: Path) -> None:
+    """One panel per metric: each seed's arms joined by a line (paired), the mean as a black bar."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    keys = ["dsc", "lesion_f1", "report_f1"]
-    fig, axes = plt.subplots(1, len(keys), figsize=(10, 3))
+    keys = ["dsc", "lesion_f1", "report_f1", "report_auc"]
+    fig, axes = plt.subplots(1, len(keys), figsize=(12, 3.2))
+    x = range(len(ARMS))
     for ax, key in zip(axes, keys, strict=True):
+        for seed, arms in per_seed.items():
+            values = [100 * float(next(r for r in arms if r["arm"] == arm)[key]) for arm in ARMS]
+            ax.plot(x, values, marker="o", markersize=4, linewidth=1, alpha=0.8, label=f"seed {seed}")
         for i, arm in enumerate(ARMS):
-            values = [
-                100 * float(next(r for r in arms if r["arm"] == arm)[key]) for arms in per_seed.values()
-            ]
-            ax.scatter([i] * len(values), values, s=18)
-            finite = [v for v in values if not math.isnan(v)]
+            column = [float(next(r for r in arms if r["arm"] == arm)[key]) for arms in per_seed.values()]
+            finite = [100 * v for v in column if not math.isnan(v)]
             if finite:
-                ax.hlines(statistics.fmean(finite), i - 0.25, i + 0.25, colors="black")
-        ax.set_xticks(range(len(ARMS)), list(ARMS))
-        ax.set_title(METRICS[key])
+                ax.hlines(statistics.fmean(finite), i - 0.2, i + 0.2, colors="black", linewidth=2)
+        ax.set_xticks(list(x), list(ARMS))
+        ax.set_title(f"{METRICS[key]} (%)")
+    axes[0].legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)

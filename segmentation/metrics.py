@@ -94,10 +94,17 @@ class DetectionCounts:
 
     @property
     def f1(self) -> float:
-        """Harmonic mean of sensitivity and precision (``nan`` when either is undefined)."""
+        """Harmonic mean of sensitivity and precision.
+
+        ``nan`` only when there is nothing to score (no truth lesion and no predicted component); a
+        model that predicts nothing where lesions exist, or only false components, scores 0 (so a
+        silent channel cannot drop out of a mean over organs).
+        """
         s, p = self.sensitivity, self.precision
-        if math.isnan(s) or math.isnan(p):
+        if math.isnan(s) and math.isnan(p):
             return float("nan")
+        if math.isnan(s) or math.isnan(p):
+            return 0.0
         return 0.0 if s + p == 0 else 2 * s * p / (s + p)
 
 

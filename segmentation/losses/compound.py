@@ -54,13 +54,18 @@ class MaskedDiceBCELoss(_Loss):
 
     Args:
         bce_weight: weight (>= 0) of the BCE term. dice_weight: weight (>= 0) of the Dice term.
+        batch_dice: one Dice per channel over the whole batch (nnU-Net's "batch Dice", MONAI
+            ``DiceLoss(batch=True)``) instead of one per sample and channel. Most crops hold no lesion
+            in most channels, and the per-sample Dice of an empty channel is ~1 whatever volume the
+            network predicts there (no gradient against those false positives); over the batch, they
+            count against the lesions of the other samples.
     """
 
-    def __init__(self, bce_weight: float = 1.0, dice_weight: float = 1.0) -> None:
+    def __init__(self, bce_weight: float = 1.0, dice_weight: float = 1.0, batch_dice: bool = False) -> None:
         super().__init__()
         self.bce_weight = check_number("bce_weight", bce_weight, 0.0)
         self.dice_weight = check_number("dice_weight", dice_weight, 0.0)
-        self.dice = DiceLoss(sigmoid=False, reduction="mean")
+        self.dice = DiceLoss(sigmoid=False, reduction="mean", batch=bool(batch_dice))
 
     def forward(self, input: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         """Args: input ``(B, C, ...)`` logits; target ``(B, 2C, ...)`` = label (0/1) and known (0/1)."""
@@ -94,6 +99,7 @@ class ReportSupervisionLoss(nn.Module):
         segment_dilation_mm: S dilation (mm) for both report losses.
         margin, ball_volume: Ball Loss options (:class:`BallLoss`).
         reduction: report-loss reduction over targets (:class:`TargetReduction`, not ``"none"``).
+        batch_dice: mask Dice over the whole batch per channel (:class:`MaskedDiceBCELoss`).
 
     Example:
         >>> loss = ReportSupervisionLoss()
@@ -115,6 +121,7 @@ class ReportSupervisionLoss(nn.Module):
         margin: float = 0.2,
         ball_volume: BallVolume | str = BallVolume.ELLIPSOID,
         reduction: TargetReduction | str = TargetReduction.MEAN,
+        batch_dice: bool = False,
     ) -> None:
         super().__init__()
         self.report_weight = check_number("report_weight", report_weight, 0.0)
@@ -129,7 +136,7 @@ class ReportSupervisionLoss(nn.Module):
             raise ValueError(
                 "reduction must reduce to a scalar ('mean', 'sum' or 'batch_channels'), got 'none'."
             )
-        self.mask = DeepSupervisionLoss(MaskedDiceBCELoss(), weights=None)
+        self.mask = DeepSupervisionLoss(MaskedDiceBCELoss(batch_dice=batch_dice), weights=None)
         self.ball = BallLoss(
             margin=margin, segment_dilation_mm=segment_dilation_mm, ball_volume=ball_volume, reduction=red
         )

@@ -68,6 +68,8 @@ class LossConfig(BaseModel):
     head_weights: tuple[float, ...] | None = None
     segment_dilation_mm: float = Field(15.0, ge=0.0)
     tolerance: float = Field(0.1, ge=0.0, lt=1.0)
+    batch_dice: bool = False
+    """Mask Dice over the whole batch per channel (nnU-Net's batch Dice) instead of per sample."""
 
 
 class TrainConfig(BaseModel):

@@ -142,6 +142,7 @@ class Trainer:
             volume_loss=reports,
             segment_dilation_mm=lc.segment_dilation_mm,
             tolerance=lc.tolerance,
+            batch_dice=lc.batch_dice,
         )
 
     def build_optimizer(

@@ -122,3 +122,31 @@ def test_invalid_calls() -> None:
         ReportSupervisionLoss(head_weights=[1.0])([final, aux], label, targets)
     with pytest.raises(ValueError, match="preset must be one of 'default', 'reference'"):
         ReportSupervisionLoss.from_preset("paper")
+
+
+def test_batch_dice_penalises_false_positives_in_lesion_free_samples() -> None:
+    # Sample 0 holds a lesion, predicted exactly; sample 1 holds none and predicts a false blob.
+    label = torch.zeros((2, 1, *SHAPE))
+    label[0, 0][torch.from_numpy(ball_mask(SHAPE, (16, 16, 16), 5.0))] = 1.0
+    packed = torch.cat([label, torch.ones_like(label)], 1)
+
+    def loss(radius: float, batch_dice: bool) -> float:
+        logits = torch.where(label > 0, 30.0, -30.0)
+        logits[1, 0][torch.from_numpy(ball_mask(SHAPE, (16, 16, 16), radius))] = 30.0
+        return float(MaskedDiceBCELoss(bce_weight=0.0, batch_dice=batch_dice)(logits, packed))
+
+    # per sample: an empty sample's Dice is ~0 whatever its false-positive volume (no signal)
+    assert loss(2.0, False) == pytest.approx(0.5, abs=1e-3)
+    assert loss(6.0, False) == pytest.approx(loss(2.0, False), abs=1e-3)
+    # batch Dice: the false positives of sample 1 count against the channel
+    assert loss(2.0, True) < loss(6.0, True) - 0.2
+
+
+def test_report_loss_passes_batch_dice_to_the_mask_loss() -> None:
+    final, _aux, label, targets = mixed_batch()
+    known = known_mask(targets, label).float()
+    parts = ReportSupervisionLoss(batch_dice=True, ball_loss=False, volume_loss=False).parts(
+        [final], label, targets
+    )
+    expected = MaskedDiceBCELoss(batch_dice=True)(final, torch.cat([label, known], 1))
+    assert float(parts["mask/0"].detach()) == pytest.approx(float(expected.detach()), rel=1e-5)

@@ -49,6 +49,24 @@ def test_detection_counts_match_components() -> None:
     assert c.f1 == 0.5
 
 
+@pytest.mark.parametrize(
+    ("pred_cube", "truth_cube", "f1"),
+    [
+        pytest.param(None, (1, 4), 0.0, id="lesions-missed-nothing-predicted"),
+        pytest.param((1, 4), None, 0.0, id="only-false-components"),
+        pytest.param(None, None, float("nan"), id="nothing-to-score"),
+    ],
+)
+def test_detection_f1_is_zero_not_undefined_when_one_side_is_empty(
+    pred_cube: tuple[int, int] | None, truth_cube: tuple[int, int] | None, f1: float
+) -> None:
+    def volume(span: tuple[int, int] | None) -> np.ndarray:
+        return cube((20, 20, 20), *span) if span else np.zeros((20, 20, 20), dtype=bool)
+
+    value = detection_counts(volume(pred_cube), volume(truth_cube)).f1
+    assert value == f1 or (np.isnan(value) and np.isnan(f1))
+
+
 def test_report_level_helpers() -> None:
     prob = np.zeros((10, 10, 10), dtype=np.float32)
     prob[1:4, 1:4, 1:4] = 0.9  # 27 voxels
