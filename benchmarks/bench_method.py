@@ -29,6 +29,7 @@ from rsuper_cli.demo import (
     DemoSettings,
     evaluate_arm,
     run_demo,
+    settings_json,
     summary_rows,
 )
 
@@ -65,11 +66,12 @@ METRICS = {
 
 
 def _mean_sd(values: list[float], *, signed: bool = False) -> str:
+    """``mean ± sd`` in % of the finite values (``signed``: with a + or − sign), ``–`` if none."""
     finite = [v for v in values if not math.isnan(v)]
     if not finite:
         return "–"
     sd = statistics.stdev(finite) if len(finite) > 1 else 0.0
-    mean = f"{100 * statistics.fmean(finite):+.1f}" if signed else f"{100 * statistics.fmean(finite):.1f}"
+    mean = f"{100 * statistics.fmean(finite):{'+' if signed else ''}.1f}".replace("-", "−")
     return f"{mean} ± {100 * sd:.1f}"
 
 
@@ -91,7 +93,8 @@ def main() -> None:
     parser.add_argument(
         "--rescore",
         action="store_true",
-        help="re-evaluate finished seeds' saved predictions with the current evaluation code",
+        help="re-evaluate finished seeds' saved predictions with the current evaluation code "
+        "(rewrites summary.json and evaluation/; each seed's report.md keeps its original scores)",
     )
     args = parser.parse_args()
     settings = SETTINGS[args.setting]
@@ -100,11 +103,17 @@ def main() -> None:
     for seed in args.seeds:
         out = args.out / f"seed-{seed}"
         summary = out / "summary.json"
+        seed_settings = replace(settings, seed=seed)
         if not summary.exists():
-            run_demo(out, replace(settings, seed=seed), progress=False)
-        elif args.rescore:
-            _rescore(out)
+            run_demo(out, seed_settings, progress=False)
         data = json.loads(summary.read_text())
+        if data.get("settings") != settings_json(seed_settings):
+            raise SystemExit(
+                f"{out} was run with other settings than --setting {args.setting}; use another --out."
+            )
+        if args.rescore:
+            _rescore(out)
+            data = json.loads(summary.read_text())
         per_seed[seed] = data["arms"]
         minutes.append(float(data["minutes"]))
     lines = [

@@ -20,9 +20,14 @@ import json
 import logging
 import math
 import time
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from segmentation.evaluation import EvalResult
 
 logger = logging.getLogger(__name__)
 
@@ -50,19 +55,23 @@ class DemoSettings:
     backend: str = "rules"
     batch_dice: bool = False
     """Mask Dice over the batch per channel (``LossConfig.batch_dice``)."""
-    phantom: dict[str, Any] = field(default_factory=dict)
+    phantom: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
     """Overrides of :class:`~segmentation.phantom.PhantomConfig` (difficulty knobs) beside shape/spacing."""
     restrict_to_organs: bool = False
-    """Zero each lesion channel outside its (5 mm dilated) organ mask at prediction, in every arm."""
+    """Zero each lesion channel outside its organ mask (+5 mm) at prediction, in every arm. The masks
+    are the dataset's organ masks (which the report losses need anyway); on the phantom they are its
+    ground truth."""
 
 
-VISIBLE_LESIONS: dict[str, Any] = {
-    "lesion_diameter_mm": (10.0, 50.0),
-    "lesion_contrast_hu": (30.0, 80.0),
-    "subtle_fraction": 0.0,
-    "subtle_contrast_hu": 30.0,
-    "noise_sigma_hu": (8.0, 15.0),
-}
+VISIBLE_LESIONS: Mapping[str, Any] = MappingProxyType(
+    {
+        "lesion_diameter_mm": (10.0, 50.0),
+        "lesion_contrast_hu": (30.0, 80.0),
+        "subtle_fraction": 0.0,
+        "subtle_contrast_hu": 30.0,
+        "noise_sigma_hu": (8.0, 15.0),
+    }
+)
 """Phantom difficulty of the demo and the method benchmark: lesions of 10-50 mm with 30-80 HU contrast
 under 8-15 HU noise. With the generator's defaults (5-50 mm, 10-70 HU, 30 % subtle, 10-25 HU noise) at
 3.5 mm, the mask-only model learned no lesion at a CPU budget; chosen on mask-only runs alone."""
@@ -82,7 +91,7 @@ QUICK = DemoSettings(
     restrict_to_organs=True,
     phantom=VISIBLE_LESIONS,
 )
-"""CI smoke run (≤ 3 minutes on 2 cores): proves the loop works, says nothing about the method."""
+"""CI smoke run (under a minute on 2 cores): proves the loop works, says nothing about the method."""
 
 DEFAULT = DemoSettings(
     n_mask=8,
@@ -247,7 +256,7 @@ def _predict_and_evaluate(
     return evaluate_arm(out, arm)
 
 
-def evaluate_arm(out: Path, arm: str) -> Any:
+def evaluate_arm(out: Path, arm: str) -> EvalResult:
     """Score arm ``arm``'s saved predictions in a demo folder ``out`` (writes ``out/evaluation/arm-X``)."""
     from segmentation.evaluation import evaluate
 
@@ -258,6 +267,12 @@ def evaluate_arm(out: Path, arm: str) -> Any:
         out / "evaluation" / f"arm-{arm}",
         reports_jsonl=cohort / "truth.jsonl",
     )
+
+
+def settings_json(settings: DemoSettings) -> dict[str, Any]:
+    """The settings as plain JSON values (tuples become lists), as stored in ``summary.json``."""
+    plain = {f.name: getattr(settings, f.name) for f in fields(settings)}
+    return json.loads(json.dumps(plain | {"phantom": dict(settings.phantom)}))
 
 
 def _mean(values: list[float]) -> float:
@@ -305,7 +320,7 @@ def _write_report(
         f"with the same seed."
         + (" Mask loss: batch Dice." if settings.batch_dice else "")
         + (" Predictions restricted to each organ's mask (+5 mm)." if settings.restrict_to_organs else "")
-        + (f" Phantom overrides: {settings.phantom}." if settings.phantom else ""),
+        + (f" Phantom overrides: {dict(settings.phantom)}." if settings.phantom else ""),
         "",
         f"## Report extraction ({extraction['version']})",
         "",
@@ -335,7 +350,11 @@ def _write_report(
     path = out / "report.md"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     (out / "summary.json").write_text(
-        json.dumps({"minutes": minutes, "arms": summary_rows(results)}, indent=2, default=float),
+        json.dumps(
+            {"minutes": minutes, "settings": settings_json(settings), "arms": summary_rows(results)},
+            indent=2,
+            default=float,
+        ),
         encoding="utf-8",
     )
     return path

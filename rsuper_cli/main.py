@@ -256,7 +256,7 @@ def demo(
         "demo-out"
     ),
     quick: Annotated[
-        bool, typer.Option(help="Tiny smoke run (~3 min): checks the loop, not the method.")
+        bool, typer.Option(help="Tiny smoke run (under a minute): checks the loop, not the method.")
     ] = False,
     seed: Annotated[int, typer.Option(help="Seed of the cohort, the initialisation and the sampling.")] = 0,
 ) -> None:

@@ -1,7 +1,8 @@
 """Evaluate predictions: per-voxel metrics against masks and report-based metrics against report facts.
 
 - per-voxel (cases with a tumor mask): DSC, NSD (``nsd_tolerance_mm``) and lesion-wise detection
-  sensitivity / precision / F1 per lesion channel, at the prediction's threshold;
+  sensitivity / precision / F1 per lesion channel, at the prediction's threshold, over the non-``val``
+  cases (``val`` cases are scored only when nothing else was predicted; ``pixel_cases.csv`` lists all);
 - report-based (cases with report facts, ``docs/METHOD.md`` section 5): per CT and organ the truth is
   "the report counts >= 1 lesion" (``lesion`` status; ``normal`` / ``absent`` / ``not_mentioned`` are
   negatives); the model is positive when its lesion volume at probability ``th``, specks under
@@ -142,7 +143,7 @@ def evaluate(
 
     pixel_rows: list[dict[str, object]] = []
     report_rows: list[dict[str, object]] = []
-    counts = {o: DetectionCounts(0, 0, 0, 0) for o in channels}
+    detections: list[DetectionCounts] = []  # parallel to pixel_rows
     for row in rows:
         case = by_id[row["case_id"]]
         probs = {o: nib.load(str(pred_dir / row[f"prob_{o}"])) for o in channels}
@@ -157,7 +158,7 @@ def evaluate(
                 t = truth == value if value is not None else np.zeros(truth.shape, dtype=bool)
                 p = arrays[organ] > threshold
                 det = detection_counts(p, t)
-                counts[organ] = counts[organ] + det
+                detections.append(det)
                 pixel_rows.append(
                     {
                         "case_id": case.case_id,
@@ -184,14 +185,16 @@ def evaluate(
                 report_rows.append(entry)
 
     result = EvalResult(out_dir=out_dir)
+    # like the report metrics: val cases only tune, the others are scored (unless only val was predicted)
+    scored = [i for i, r in enumerate(pixel_rows) if r["split"] != "val"] or list(range(len(pixel_rows)))
     for organ in channels:
-        mine = [r for r in pixel_rows if r["organ"] == organ]
+        mine = [i for i in scored if pixel_rows[i]["organ"] == organ]
         if mine:
-            c = counts[organ]
+            c = sum((detections[i] for i in mine), DetectionCounts(0, 0, 0, 0))
             result.pixel[organ] = {
                 "n_cases": float(len(mine)),
-                "dsc": _nanmean([float(r["dsc"]) for r in mine]),  # type: ignore[arg-type]
-                "nsd": _nanmean([float(r["nsd"]) for r in mine]),  # type: ignore[arg-type]
+                "dsc": _nanmean([float(pixel_rows[i]["dsc"]) for i in mine]),  # type: ignore[arg-type]
+                "nsd": _nanmean([float(pixel_rows[i]["nsd"]) for i in mine]),  # type: ignore[arg-type]
                 "lesion_sensitivity": c.sensitivity,
                 "lesion_precision": c.precision,
                 "lesion_f1": c.f1,

@@ -56,9 +56,10 @@ class MaskedDiceBCELoss(_Loss):
         bce_weight: weight (>= 0) of the BCE term. dice_weight: weight (>= 0) of the Dice term.
         batch_dice: one Dice per channel over the whole batch (nnU-Net's "batch Dice", MONAI
             ``DiceLoss(batch=True)``) instead of one per sample and channel. Most crops hold no lesion
-            in most channels, and the per-sample Dice of an empty channel is ~1 whatever volume the
-            network predicts there (no gradient against those false positives); over the batch, they
-            count against the lesions of the other samples.
+            in most channels, and the per-sample Dice loss of an empty channel is ~1 whatever volume
+            the network predicts there (no gradient against those false positives); over the batch,
+            they count against the lesions of the other samples. Under DDP the batch is each rank's
+            local batch.
     """
 
     def __init__(self, bce_weight: float = 1.0, dice_weight: float = 1.0, batch_dice: bool = False) -> None:

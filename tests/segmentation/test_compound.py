@@ -143,10 +143,17 @@ def test_batch_dice_penalises_false_positives_in_lesion_free_samples() -> None:
 
 
 def test_report_loss_passes_batch_dice_to_the_mask_loss() -> None:
-    final, _aux, label, targets = mixed_batch()
-    known = known_mask(targets, label).float()
-    parts = ReportSupervisionLoss(batch_dice=True, ball_loss=False, volume_loss=False).parts(
-        [final], label, targets
-    )
-    expected = MaskedDiceBCELoss(batch_dice=True)(final, torch.cat([label, known], 1))
-    assert float(parts["mask/0"].detach()) == pytest.approx(float(expected.detach()), rel=1e-5)
+    # a lesion predicted exactly in sample 0, a false blob in lesion-free sample 1 (mask cases only)
+    label = torch.zeros((2, 1, *SHAPE))
+    label[0, 0][torch.from_numpy(ball_mask(SHAPE, (16, 16, 16), 5.0))] = 1.0
+    logits = torch.where(label > 0, 30.0, -30.0)
+    logits[1, 0][torch.from_numpy(ball_mask(SHAPE, (16, 16, 16), 2.0))] = 30.0
+
+    def mask_part(batch_dice: bool) -> float:
+        loss = ReportSupervisionLoss(batch_dice=batch_dice, ball_loss=False, volume_loss=False)
+        return float(loss.parts([logits], label, [None, None])["mask/0"])
+
+    packed = torch.cat([label, torch.ones_like(label)], 1)
+    assert mask_part(True) == pytest.approx(float(MaskedDiceBCELoss(batch_dice=True)(logits, packed)))
+    # per sample: (0 + ~1) / 2 for the Dice part; over the batch the small blob costs little
+    assert mask_part(True) < mask_part(False) - 0.3

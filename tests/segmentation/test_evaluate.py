@@ -116,6 +116,8 @@ def test_evaluate_a_perfect_predictor(tmp_path: Path) -> None:
 
     result = evaluate(pred, data, tmp_path / "eval", speck_mm3=0.0)
     assert result.chosen_on == "val"
+    # per-voxel metrics are scored on the 6 test cases; the 4 val cases only tune the operating point
+    assert {m["n_cases"] for m in result.pixel.values()} == {6.0}
     for organ, m in result.pixel.items():
         assert np.isnan(m["dsc"]) or m["dsc"] == 1.0, organ
         assert np.isnan(m["lesion_f1"]) or m["lesion_f1"] == 1.0, organ
