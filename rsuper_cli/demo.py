@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
@@ -123,6 +122,17 @@ ARMS: dict[str, str] = {
     "B": "masks + extracted reports (R-Super)",
     "C": "masks + ground-truth report facts",
 }
+
+SUMMARY_KEYS = (
+    "dsc",
+    "nsd",
+    "lesion_f1",
+    "report_sensitivity",
+    "report_specificity",
+    "report_f1",
+    "report_auc",
+)
+"""Columns of :func:`summary_rows` after ``arm``, in the report table's order."""
 
 
 def run_demo(out: Path, settings: DemoSettings = DEFAULT, *, progress: bool = True) -> Path:
@@ -248,7 +258,7 @@ def _train(
 
 def _predict_and_evaluate(
     cohort: Path, run_dir: Path, out: Path, arm: str, progress: bool, *, restrict_to_organs: bool = False
-) -> Any:
+) -> EvalResult:
     from segmentation.inference import predict
 
     pred = out / "predictions" / f"arm-{arm}"
@@ -275,24 +285,17 @@ def settings_json(settings: DemoSettings) -> dict[str, Any]:
     return json.loads(json.dumps(plain | {"phantom": dict(settings.phantom)}))
 
 
-def _mean(values: list[float]) -> float:
-    finite = [v for v in values if v is not None and not math.isnan(v)]
-    return sum(finite) / len(finite) if finite else float("nan")
-
-
-def _fmt(x: float) -> str:
-    return "–" if x is None or math.isnan(x) else f"{100 * x:.1f}"
-
-
 def summary_rows(results: dict[str, Any]) -> list[dict[str, Any]]:
     """One row per arm: per-organ means of DSC, NSD, lesion F1 and report-based sens./spec./F1/AUC."""
+    from segmentation.evaluation import nanmean
+
     rows = []
     for arm, ev in results.items():
         row: dict[str, Any] = {"arm": arm}
         for key in ("dsc", "nsd", "lesion_f1"):
-            row[key] = _mean([ev.pixel.get(o, {}).get(key, float("nan")) for o in ORGANS])
+            row[key] = nanmean([ev.pixel.get(o, {}).get(key, float("nan")) for o in ORGANS])
         for key in ("sensitivity", "specificity", "f1", "auc"):
-            row[f"report_{key}"] = _mean([ev.report.get(o, {}).get(key, float("nan")) for o in ORGANS])
+            row[f"report_{key}"] = nanmean([ev.report.get(o, {}).get(key, float("nan")) for o in ORGANS])
         rows.append(row)
     return rows
 
@@ -306,6 +309,8 @@ def _write_report(
     minutes: float,
     overlays: list[str],
 ) -> Path:
+    from segmentation.evaluation import percent
+
     figures = _plots(out, curves)
     metrics = extraction["metrics"]
     lines = [
@@ -335,11 +340,8 @@ def _write_report(
     ]
     for row in summary_rows(results):
         arm = row["arm"]
-        lines.append(
-            f"| {arm} | {ARMS[arm]} | {_fmt(row['dsc'])} | {_fmt(row['nsd'])} | {_fmt(row['lesion_f1'])} | "
-            f"{_fmt(row['report_sensitivity'])} | {_fmt(row['report_specificity'])} | "
-            f"{_fmt(row['report_f1'])} | {_fmt(row['report_auc'])} |"
-        )
+        cells = [percent(row[key]) for key in SUMMARY_KEYS]
+        lines.append(f"| {arm} | {ARMS[arm]} | " + " | ".join(cells) + " |")
     lines += ["", "Per organ:", ""]
     for arm, ev in results.items():
         lines += [f"### Arm {arm}: {ARMS[arm]}", "", ev.to_markdown(), ""]

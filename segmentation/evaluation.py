@@ -39,7 +39,7 @@ from segmentation.metrics import (
 )
 from segmentation.records import ReportFacts, load_report_facts
 
-__all__ = ["EvalResult", "evaluate"]
+__all__ = ["EvalResult", "evaluate", "nanmean", "percent"]
 
 logger = logging.getLogger(__name__)
 
@@ -69,9 +69,9 @@ class EvalResult:
             lines.append("|---|---|---|---|---|---|---|")
             for organ, m in self.pixel.items():
                 lines.append(
-                    f"| {organ} | {int(m['n_cases'])} | {_pct(m['dsc'])} | {_pct(m['nsd'])} | "
-                    f"{_pct(m['lesion_sensitivity'])} | {_pct(m['lesion_precision'])} | "
-                    f"{_pct(m['lesion_f1'])} |"
+                    f"| {organ} | {int(m['n_cases'])} | {percent(m['dsc'])} | {percent(m['nsd'])} | "
+                    f"{percent(m['lesion_sensitivity'])} | {percent(m['lesion_precision'])} | "
+                    f"{percent(m['lesion_f1'])} |"
                 )
         if self.report:
             lines += ["", f"**Report-based (operating point chosen on {self.chosen_on})**", ""]
@@ -80,17 +80,19 @@ class EvalResult:
             for organ, m in self.report.items():
                 lines.append(
                     f"| {organ} | {int(m['n_pos'])} / {int(m['n_neg'])} | {m['th']:.2f} | {m['tau_mm3']:g} | "
-                    f"{_pct(m['sensitivity'])} | {_pct(m['specificity'])} | {_pct(m['f1'])} | "
-                    f"{_pct(m['auc'])} |"
+                    f"{percent(m['sensitivity'])} | {percent(m['specificity'])} | {percent(m['f1'])} | "
+                    f"{percent(m['auc'])} |"
                 )
         return "\n".join(lines) if lines else "(nothing to evaluate)"
 
 
-def _pct(x: float) -> str:
+def percent(x: float | None) -> str:
+    """``x`` as a percentage with one decimal, ``–`` for ``None`` / ``nan``."""
     return "–" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{100 * x:.1f}"
 
 
-def _nanmean(values: list[float]) -> float:
+def nanmean(values: list[float]) -> float:
+    """Mean of the finite values; ``nan`` when there are none."""
     arr = np.asarray(values, dtype=float)
     return float(np.nanmean(arr)) if np.isfinite(arr).any() else float("nan")
 
@@ -141,9 +143,8 @@ def evaluate(
         ids = [by_id[r["case_id"]].report_id for r in rows if by_id[r["case_id"]].report_id]
         facts, _ = load_report_facts(ids, store_url=store_url, reports_jsonl=reports_jsonl)  # type: ignore[arg-type]
 
-    pixel_rows: list[dict[str, object]] = []
+    pixel_rows: list[tuple[dict[str, object], DetectionCounts]] = []
     report_rows: list[dict[str, object]] = []
-    detections: list[DetectionCounts] = []  # parallel to pixel_rows
     for row in rows:
         case = by_id[row["case_id"]]
         probs = {o: nib.load(str(pred_dir / row[f"prob_{o}"])) for o in channels}
@@ -158,18 +159,20 @@ def evaluate(
                 t = truth == value if value is not None else np.zeros(truth.shape, dtype=bool)
                 p = arrays[organ] > threshold
                 det = detection_counts(p, t)
-                detections.append(det)
                 pixel_rows.append(
-                    {
-                        "case_id": case.case_id,
-                        "split": case.split,
-                        "organ": organ,
-                        "dsc": dice(p, t),
-                        "nsd": normalized_surface_dice(p, t, spacing, nsd_tolerance_mm),
-                        "truth_lesions": det.found + det.missed,
-                        "found": det.found,
-                        "false_pred": det.false_pred,
-                    }
+                    (
+                        {
+                            "case_id": case.case_id,
+                            "split": case.split,
+                            "organ": organ,
+                            "dsc": dice(p, t),
+                            "nsd": normalized_surface_dice(p, t, spacing, nsd_tolerance_mm),
+                            "truth_lesions": det.found + det.missed,
+                            "found": det.found,
+                            "false_pred": det.false_pred,
+                        },
+                        det,
+                    )
                 )
         if case.report_id and case.report_id in facts:
             for organ in channels:
@@ -186,15 +189,15 @@ def evaluate(
 
     result = EvalResult(out_dir=out_dir)
     # like the report metrics: val cases only tune, the others are scored (unless only val was predicted)
-    scored = [i for i, r in enumerate(pixel_rows) if r["split"] != "val"] or list(range(len(pixel_rows)))
+    scored = [(r, d) for r, d in pixel_rows if r["split"] != "val"] or pixel_rows
     for organ in channels:
-        mine = [i for i in scored if pixel_rows[i]["organ"] == organ]
+        mine = [(r, d) for r, d in scored if r["organ"] == organ]
         if mine:
-            c = sum((detections[i] for i in mine), DetectionCounts(0, 0, 0, 0))
+            c = sum((d for _, d in mine), DetectionCounts(0, 0, 0, 0))
             result.pixel[organ] = {
                 "n_cases": float(len(mine)),
-                "dsc": _nanmean([float(pixel_rows[i]["dsc"]) for i in mine]),  # type: ignore[arg-type]
-                "nsd": _nanmean([float(pixel_rows[i]["nsd"]) for i in mine]),  # type: ignore[arg-type]
+                "dsc": nanmean([float(r["dsc"]) for r, _ in mine]),  # type: ignore[arg-type]
+                "nsd": nanmean([float(r["nsd"]) for r, _ in mine]),  # type: ignore[arg-type]
                 "lesion_sensitivity": c.sensitivity,
                 "lesion_precision": c.precision,
                 "lesion_f1": c.f1,
@@ -225,7 +228,7 @@ def evaluate(
             **{k: float(scores[k]) for k in ("sensitivity", "specificity", "precision", "f1")},
             "auc": roc_auc([float(r["max_prob"]) for r in test], truth),  # type: ignore[arg-type]
         }
-    _write(result, pixel_rows, report_rows)
+    _write(result, [r for r, _ in pixel_rows], report_rows)
     return result
 
 
@@ -266,7 +269,7 @@ def _write(
     for organ in result.report:
         rs = [r for r in report_rows if r["organ"] == organ and (not test_split or r["split"] != "val")]
         fpr, tpr = roc_curve([float(r["max_prob"]) for r in rs], [bool(r["truth"]) for r in rs])  # type: ignore[arg-type]
-        ax.plot(fpr, tpr, label=f"{organ} (AUC {_pct(result.report[organ]['auc'])})")
+        ax.plot(fpr, tpr, label=f"{organ} (AUC {percent(result.report[organ]['auc'])})")
     ax.plot([0, 1], [0, 1], "k:", lw=0.8)
     ax.set(xlabel="1 - specificity", ylabel="sensitivity", title="Report-based ROC (max lesion probability)")
     ax.legend(loc="lower right", fontsize=8)
@@ -278,7 +281,7 @@ def _write(
     ax.axis("off")
     cols = ["family", "organ", "dsc", "nsd", "lesion_f1", "sensitivity", "specificity", "f1", "auc"]
     cells = [
-        [str(r.get(c, "")) if c in ("family", "organ") else _pct(r.get(c, float("nan"))) for c in cols]
+        [str(r.get(c, "")) if c in ("family", "organ") else percent(r.get(c, float("nan"))) for c in cols]
         for r in table
     ]  # type: ignore[arg-type]
     if cells:
