@@ -75,13 +75,18 @@ def _mean_sd(values: list[float], *, signed: bool = False) -> str:
     return f"{mean} ± {100 * sd:.1f}"
 
 
-def _paired(per_seed: dict[int, list[dict[str, float]]], arm: str, base: str, key: str) -> list[float]:
+PerSeed = dict[int, dict[str, dict[str, float]]]
+"""``per_seed[seed][arm][metric]``: each seed's summary rows, indexed by arm."""
+
+
+def _column(per_seed: PerSeed, arm: str, key: str) -> list[float]:
+    """One metric of one arm, a value per seed."""
+    return [float(arms[arm][key]) for arms in per_seed.values()]
+
+
+def _paired(per_seed: PerSeed, arm: str, base: str, key: str) -> list[float]:
     """Per-seed differences ``arm - base`` of one metric (same cohort and stage 1 within a seed)."""
-    out = []
-    for arms in per_seed.values():
-        a, b = (float(next(r for r in arms if r["arm"] == x)[key]) for x in (arm, base))
-        out.append(a - b)
-    return out
+    return [a - b for a, b in zip(_column(per_seed, arm, key), _column(per_seed, base, key), strict=True)]
 
 
 def main() -> None:
@@ -98,7 +103,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     settings = SETTINGS[args.setting]
-    per_seed: dict[int, list[dict[str, float]]] = {}
+    per_seed: PerSeed = {}
     minutes: list[float] = []
     for seed in args.seeds:
         out = args.out / f"seed-{seed}"
@@ -114,7 +119,7 @@ def main() -> None:
         if args.rescore:
             _rescore(out)
             data = json.loads(summary.read_text())
-        per_seed[seed] = data["arms"]
+        per_seed[seed] = {row["arm"]: row for row in data["arms"]}
         minutes.append(float(data["minutes"]))
     lines = [
         f"Seeds {args.seeds}; per seed: {settings.n_mask} mask / {settings.n_report} report / "
@@ -128,8 +133,7 @@ def main() -> None:
         "|---|" + "---|" * len(METRICS),
     ]
     for arm, name in ARMS.items():
-        rows = [next(r for r in arms if r["arm"] == arm) for arms in per_seed.values()]
-        cells = [_mean_sd([float(r[key]) for r in rows]) for key in METRICS]
+        cells = [_mean_sd(_column(per_seed, arm, key)) for key in METRICS]
         lines.append(f"| {arm}: {name} | " + " | ".join(cells) + " |")
     for arm in [a for a in ARMS if a != "A"]:
         cells = [_mean_sd(_paired(per_seed, arm, "A", key), signed=True) for key in METRICS]
@@ -149,7 +153,7 @@ def _rescore(out: Path) -> None:
     summary.write_text(json.dumps(data, indent=2, default=float), encoding="utf-8")
 
 
-def _plot(per_seed: dict[int, list[dict[str, float]]], path: Path) -> None:
+def _plot(per_seed: PerSeed, path: Path) -> None:
     """One panel per metric: each seed's arms joined by a line (paired), the mean as a black bar."""
     import matplotlib
 
@@ -161,11 +165,10 @@ def _plot(per_seed: dict[int, list[dict[str, float]]], path: Path) -> None:
     x = range(len(ARMS))
     for ax, key in zip(axes, keys, strict=True):
         for seed, arms in per_seed.items():
-            values = [100 * float(next(r for r in arms if r["arm"] == arm)[key]) for arm in ARMS]
+            values = [100 * float(arms[arm][key]) for arm in ARMS]
             ax.plot(x, values, marker="o", markersize=4, linewidth=1, alpha=0.8, label=f"seed {seed}")
         for i, arm in enumerate(ARMS):
-            column = [float(next(r for r in arms if r["arm"] == arm)[key]) for arms in per_seed.values()]
-            finite = [100 * v for v in column if not math.isnan(v)]
+            finite = [100 * v for v in _column(per_seed, arm, key) if not math.isnan(v)]
             if finite:
                 ax.hlines(statistics.fmean(finite), i - 0.2, i + 0.2, colors="black", linewidth=2)
         ax.set_xticks(list(x), list(ARMS))
