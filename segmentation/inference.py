@@ -30,9 +30,9 @@ from torch import nn
 
 from segmentation.data.manifest import load_manifest
 from segmentation.data.preprocess import PreparedCase, prepare_case
+from segmentation.networks import build_network
 from segmentation.training.config import TrainConfig
 from segmentation.training.state import load_checkpoint
-from segmentation.training.trainer import build_network
 
 __all__ = ["PredictResult", "load_run", "predict", "predict_prepared", "to_source_grid"]
 
@@ -69,10 +69,14 @@ def predict_prepared(
     device: torch.device | str = "cpu",
     overlap: float = 0.25,
     sw_batch_size: int = 2,
+    input_organs: tuple[str, ...] = (),
 ) -> torch.Tensor:
-    """``(C, H, W, D)`` float32 CPU lesion probabilities on the preprocessed grid."""
+    """``(C, H, W, D)`` float32 CPU lesion probabilities on the preprocessed grid.
+
+    ``input_organs`` must be the run's ``TrainConfig.input_organs`` (the network's extra input channels).
+    """
     net = net.to(device).eval()
-    image = torch.from_numpy(prepared.image)[None].to(device)
+    image = torch.from_numpy(np.ascontiguousarray(prepared.network_input(input_organs)))[None].to(device)
     use_amp = torch.device(device).type == "cuda"
     with torch.autocast("cuda", dtype=torch.bfloat16, enabled=use_amp):
         logits = sliding_window_inference(
@@ -90,10 +94,9 @@ def to_source_grid(volume: np.ndarray, prepared: PreparedCase, order: int) -> np
 
 
 def _organ_mask(prepared: PreparedCase, organ: str, margin_mm: float) -> np.ndarray | None:
-    values = [v for v, n in prepared.organ_names.items() if n == organ or n.startswith(organ + "_")]
-    if not values:
+    mask = prepared.organ_mask(organ)
+    if mask is None:
         return None
-    mask = np.isin(prepared.organs, values)
     iterations = max(1, round(margin_mm / min(prepared.spacing)))
     return binary_dilation(mask, iterations=iterations) if margin_mm > 0 else mask
 
@@ -139,7 +142,9 @@ def predict(
     pre = cfg.preprocess.model_copy(update={"min_shape": (0, 0, 0)})
     for case in tqdm(cases, desc="predict", unit="case", disable=not progress):
         prepared = prepare_case(case, manifest.labels, pre, None)
-        probs = predict_prepared(net, prepared, cfg.sampling.crop_size, dev, overlap=overlap).numpy()
+        probs = predict_prepared(
+            net, prepared, cfg.sampling.crop_size, dev, overlap=overlap, input_organs=cfg.input_organs
+        ).numpy()
         folder = out_dir / case.case_id
         folder.mkdir(exist_ok=True)
         row: dict[str, object] = {

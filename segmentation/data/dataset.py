@@ -63,7 +63,8 @@ class SamplingConfig(BaseModel):
 
 @dataclass(frozen=True)
 class Sample:
-    """One training crop: ``image (1, h, w, d)``, ``label (C, h, w, d)``, report target or ``None``."""
+    """One training crop: ``image (1 + K, h, w, d)`` (CT, then K input organ masks),
+    ``label (C, h, w, d)``, report target or ``None``."""
 
     image: torch.Tensor
     label: torch.Tensor
@@ -134,6 +135,8 @@ class TrainCropDataset(Dataset[Sample]):
         sampling: crop / augmentation options.
         cache_dir: preprocessed-volume cache (``None``: recompute, for tests only).
         seed: base seed.
+        input_organs: organ masks appended to the CT as input channels
+            (:meth:`~segmentation.data.preprocess.PreparedCase.network_input`).
     """
 
     def __init__(
@@ -147,6 +150,7 @@ class TrainCropDataset(Dataset[Sample]):
         sampling: SamplingConfig,
         cache_dir: Path | None,
         seed: int = 0,
+        input_organs: tuple[str, ...] = (),
     ) -> None:
         if not mask_cases and not report_cases:
             raise ValueError(
@@ -158,6 +162,7 @@ class TrainCropDataset(Dataset[Sample]):
         self.mask_cases, self.report_cases = list(mask_cases), list(report_cases)
         self.facts, self.labels, self.channels = facts, labels, channels
         self.preprocess, self.sampling, self.cache_dir, self.seed = preprocess, sampling, cache_dir, seed
+        self.input_organs = tuple(input_organs)
         self._memory: OrderedDict[str, tuple[PreparedCase, ReportTarget | None]] = OrderedDict()
 
     def __len__(self) -> int:
@@ -248,7 +253,7 @@ class TrainCropDataset(Dataset[Sample]):
             if kind == "report_random":
                 target = _strip_report_losses(target)
         sl = tuple(slice(a, a + n) for a, n in zip(start, size, strict=True))
-        image = torch.from_numpy(np.ascontiguousarray(prepared.image[(slice(None), *sl)]))
+        image = torch.from_numpy(np.ascontiguousarray(prepared.network_input(self.input_organs, sl)))
         if use_report:
             label = torch.zeros((len(self.channels), *size), dtype=torch.float32)
         else:
@@ -261,7 +266,8 @@ class TrainCropDataset(Dataset[Sample]):
         image, label = apply_ops(image, ops), apply_ops(label, ops)
         if target is not None:
             target = transform_target(target, ops)
-        image = intensity_augment(image, rng, self.sampling.intensity_strength)
+        ct = intensity_augment(image[:1], rng, self.sampling.intensity_strength)  # organ channels stay 0/1
+        image = torch.cat([ct, image[1:]])
         return Sample(
             image=image.float(), label=label.float(), target=target, case_id=case.case_id, kind=kind
         )

@@ -84,6 +84,32 @@ class PreparedCase:
                 out[name] = out[name] | mask if name in out else mask
         return out
 
+    def organ_mask(self, organ: str) -> np.ndarray | None:
+        """``(H, W, D)`` bool union of the structures named ``organ`` or ``organ_*`` (``None``: none)."""
+        values = self._structure_values(organ)
+        return np.isin(self.organs, values) if values else None
+
+    def _structure_values(self, organ: str) -> list[int]:
+        return [v for v, n in self.organ_names.items() if n == organ or n.startswith(organ + "_")]
+
+    def network_input(
+        self, organs: tuple[str, ...] = (), box: tuple[slice, slice, slice] | None = None
+    ) -> np.ndarray:
+        """``(1 + K, h, w, d)`` float32: the CT in [0, 1], then one 0/1 mask per organ of ``organs``.
+
+        ``box`` crops the spatial axes (default: the whole volume). With ``organs`` empty this is
+        :attr:`image` (cropped). An organ without a mask in this case gives a zero channel.
+        """
+        box = box or (slice(None),) * 3
+        image = self.image[(slice(None), *box)]
+        if not organs:
+            return image
+        labels = self.organs[box]
+        channels = [image[0]]
+        for organ in organs:
+            channels.append(np.isin(labels, self._structure_values(organ)).astype(np.float32))
+        return np.stack(channels)
+
     def tumor_channels(self, channels: tuple[str, ...], labels: LabelMap) -> np.ndarray:
         """``(C, H, W, D)`` float32 0/1 tumor masks of the lesion channels (zeros without a mask)."""
         out = np.zeros((len(channels), *self.organs.shape), dtype=np.float32)

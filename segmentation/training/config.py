@@ -84,6 +84,10 @@ class TrainConfig(BaseModel):
     mode: Mode = Mode.MASKS
     trainer: str = "default"
     channels: tuple[str, ...] = ("liver", "pancreas", "kidney")
+    input_organs: tuple[str, ...] = ()
+    """Organ masks appended to the CT as network input channels (one 0/1 channel each; a structure
+    belongs to organ X when it is named X or ``X_*``). Empty: the CT alone. The report losses need the
+    organ masks anyway, so a report-supervised model never needs more than it was trained with."""
     preprocess: PreprocessConfig = PreprocessConfig()
     sampling: SamplingConfig = SamplingConfig()
     network: NetworkConfig = NetworkConfig()

@@ -11,7 +11,6 @@ sampler position and the resumed run computes the identical next loss.
 
 from __future__ import annotations
 
-import inspect
 import json
 import logging
 import shutil
@@ -22,7 +21,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import monai.networks.nets as monai_nets
 import numpy as np
 import torch
 import torch.distributed as dist
@@ -32,6 +30,7 @@ from torch.utils.data import DataLoader
 from segmentation.data.dataset import StepSampler, TrainCropDataset, collate_samples
 from segmentation.data.manifest import Manifest, Role, load_manifest, validate_manifest
 from segmentation.losses import ReportSupervisionLoss
+from segmentation.networks import build_network
 from segmentation.records import ReportFacts, load_report_facts
 from segmentation.training.config import Mode, TrainConfig
 from segmentation.training.state import (
@@ -44,7 +43,7 @@ from segmentation.training.state import (
     set_rng_state,
 )
 
-__all__ = ["TRAINERS", "RunResult", "Trainer", "build_network", "register_trainer", "split_heads"]
+__all__ = ["TRAINERS", "RunResult", "Trainer", "register_trainer", "split_heads"]
 
 logger = logging.getLogger(__name__)
 TRAINERS: dict[str, type[Trainer]] = {}
@@ -70,29 +69,6 @@ class RunResult:
     checkpoint: Path | None
     losses: list[dict[str, float]] = field(default_factory=list)
     validation: dict[str, float] = field(default_factory=dict)
-
-
-def build_network(cfg: TrainConfig) -> nn.Module:
-    """Instantiate ``monai.networks.nets.<cfg.network.name>`` with the configured kwargs."""
-    try:
-        cls = getattr(monai_nets, cfg.network.name)
-    except AttributeError as e:
-        raise ValueError(f"network.name {cfg.network.name!r} is not a class of monai.networks.nets.") from e
-    params = inspect.signature(cls).parameters
-    kwargs = dict(cfg.network.kwargs)
-    for key, value in (("spatial_dims", 3), ("in_channels", 1), ("out_channels", len(cfg.channels))):
-        if key in params:
-            kwargs.setdefault(key, value)
-    net = cls(**kwargs)
-    if cfg.network.init_bias is not None:
-        for m in net.modules():
-            if (
-                isinstance(m, nn.Conv3d)
-                and m.out_channels == len(cfg.channels)
-                and m.kernel_size == (1, 1, 1)
-            ) and m.bias is not None:
-                nn.init.constant_(m.bias, cfg.network.init_bias)
-    return net
 
 
 def split_heads(
@@ -185,6 +161,7 @@ class Trainer:
             self.cfg.sampling,
             self.cfg.resolved_cache_dir,
             seed=self.cfg.seed,
+            input_organs=self.cfg.input_organs,
         )
         if self.ctx.is_main:
             dataset.prepare_all(progress=self.cfg.progress)
@@ -249,7 +226,13 @@ class Trainer:
         scores: dict[str, list[float]] = {c: [] for c in self.cfg.channels}
         for case in cases:
             prepared = prepare_case(case, manifest.labels, self.cfg.preprocess, self.cfg.resolved_cache_dir)
-            probs = predict_prepared(net, prepared, self.cfg.sampling.crop_size, self.ctx.device)
+            probs = predict_prepared(
+                net,
+                prepared,
+                self.cfg.sampling.crop_size,
+                self.ctx.device,
+                input_organs=self.cfg.input_organs,
+            )
             truth = torch.from_numpy(prepared.tumor_channels(self.cfg.channels, manifest.labels))
             for organ, dsc in zip(self.cfg.channels, dice_per_channel(probs > 0.5, truth > 0.5), strict=True):
                 scores[organ].append(dsc)
@@ -316,14 +299,32 @@ class Trainer:
 
     def fit(self) -> RunResult:
         """Train from the current step to ``cfg.steps``."""
-        from torch.utils.tensorboard import SummaryWriter
-        from tqdm import tqdm
 
         main = self.ctx.is_main
+        package = logging.getLogger("segmentation")
+        handler: logging.Handler | None = None
+        level = package.level
         if main:
             self.run_dir.mkdir(parents=True, exist_ok=True)
             handler = logging.FileHandler(self.run_dir / "train.log")
-            logging.getLogger("segmentation").addHandler(handler)
+            handler.setLevel(logging.INFO)
+            handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+            package.addHandler(handler)
+            if package.getEffectiveLevel() > logging.INFO:
+                package.setLevel(logging.INFO)
+        try:
+            return self._fit(main)
+        finally:
+            if handler is not None:  # several runs in one process must not log into each other's file
+                package.removeHandler(handler)
+                package.setLevel(level)
+                handler.close()
+
+    def _fit(self, main: bool) -> RunResult:
+        """The training loop of :meth:`fit` (``main``: this rank writes logs and checkpoints)."""
+        from torch.utils.tensorboard import SummaryWriter
+        from tqdm import tqdm
+
         manifest, facts = self.load_data()
         self.setup()
         if main:

@@ -203,3 +203,41 @@ def test_geometric_fallback_is_labelled_and_oriented() -> None:
     assert set(names.values()) == set(approximate)
     assert set(np.unique(new)) - {0} == set(names)
     json.dumps(names)  # plain, cacheable
+
+
+def test_network_input_appends_one_organ_mask_per_input_organ(cohort: Path) -> None:
+    manifest = load_manifest(cohort)
+    prepared = prepare_case(manifest.cases[0], manifest.labels, PreprocessConfig())
+    np.testing.assert_array_equal(prepared.network_input(), prepared.image)
+    box = (slice(2, 14), slice(0, 10), slice(5, 21))
+    x = prepared.network_input(("liver", "kidney", "lung"), box)
+    assert x.shape == (4, 12, 10, 16)
+    np.testing.assert_array_equal(x[0], prepared.image[0][box])
+    liver = prepared.organ_mask("liver")
+    assert liver is not None
+    assert liver.any()
+    np.testing.assert_array_equal(x[1], liver[box].astype(np.float32))
+    kidney = np.isin(prepared.organs, [v for v, n in prepared.organ_names.items() if n.startswith("kidney_")])
+    np.testing.assert_array_equal(x[2], kidney[box].astype(np.float32))
+    assert not x[3].any()  # no lung in the phantom: a zero channel
+
+
+def test_input_organ_channels_are_not_intensity_augmented(cohort: Path) -> None:
+    manifest = load_manifest(cohort)
+    cases = manifest.select(split="train", roles=[Role.MASK])
+    dataset = TrainCropDataset(
+        list(cases),
+        [],
+        {},
+        manifest.labels,
+        CHANNELS,
+        PreprocessConfig(min_shape=(16, 16, 16)),
+        SamplingConfig(crop_size=(16, 16, 16), intensity_strength=3.0),
+        None,
+        seed=0,
+        input_organs=("liver", "pancreas"),
+    )
+    for i in range(6):
+        sample = dataset[i]
+        assert sample.image.shape == (3, 16, 16, 16)
+        assert set(sample.image[1:].unique().tolist()) <= {0.0, 1.0}

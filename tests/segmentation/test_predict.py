@@ -196,3 +196,17 @@ def test_cli_bad_manifest_is_one_clear_error(
     assert "nowhere" in done.output
     assert "'MISSING'" in done.output
     assert not (tmp_path / "run" / "checkpoints").exists()
+
+
+def test_build_network_takes_one_input_channel_per_input_organ(tmp_path: Path) -> None:
+    import torch
+
+    from segmentation.networks import build_network
+    from segmentation.training import TrainConfig
+
+    cfg = TrainConfig(data_dir=tmp_path, out_dir=tmp_path / "run", input_organs=("liver", "kidney"))
+    net = build_network(cfg).eval()
+    out = net(torch.zeros(1, 3, 16, 16, 16))
+    assert out.shape == (1, 3, 16, 16, 16)
+    with pytest.raises(RuntimeError):
+        net(torch.zeros(1, 1, 16, 16, 16))

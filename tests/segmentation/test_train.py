@@ -149,3 +149,24 @@ def test_worker_processes_do_not_change_the_data(cohort: Path, tmp_path: Path) -
     inline = train(tiny_config(cohort, tmp_path / "w0", num_workers=0, **kw))
     workers = train(tiny_config(cohort, tmp_path / "w2", num_workers=2, **kw))
     assert [h["total"] for h in workers.losses] == [h["total"] for h in inline.losses]
+
+
+def test_each_run_logs_only_into_its_own_train_log(cohort: Path, tmp_path: Path) -> None:
+    import logging
+
+    before = list(logging.getLogger("segmentation").handlers)
+    for name in ("first", "second"):
+        train(tiny_config(cohort, tmp_path / name, steps=2, val_every=2))
+    assert logging.getLogger("segmentation").handlers == before
+    first = (tmp_path / "first" / "train.log").read_text()
+    second = (tmp_path / "second" / "train.log").read_text()
+    assert "validation" in first
+    assert "validation" in second
+    assert str(tmp_path / "second") not in first
+
+
+def test_organ_input_channels_train_and_validate(cohort: Path, tmp_path: Path) -> None:
+    run = train(
+        tiny_config(cohort, tmp_path / "organs", steps=2, val_every=2, input_organs=("liver", "kidney"))
+    )
+    assert set(run.validation) == {"val/dice_liver", "val/dice_pancreas", "val/dice_kidney"}
