@@ -1,10 +1,11 @@
 """The in-process job worker: asyncio lanes that claim job items from the store and extract them.
 
-Every item is finished in its own transaction (record saved and item marked together), so a killed
-server loses at most the batches in flight: at startup :meth:`JobWorker.start` puts claimed items
-back (``requeue_claimed``) and the lanes pick up every active job (``resumable_jobs``). Reports
-already extracted with the same extractor version are marked done without calling the backend, so
-nothing committed is redone.
+Each claimed batch goes through the batch engine shared with ``rsuper extract``
+(:func:`report_extractor.batch.extract_batch`) and is finished in one transaction (records saved and
+items marked together), so a killed server loses at most the batches in flight: at startup
+:meth:`JobWorker.start` puts claimed items back (``requeue_claimed``) and the lanes pick up every
+active job (``resumable_jobs``). Reports already extracted with the same extractor version are
+marked done without calling the backend, so nothing committed is redone.
 
 Concurrency towards the backend is bounded by one :class:`anyio.CapacityLimiter` shared with the
 API's single-report route; the blocking extractor runs in worker threads.
@@ -22,25 +23,11 @@ import anyio
 import anyio.to_thread
 
 from api.metrics import Metrics
-from report_extractor.engine import Extractor, ReportInput, validate_report
-from report_extractor.errors import InputError, ReportExtractorError
-from report_extractor.postprocess import failed_extraction
-from schemas.records import ExtractionStatus, Provenance, ReportExtraction
-from store import ClaimedItem, Store, StoreError
+from report_extractor.batch import OutcomeKind, extract_batch
+from report_extractor.engine import Extractor, ReportInput
+from store import ClaimedItem, ItemResult, Store, StoreError
 
 logger = logging.getLogger(__name__)
-
-
-def failed_record(extractor: Extractor, report: ReportInput, error: str) -> ReportExtraction:
-    """A ``failed`` record for a report the backend could not process at all (kept and retryable)."""
-    backend = extractor.backend
-    return failed_extraction(
-        report_id=report.report_id,
-        text_sha256=report.sha256,
-        provenance=Provenance(backend=backend.name, model=backend.model, extractor_version=extractor.version),
-        status=ExtractionStatus.FAILED,
-        error=error,
-    )
 
 
 class JobWorker:
@@ -117,6 +104,7 @@ class JobWorker:
 
     async def _lane(self, lane: int) -> None:
         while not self._stopping:
+            items: list[ClaimedItem] = []
             try:
                 items = await anyio.to_thread.run_sync(self._claim)
                 if not items:
@@ -129,7 +117,13 @@ class JobWorker:
                     self.metrics.worker_busy.dec()
             except StoreError as e:
                 logger.error("job lane %d: store error (%s); retrying in %.1fs", lane, e, self.poll_s)
+                if items:
+                    await anyio.to_thread.run_sync(self._fail_each, items, e)
                 await asyncio.sleep(self.poll_s)
+            except Exception as e:  # never let one batch end the lane
+                logger.exception("job lane %d: unexpected %s on a batch", lane, type(e).__name__)
+                if items:
+                    await anyio.to_thread.run_sync(self._fail_each, items, e)
 
     async def _sweeper(self) -> None:
         while not self._stopping:
@@ -153,40 +147,25 @@ class JobWorker:
         return []
 
     def _process(self, items: Sequence[ClaimedItem]) -> None:
-        """Extract one claimed batch and finish every item (each in its own transaction)."""
-        version = self.extractor.version
-        todo: list[tuple[ClaimedItem, ReportInput]] = []
-        for item in items:
-            report = ReportInput(item.report_id, item.text or "")
-            try:
-                validate_report(report, self.max_chars)
-            except InputError as e:
+        """Extract one claimed batch (the shared batch engine) and finish its items in one transaction."""
+        reports = [ReportInput(item.report_id, item.text or "") for item in items]
+        outcomes = extract_batch(reports, self.extractor, self.store, max_chars=self.max_chars)
+        results = []
+        for item, outcome in zip(items, outcomes, strict=True):
+            if outcome.kind is OutcomeKind.INPUT_ERROR:
                 self.metrics.rejected.inc()
-                self.store.mark_item_failed(item.item_id, str(e))
-                continue
-            todo.append((item, report))
-        if not todo:
-            return
-        known = self.store.existing_keys({(r.report_id, r.sha256) for _, r in todo}, version, only_ok=True)
-        fresh = [(item, r) for item, r in todo if (r.report_id, r.sha256) not in known]
-        for item, r in todo:
-            if (r.report_id, r.sha256) in known:
-                self.store.mark_item_done(item.item_id)
-        if not fresh:
-            return
-        reports = [r for _, r in fresh]
-        try:
-            records = self.extractor.extract_many(reports)
-        except ReportExtractorError as e:
-            logger.error("backend error on a batch of %d job items: %s", len(reports), type(e).__name__)
-            self.metrics.backend_errors.labels("job", "unavailable").inc(len(reports))
-            message = f"backend unavailable ({type(e).__name__}); retry the job's failed items"
-            for item, r in fresh:
-                self.store.mark_item_failed(item.item_id, message, failed_record(self.extractor, r, message))
-            return
-        self.metrics.observe_records(records, "job")
-        for (item, _), record in zip(fresh, records, strict=True):
-            if record.status is ExtractionStatus.OK:
-                self.store.mark_item_done(item.item_id, record)
-            else:
-                self.store.mark_item_failed(item.item_id, record.error or record.status.value, record)
+            elif outcome.error_kind in ("backend_unavailable", "backend_error"):
+                self.metrics.backend_errors.labels("job", "unavailable").inc()
+            results.append(ItemResult(item.item_id, outcome.succeeded, outcome.error, outcome.record))
+        self.metrics.observe_records([o.record for o in outcomes if o.record is not None], "job")
+        self.store.finish_items(results)
+
+    def _fail_each(self, items: Sequence[ClaimedItem], error: BaseException) -> None:
+        """Last resort after an unexpected error: fail every item of the batch, one by one, so a
+        bad row can never stop a lane or stay ``running``."""
+        message = f"internal error ({type(error).__name__}); retry the job's failed items"
+        for item in items:
+            try:
+                self.store.finish_items([ItemResult(item.item_id, False, message)])
+            except Exception as e:  # keep going: the next item may still be recorded
+                logger.error("could not record item %d as failed: %s", item.item_id, type(e).__name__)

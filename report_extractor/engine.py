@@ -16,6 +16,7 @@ from typing import Any, Final
 
 from report_extractor.backends.base import Backend, Completion, CompletionRequest, Failure
 from report_extractor.errors import ConfigurationError, InputError, OutputParseError
+from report_extractor.phi import report_ref
 from report_extractor.postprocess import build_extraction, failed_extraction, parse_answer
 from report_extractor.prompting import DEFAULT_MAX_TOKENS, PROMPT_VERSION, PromptBuilder
 from schemas.llm import LLM_SCHEMA_VERSION, llm_json_schema
@@ -31,6 +32,9 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_MAX_REPORT_CHARS: Final[int] = 50_000
 """Reports longer than this are rejected per row (a CT report is a few thousand characters)."""
+
+MAX_REPORT_ID_CHARS: Final[int] = 256
+"""Longest report ID (the record model's and the store's limit)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,10 +55,21 @@ def validate_report(report: ReportInput, max_chars: int = DEFAULT_MAX_REPORT_CHA
     """Reject reports that cannot be extracted.
 
     Raises:
-        InputError: empty ID, empty / blank text, or text longer than ``max_chars``.
+        InputError: empty, over-long or NUL-holding ID; empty / blank text, text with NUL characters
+            (no database stores them) or longer than ``max_chars``.
     """
     if not report.report_id or not report.report_id.strip():
         raise InputError("report_id: must be a non-empty string", kind="missing_id")
+    if len(report.report_id) > MAX_REPORT_ID_CHARS:
+        raise InputError(
+            f"report_id: has {len(report.report_id)} characters, more than the limit of "
+            f"{MAX_REPORT_ID_CHARS}",
+            kind="bad_id",
+        )
+    if "\x00" in report.report_id:
+        raise InputError("report_id: must not contain NUL (\\x00) characters", kind="bad_id")
+    if "\x00" in report.text:
+        raise InputError("text: must not contain NUL (\\x00) characters", kind="bad_text")
     if not report.text or not report.text.strip():
         raise InputError("text: report text is empty", kind="empty_text")
     if len(report.text) > max_chars:
@@ -190,7 +205,7 @@ class Extractor:
         )
         rid, sha = report.report_id, report.sha256
         if isinstance(outcome, Failure):
-            logger.warning("backend failed for report %s: %s", rid, outcome.message)
+            logger.warning("backend failed for report %s: %s", report_ref(rid), outcome.message)
             return failed_extraction(
                 report_id=rid,
                 text_sha256=sha,
@@ -206,7 +221,7 @@ class Extractor:
                 )
             except ValueError as e:  # cross-field rules the answer broke beyond repair
                 error = f"record invalid: {e}"
-        logger.warning("invalid answer for report %s", rid)
+        logger.warning("invalid answer for report %s", report_ref(rid))
         return failed_extraction(
             report_id=rid,
             text_sha256=sha,

@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Protocol, runtime_checkable
 
-from report_extractor.engine import DEFAULT_MAX_REPORT_CHARS, Extractor, ReportInput, validate_report
-from report_extractor.errors import InputError
+from report_extractor.batch import KnownKeys, OutcomeKind, extract_batch
+from report_extractor.engine import DEFAULT_MAX_REPORT_CHARS, Extractor, ReportInput
 from report_extractor.ingest import Row
 from schemas.records import ExtractionStatus, ReportExtraction
 
@@ -28,14 +28,10 @@ logger = logging.getLogger(__name__)
 
 
 @runtime_checkable
-class ResultSink(Protocol):
-    """Where batch results go (the store implements this)."""
+class ResultSink(KnownKeys, Protocol):
+    """Where batch results go (the store implements this): the known keys, plus saving.
 
-    def existing_keys(
-        self, keys: Iterable[tuple[str, str]], extractor_version: str, *, only_ok: bool = False
-    ) -> set[tuple[str, str]]:
-        """The (report ID, text hash) keys already extracted with ``extractor_version``."""
-        ...
+    The ``existing_keys`` method comes from :class:`report_extractor.batch.KnownKeys`."""
 
     def save_many(self, extractions: list[ReportExtraction], *, texts: list[str] | None = None) -> int:
         """Commit records in one transaction; returns how many were written."""
@@ -77,29 +73,21 @@ class BatchSummary:
     MAX_KEPT_ERRORS = 10_000
 
 
-def _inputs(rows: Iterable[Row], summary: BatchSummary, max_chars: int) -> Iterator[ReportInput]:
+def _inputs(rows: Iterable[Row], summary: BatchSummary) -> Iterator[tuple[Row, ReportInput]]:
     for row in rows:
         summary.rows += 1
-        if row.report_id is None:
-            _error(summary, row, "missing_id", "report ID is empty")
-            continue
-        report = ReportInput(report_id=row.report_id, text=row.text or "")
-        try:
-            validate_report(report, max_chars=max_chars)
-        except InputError as e:
-            _error(summary, row, e.kind, str(e))
-            continue
-        yield report
+        # a missing ID goes through the engine too (an input error), so errors stay in row order
+        yield row, ReportInput(report_id=row.report_id or "", text=row.text or "")
 
 
-def _error(summary: BatchSummary, row: Row, kind: str, message: str) -> None:
+def _error(summary: BatchSummary, row_number: int, report_id: str | None, kind: str, message: str) -> None:
     summary.error_kinds[kind] += 1
     if len(summary.errors) < BatchSummary.MAX_KEPT_ERRORS:
-        summary.errors.append(RowError(row.row_number, row.report_id, kind, message))
+        summary.errors.append(RowError(row_number, report_id, kind, message))
 
 
-def _batches(items: Iterator[ReportInput], size: int) -> Iterator[list[ReportInput]]:
-    batch: list[ReportInput] = []
+def _batches(items: Iterator[tuple[Row, ReportInput]], size: int) -> Iterator[list[tuple[Row, ReportInput]]]:
+    batch: list[tuple[Row, ReportInput]] = []
     for item in items:
         batch.append(item)
         if len(batch) >= size:
@@ -122,6 +110,9 @@ def run_batch(
 ) -> BatchSummary:
     """Extract every row not already in ``sink`` and commit the results batch by batch.
 
+    Each batch goes through :func:`report_extractor.batch.extract_batch` (the engine the service's
+    job worker uses too), then its records are committed to ``sink`` in one transaction.
+
     Args:
         rows: input rows (e.g. a :class:`report_extractor.ingest.ReportTable`).
         extractor: the engine with its backend.
@@ -141,33 +132,29 @@ def run_batch(
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
     summary = BatchSummary()
     started = time.perf_counter()
-    version = extractor.version
     handled = 0
-    for batch in _batches(_inputs(rows, summary, max_chars), batch_size):
-        keys = {(r.report_id, r.sha256) for r in batch}
-        done = sink.existing_keys(keys, version, only_ok=True)
-        todo: list[ReportInput] = []
-        seen: set[tuple[str, str]] = set()
-        for report in batch:
-            key = (report.report_id, report.sha256)
-            if key in done or key in seen:
+    for batch in _batches(_inputs(rows, summary), batch_size):
+        outcomes = extract_batch([r for _, r in batch], extractor, sink, max_chars=max_chars)
+        saved = [(o.record, o.report.text) for o in outcomes if o.record is not None]
+        if saved:
+            sink.save_many([rec for rec, _ in saved], texts=[t for _, t in saved] if keep_text else None)
+        for (row, report), outcome in zip(batch, outcomes, strict=True):
+            if outcome.kind is OutcomeKind.SKIPPED:
                 summary.skipped_existing += 1
                 continue
-            seen.add(key)
-            todo.append(report)
-        if todo:
-            records = extractor.extract_many(todo)
-            sink.save_many(records, texts=[r.text for r in todo] if keep_text else None)
-            for report, record in zip(todo, records, strict=True):
-                summary.statuses[record.status.value] += 1
-                if record.status is not ExtractionStatus.OK:
-                    kind = "backend_failure" if record.status is ExtractionStatus.FAILED else "invalid_answer"
-                    _error(summary, Row(0, report.report_id, None), kind, record.error or "")
-                if out is not None:
-                    out.write(record.model_dump_json() + "\n")
+            if outcome.record is None:  # an input error
+                kind = outcome.error_kind or "invalid"
+                _error(summary, row.row_number, row.report_id, kind, outcome.error or "")
+                continue
+            summary.extracted += 1
+            summary.statuses[outcome.record.status.value] += 1
+            if outcome.kind is not OutcomeKind.OK:
+                kind = outcome.error_kind or "backend_failure"
+                _error(summary, row.row_number, report.report_id, kind, outcome.error or "")
             if out is not None:
-                out.flush()
-            summary.extracted += len(todo)
+                out.write(outcome.record.model_dump_json() + "\n")
+        if out is not None and saved:
+            out.flush()
         handled_now = summary.rows
         if on_progress is not None:
             on_progress(handled_now - handled)

@@ -7,12 +7,14 @@ from store.engine import DEFAULT_URL, ENV_VAR, create_store_engine, resolve_url
 from store.errors import (
     ImportFormatError,
     JobNotFoundError,
+    JobStateError,
     StoreConfigError,
     StoreError,
     StoreInputError,
     StoreSchemaError,
+    StoreUnavailableError,
 )
-from store.jobs import ClaimedItem, ItemError, ItemStatus, JobInfo, JobStatus
+from store.jobs import ClaimedItem, ItemError, ItemResult, ItemStatus, JobInfo, JobStatus
 from store.repository import ExtractionSink, SaveRequest, Store, init_store
 
 __all__ = [
@@ -22,9 +24,11 @@ __all__ = [
     "ExtractionSink",
     "ImportFormatError",
     "ItemError",
+    "ItemResult",
     "ItemStatus",
     "JobInfo",
     "JobNotFoundError",
+    "JobStateError",
     "JobStatus",
     "SaveRequest",
     "Store",
@@ -32,6 +36,7 @@ __all__ = [
     "StoreError",
     "StoreInputError",
     "StoreSchemaError",
+    "StoreUnavailableError",
     "create_store_engine",
     "init_store",
     "resolve_url",

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import os
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -13,8 +15,22 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.sql import func
 
-from store.engine import WRITE_OPTION, redact
-from store.errors import StoreError
+from store.engine import SQLITE_BUSY_TIMEOUT_S, WRITE_OPTION, redact
+from store.errors import StoreError, StoreUnavailableError
+
+
+def describe_db_error(error: DBAPIError) -> str:
+    """``ErrorClass [SQLSTATE]: first line`` of a database error, at most 200 characters.
+
+    The first line of a driver's message names the problem; following lines (PostgreSQL's
+    ``DETAIL`` / ``CONTEXT``) may quote the values of the failing row, i.e. report text, so they are
+    never kept.
+    """
+    orig = error.orig
+    first = str(orig).strip().splitlines()[0] if str(orig).strip() else ""
+    state = getattr(orig, "sqlstate", None)
+    code = f" [{state}]" if state else ""
+    return f"{type(orig).__name__}{code}: {first[:200]}"
 
 
 def as_utc(value: datetime) -> datetime:
@@ -34,6 +50,9 @@ class StoreBase:
         self._writer = engine.execution_options(**{WRITE_OPTION: True})
         self._write_sessions = sessionmaker(bind=self._writer, expire_on_commit=False)
         self._read_sessions = sessionmaker(bind=engine, expire_on_commit=False)
+        database = engine.url.database
+        file_db = engine.dialect.name == "sqlite" and database not in (None, "", ":memory:")
+        self._sqlite_file: str | None = os.path.abspath(str(database)) if file_db else None
 
     @property
     def engine(self) -> Engine:
@@ -62,12 +81,58 @@ class StoreBase:
 
     @contextmanager
     def _write(self) -> Iterator[Session]:
-        """A session in one write transaction: committed on success, rolled back on error."""
+        """A session in one write transaction: committed on success, rolled back on error.
+
+        Raises:
+            StoreUnavailableError: the SQLite file was deleted while the store was open (a write
+                would go into the unlinked file and be lost).
+            StoreError: on database errors; the message names the error class and its first line
+                only (a database's detail lines can quote the values of the failing row).
+        """
+        self._check_file()
         try:
             with self._write_sessions() as session, session.begin():
                 yield session
         except DBAPIError as e:
-            raise StoreError(f"database error on {self.url}: {type(e.orig).__name__}: {e.orig}") from e
+            raise StoreError(f"database error on {self.url}: {describe_db_error(e)}") from e
+
+    def _check_file(self) -> None:
+        if self._sqlite_file is not None and not os.path.exists(self._sqlite_file):
+            raise StoreUnavailableError(f"the SQLite file of {self.url} no longer exists")
+
+    def check_writable(self, timeout_s: float = 0.5) -> None:
+        """Check that a write would succeed now, within about ``timeout_s`` (for readiness probes).
+
+        SQLite: the file still exists and the write lock can be taken (``BEGIN IMMEDIATE`` with a
+        ``timeout_s`` busy timeout, then rolled back). PostgreSQL: the server answers within
+        ``timeout_s`` and is not read-only (a standby, or ``default_transaction_read_only``).
+
+        Raises:
+            StoreUnavailableError: naming the reason (never data).
+        """
+        self._check_file()
+        ms = max(1, int(timeout_s * 1000))
+        try:
+            with self._engine.connect() as conn:
+                if self.dialect == "sqlite":
+                    raw = conn.connection.driver_connection
+                    assert raw is not None  # an open pooled connection
+                    raw.execute(f"PRAGMA busy_timeout={ms}")
+                    try:
+                        raw.execute("BEGIN IMMEDIATE")
+                        raw.execute("ROLLBACK")
+                    finally:
+                        raw.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_TIMEOUT_S * 1000)}")
+                    return
+                with conn.begin():
+                    conn.exec_driver_sql(f"SET LOCAL statement_timeout = {ms}")
+                    conn.exec_driver_sql(f"SET LOCAL lock_timeout = {ms}")
+                    read_only = conn.exec_driver_sql("SHOW transaction_read_only").scalar_one()
+                if read_only == "on":
+                    raise StoreUnavailableError(f"store at {self.url} is read-only")
+        except (SQLAlchemyError, sqlite3.Error) as e:
+            detail = describe_db_error(e) if isinstance(e, DBAPIError) else type(e).__name__
+            raise StoreUnavailableError(f"store at {self.url} cannot take a write: {detail}") from e
 
     @contextmanager
     def _read(self) -> Iterator[Session]:

@@ -32,3 +32,11 @@ class StoreInputError(StoreError, ValueError):
 
 class ImportFormatError(StoreInputError):
     """An R-Super CSV to import lacks a required column or holds an unreadable value."""
+
+
+class JobStateError(StoreError):
+    """The job is in a state that does not allow the operation (e.g. retrying a cancelled job)."""
+
+
+class StoreUnavailableError(StoreError):
+    """The store cannot take a write now (database gone, locked by another process, read-only)."""

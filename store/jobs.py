@@ -14,23 +14,20 @@ so that :meth:`~JobQueueMixin.retry_failed` can run them again.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final
 
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from schemas.records import ReportExtraction, text_sha256
 from store.base import StoreBase, as_utc
-from store.errors import JobNotFoundError, StoreInputError
-from store.models import JobItemRow, JobRow, utcnow
+from store.errors import JobNotFoundError, JobStateError, StoreInputError
+from store.models import ID_LENGTH, JobItemRow, JobRow, utcnow
 from store.writer import SaveRequest, save_requests
-
-if TYPE_CHECKING:
-    from collections.abc import Sequence
 
 MAX_CLAIM: Final[int] = 1_000
 """Upper bound on items claimed at once."""
@@ -39,6 +36,8 @@ MAX_CLAIM: Final[int] = 1_000
 class JobStatus(StrEnum):
     """State of a batch job."""
 
+    CREATING = "creating"
+    """Its rows are still being stored (chunk by chunk); items stored so far may already run."""
     PENDING = "pending"
     RUNNING = "running"
     DONE = "done"
@@ -46,8 +45,11 @@ class JobStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
-ACTIVE_JOB_STATUSES: Final[tuple[JobStatus, ...]] = (JobStatus.PENDING, JobStatus.RUNNING)
+ACTIVE_JOB_STATUSES: Final[tuple[JobStatus, ...]] = (JobStatus.CREATING, JobStatus.PENDING, JobStatus.RUNNING)
 """Job states whose items may still be claimed."""
+
+CREATE_CHUNK: Final[int] = 2_000
+"""Job rows inserted per transaction by ``create_job`` (bounds how long it holds the write lock)."""
 
 
 class ItemStatus(StrEnum):
@@ -121,6 +123,51 @@ class ItemError:
     error: str | None
 
 
+def _item_values(job_id: str, row_index: int, report_id: str, text: str | None) -> dict[str, Any]:
+    """The ``job_items`` row of one input row; rows the database cannot hold become failed items."""
+    problem = None
+    if len(report_id) > ID_LENGTH:
+        problem = f"report_id: has {len(report_id)} characters, more than the limit of {ID_LENGTH}"
+        report_id = f"{report_id[: ID_LENGTH - 24]}...#{text_sha256(report_id)[:16]}"
+    if "\x00" in report_id:
+        problem = problem or "report_id: must not contain NUL (\\x00) characters"
+        report_id = report_id.replace("\x00", "\ufffd")
+    if text is not None and "\x00" in text:
+        problem = problem or "text: must not contain NUL (\\x00) characters"
+    if problem is not None:  # stored without its text: it cannot be extracted as it is
+        return {
+            "job_id": job_id,
+            "row_index": row_index,
+            "report_id": report_id,
+            "text": None,
+            "text_sha256": None,
+            "status": ItemStatus.FAILED.value,
+            "error": problem,
+            "updated_at": utcnow(),
+        }
+    return {
+        "job_id": job_id,
+        "row_index": row_index,
+        "report_id": report_id,
+        "text": text,
+        "text_sha256": None if text is None else text_sha256(text),
+        "status": ItemStatus.PENDING.value,
+        "error": None,
+        "updated_at": utcnow(),
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class ItemResult:
+    """How one claimed item finished: done or failed (with a short reason, never report text), and
+    the record to save with it (``None``: nothing to save, e.g. an input error or a stored ``ok``)."""
+
+    item_id: int
+    done: bool
+    error: str | None = None
+    extraction: ReportExtraction | None = None
+
+
 class JobQueueMixin(StoreBase):
     """Job and job-item operations of :class:`store.repository.Store`."""
 
@@ -132,12 +179,16 @@ class JobQueueMixin(StoreBase):
         backend: str | None = None,
         extractor_version: str | None = None,
         keep_text: bool = False,
-        chunk_size: int = 1_000,
+        chunk_size: int = CREATE_CHUNK,
     ) -> str:
-        """Create a job from ``(report_id, text)`` rows, streamed in and inserted ``chunk_size`` at a time.
+        """Create a job from ``(report_id, text)`` rows, streamed in and stored ``chunk_size`` at a time.
 
-        The whole job is created in one transaction (all rows or none). A ``None`` or empty text is
-        accepted here and becomes a per-row failure when the worker reaches it.
+        Each chunk is its own short transaction, so a big upload never holds the write lock for long
+        (other writers interleave); while rows are being stored the job is ``creating`` (workers may
+        already run the stored rows, the job cannot finish). Then it becomes ``pending`` (or ``done``
+        if its rows were all finished meanwhile). A ``None`` or empty text is accepted here and becomes
+        a per-row failure when the worker reaches it; a row the database cannot hold (report ID longer
+        than the limit, NUL characters) is stored as a ``failed`` item with the reason.
 
         Returns:
             The new job's ID (a UUID string).
@@ -146,12 +197,11 @@ class JobQueueMixin(StoreBase):
             raise StoreInputError(f"chunk_size: must be >= 1, got {chunk_size}")
         job_id = str(uuid.uuid4())
         now = utcnow()
-        total = 0
         with self._write() as session:
             session.add(
                 JobRow(
                     id=job_id,
-                    status=JobStatus.PENDING.value,
+                    status=JobStatus.CREATING.value,
                     source=source,
                     total=0,
                     done=0,
@@ -163,28 +213,34 @@ class JobQueueMixin(StoreBase):
                     updated_at=now,
                 )
             )
-            session.flush()
-            chunk: list[dict[str, Any]] = []
-            for report_id, text in items:
-                chunk.append(
-                    {
-                        "job_id": job_id,
-                        "row_index": total,
-                        "report_id": str(report_id),
-                        "text": text,
-                        "text_sha256": None if text is None else text_sha256(text),
-                        "status": ItemStatus.PENDING.value,
-                        "updated_at": now,
-                    }
-                )
-                total += 1
-                if len(chunk) >= chunk_size:
-                    session.execute(insert(JobItemRow), chunk)
-                    chunk = []
-            if chunk:
-                session.execute(insert(JobItemRow), chunk)
-            session.execute(update(JobRow).where(JobRow.id == job_id).values(total=total))
+        chunk: list[dict[str, Any]] = []
+        for row_index, (report_id, text) in enumerate(items):
+            chunk.append(_item_values(job_id, row_index, str(report_id), text))
+            if len(chunk) >= chunk_size:
+                if not self._store_chunk(job_id, chunk):
+                    return job_id  # cancelled while being created
+                chunk = []
+        if chunk and not self._store_chunk(job_id, chunk):
+            return job_id
+        with self._write() as session:
+            job = self._job_row(session, job_id, lock=True)
+            if job.status == JobStatus.CREATING.value:
+                finished = job.done + job.failed
+                job.status = (JobStatus.DONE if finished >= job.total else JobStatus.PENDING).value
+                job.updated_at = utcnow()
         return job_id
+
+    def _store_chunk(self, job_id: str, chunk: list[dict[str, Any]]) -> bool:
+        """Insert one chunk of a job's rows and count them; False when the job was cancelled."""
+        with self._write() as session:
+            job = self._job_row(session, job_id, lock=True)
+            if job.status != JobStatus.CREATING.value:
+                return False
+            session.execute(insert(JobItemRow), chunk)
+            job.total += len(chunk)
+            job.failed += sum(1 for row in chunk if row["status"] == ItemStatus.FAILED.value)
+            job.updated_at = utcnow()
+        return True
 
     def claim_items(self, job_id: str, limit: int = 16) -> list[ClaimedItem]:
         """Claim up to ``limit`` pending items of an active job, in row order (marks them ``running``).
@@ -226,7 +282,7 @@ class JobQueueMixin(StoreBase):
         Returns:
             False when the item was already finished (nothing changed), else True.
         """
-        return self._finish_item(item_id, ItemStatus.DONE, None, extraction)
+        return self.finish_items([ItemResult(item_id, True, None, extraction)]) == 1
 
     def mark_item_failed(self, item_id: int, error: str, extraction: ReportExtraction | None = None) -> bool:
         """Mark an item failed with a short ``error`` (never report text); saves ``extraction`` (e.g. a
@@ -235,37 +291,64 @@ class JobQueueMixin(StoreBase):
         Returns:
             False when the item was already finished (nothing changed), else True.
         """
-        return self._finish_item(item_id, ItemStatus.FAILED, error, extraction)
+        return self.finish_items([ItemResult(item_id, False, error, extraction)]) == 1
 
-    def _finish_item(
-        self, item_id: int, status: ItemStatus, error: str | None, extraction: ReportExtraction | None
-    ) -> bool:
+    def finish_items(self, results: Sequence[ItemResult]) -> int:
+        """Finish many items in one transaction: save their records, set their status, count them.
+
+        Items already finished are left alone (their records are not saved again).
+
+        Returns:
+            The number of items finished by this call.
+
+        Raises:
+            StoreInputError: an unknown item ID (nothing is written).
+        """
+        if not results:
+            return 0
+        ids = sorted({r.item_id for r in results})
         with self._write() as session:
-            item = session.get(JobItemRow, item_id, with_for_update=self.dialect == "postgresql")
-            if item is None:
-                raise StoreInputError(f"item_id: no job item {item_id}")
-            if item.status in (ItemStatus.DONE.value, ItemStatus.FAILED.value):
-                return False
-            job = self._job_row(session, item.job_id, lock=True)
-            if extraction is not None:
-                text = item.text if job.keep_text and item.text else None
-                if text is not None and text_sha256(text) != extraction.text_sha256:
-                    text = None
-                save_requests(session, [SaveRequest(extraction, text)])
+            stmt = select(JobItemRow).where(JobItemRow.id.in_(ids))
+            if self.dialect == "postgresql":
+                stmt = stmt.order_by(JobItemRow.id).with_for_update()
+            items = {row.id: row for row in session.execute(stmt).scalars()}
+            missing = [i for i in ids if i not in items]
+            if missing:
+                raise StoreInputError(f"item_id: no job item {missing[0]}")
+            jobs = {
+                job_id: self._job_row(session, job_id, lock=True)
+                for job_id in sorted({row.job_id for row in items.values()})
+            }
+            saves: list[SaveRequest] = []
             now = utcnow()
-            item.status = status.value
-            item.error = error
-            item.updated_at = now
-            if status is ItemStatus.DONE and not job.keep_text:
-                item.text = None
-            if status is ItemStatus.DONE:
-                job.done += 1
-            else:
-                job.failed += 1
-            job.updated_at = now
-            if job.done + job.failed >= job.total and job.status in ACTIVE_JOB_STATUSES:
-                job.status = JobStatus.DONE.value
-            return True
+            finished = 0
+            for r in results:
+                item = items[r.item_id]
+                if item.status in (ItemStatus.DONE.value, ItemStatus.FAILED.value):
+                    continue
+                job = jobs[item.job_id]
+                if r.extraction is not None:
+                    text = item.text if job.keep_text and item.text else None
+                    if text is not None and text_sha256(text) != r.extraction.text_sha256:
+                        text = None
+                    saves.append(SaveRequest(r.extraction, text))
+                item.status = (ItemStatus.DONE if r.done else ItemStatus.FAILED).value
+                item.error = None if r.done else r.error
+                item.updated_at = now
+                if r.done and not job.keep_text:
+                    item.text = None
+                if r.done:
+                    job.done += 1
+                else:
+                    job.failed += 1
+                job.updated_at = now
+                finished += 1
+            save_requests(session, saves)
+            for job in jobs.values():
+                active = job.status in (JobStatus.PENDING.value, JobStatus.RUNNING.value)
+                if active and job.done + job.failed >= job.total:
+                    job.status = JobStatus.DONE.value
+            return finished
 
     def get_job(self, job_id: str) -> JobInfo:
         """A job's state and progress.
@@ -317,14 +400,30 @@ class JobQueueMixin(StoreBase):
     def retry_failed(self, job_id: str) -> int:
         """Put a job's failed items back to ``pending`` and reactivate the job.
 
+        Items that failed because the database could not hold them (stored without text) stay
+        failed. A cancelled job is not retried: reactivating it would also run the rows the cancel
+        stopped.
+
         Returns:
             The number of items requeued.
+
+        Raises:
+            JobStateError: the job was cancelled (or is still being created).
         """
         with self._write() as session:
             job = self._job_row(session, job_id, lock=True)
+            if job.status in (JobStatus.CANCELLED.value, JobStatus.CREATING.value):
+                raise JobStateError(
+                    f"job {job_id!r} is {job.status}; a {job.status} job's failed rows cannot be "
+                    "retried (create a new job with them)"
+                )
             result = session.execute(
                 update(JobItemRow)
-                .where(JobItemRow.job_id == job_id, JobItemRow.status == ItemStatus.FAILED.value)
+                .where(
+                    JobItemRow.job_id == job_id,
+                    JobItemRow.status == ItemStatus.FAILED.value,
+                    JobItemRow.text.is_not(None),
+                )
                 .values(status=ItemStatus.PENDING.value, error=None, claimed_at=None, updated_at=utcnow())
                 .execution_options(synchronize_session=False)
             )

@@ -11,9 +11,10 @@ from api.deps import ExtractorDep, MetricsDep, ServicesDep, StoreDep
 from api.errors import ERROR_RESPONSES, ApiError, ErrorBody, ErrorCode, invalid_input
 from api.queries import find_extraction
 from api.schemas import ReportIn
-from api.worker import failed_record
+from report_extractor.batch import failed_record
 from report_extractor.engine import ReportInput, validate_report
 from report_extractor.errors import InputError, ReportExtractorError
+from report_extractor.phi import report_ref
 from schemas.records import ExtractionStatus, ReportExtraction
 from store import StoreError
 
@@ -65,7 +66,7 @@ async def create_extraction(
     try:
         record = await anyio.to_thread.run_sync(extractor.extract_one, report, limiter=services.limiter)
     except ReportExtractorError as e:
-        logger.error("backend unavailable for report %s: %s", report.report_id, type(e).__name__)
+        logger.error("backend unavailable for report %s: %s", report_ref(report.report_id), type(e).__name__)
         metrics.backend_errors.labels("api", "unavailable").inc()
         record = failed_record(extractor, report, f"backend unavailable ({type(e).__name__})")
         await _save(store, record, report, services.settings.keep_text)

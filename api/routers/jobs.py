@@ -21,7 +21,8 @@ from api.services import Services
 from api.uploads import ALLOWED_SUFFIXES, Upload, receive_upload
 from report_extractor.errors import InputError
 from report_extractor.ingest import ReportTable
-from store import JobInfo, JobNotFoundError, JobStatus, Store, StoreError
+from store import JobInfo, JobNotFoundError, JobStateError, JobStatus, Store, StoreError
+from store.jobs import ACTIVE_JOB_STATUSES
 
 logger = logging.getLogger(__name__)
 
@@ -68,7 +69,7 @@ def job_out(job: JobInfo, errors: list[ItemErrorOut] | None = None) -> JobOut:
     finished = job.done + job.failed
     elapsed = (job.updated_at - job.created_at).total_seconds()
     rate = finished / elapsed if finished and elapsed > 0 else None
-    active = job.status in (JobStatus.PENDING, JobStatus.RUNNING)
+    active = job.status in ACTIVE_JOB_STATUSES
     eta = job.remaining / rate if active and rate else (0.0 if not active else None)
     return JobOut(
         job_id=job.id,
@@ -246,7 +247,7 @@ async def get_results(
 async def cancel_job(job_id: str, store: StoreDep) -> JobOut:
     """Stop claiming the job's items (a batch in flight still finishes). 409 when already finished."""
     job = await _job(store, job_id)
-    if job.status in (JobStatus.PENDING, JobStatus.RUNNING):
+    if job.status in ACTIVE_JOB_STATUSES:
         job = await anyio.to_thread.run_sync(store.cancel_job, job_id)
         if job.status is JobStatus.CANCELLED:
             return job_out(job)
@@ -257,13 +258,23 @@ async def cancel_job(job_id: str, store: StoreDep) -> JobOut:
     "/{job_id}/retry",
     response_model=JobOut,
     summary="Retry a job's failed items",
-    responses={**ERROR_RESPONSES, **_NOT_FOUND},
+    responses={
+        **ERROR_RESPONSES,
+        **_NOT_FOUND,
+        409: {"model": ErrorBody, "description": "Job cancelled (or still being created)"},
+    },
 )
 async def retry_job(job_id: str, services: ServicesDep) -> JobOut:
-    """Put the job's failed items back in the queue (e.g. after a backend outage) and reactivate it."""
+    """Put the job's failed items back in the queue (e.g. after a backend outage) and reactivate it.
+
+    A cancelled job is refused with 409: reactivating it would also run the rows the cancel stopped.
+    """
     store = services.store
     await _job(store, job_id)
-    n = await anyio.to_thread.run_sync(store.retry_failed, job_id)
+    try:
+        n = await anyio.to_thread.run_sync(store.retry_failed, job_id)
+    except JobStateError as e:
+        raise ApiError(409, ErrorCode.CONFLICT, str(e)) from None
     if n:
         services.worker.notify()
     return job_out(await _job(store, job_id))

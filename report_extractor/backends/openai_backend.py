@@ -43,6 +43,7 @@ from report_extractor.backends.base import (
     register_backend,
 )
 from report_extractor.errors import BackendError, BackendUnavailableError, ConfigurationError
+from report_extractor.phi import report_ref
 
 if TYPE_CHECKING:
     import httpx
@@ -324,7 +325,7 @@ class OpenAIBackend(Backend):
                 status, last = None, f"{type(e).__name__}"
                 logger.warning(
                     "report %s: %s (attempt %d/%d)",
-                    request.report_id,
+                    report_ref(request.report_id),
                     last,
                     attempt + 1,
                     self.max_retries + 1,
@@ -335,7 +336,7 @@ class OpenAIBackend(Backend):
                 return self._parse_completion(request, response)
             last = f"HTTP {status}{self._error_detail(response, request)}"
             if status not in RETRY_STATUS:
-                logger.warning("report %s: %s (not retried)", request.report_id, last)
+                logger.warning("report %s: %s (not retried)", report_ref(request.report_id), last)
                 return Failure(
                     message=f"LLM server rejected the request: {last}",
                     retryable=False,
@@ -343,7 +344,11 @@ class OpenAIBackend(Backend):
                 )
             retry_after = _retry_after(response)
             logger.warning(
-                "report %s: %s (attempt %d/%d)", request.report_id, last, attempt + 1, self.max_retries + 1
+                "report %s: %s (attempt %d/%d)",
+                report_ref(request.report_id),
+                last,
+                attempt + 1,
+                self.max_retries + 1,
             )
         return Failure(
             message=f"LLM server failed after {self.max_retries + 1} attempts: {last}",
@@ -371,7 +376,7 @@ class OpenAIBackend(Backend):
             choice = data["choices"][0]
             text = choice["message"]["content"] or ""
         except (ValueError, KeyError, IndexError, TypeError):
-            logger.warning("report %s: malformed chat-completions answer", request.report_id)
+            logger.warning("report %s: malformed chat-completions answer", report_ref(request.report_id))
             return Failure(message="LLM server returned a malformed chat-completions answer")
         usage = data.get("usage") or {}
         details = usage.get("prompt_tokens_details") or {}

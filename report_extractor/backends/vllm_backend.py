@@ -28,6 +28,7 @@ from report_extractor.backends.base import (
 )
 from report_extractor.errors import BackendError, BackendUnavailableError, ConfigurationError
 from report_extractor.llm_models import EMBEDDED_PREFIX, get_model, resolve_model
+from report_extractor.phi import report_ref
 
 logger = logging.getLogger(__name__)
 
@@ -182,7 +183,9 @@ class VLLMBackend(Backend):
             answers = self._chat(llm, ordered)
         except Exception as e:
             if len(ordered) == 1:
-                logger.warning("vLLM failed for report %s: %s", ordered[0].report_id, type(e).__name__)
+                logger.warning(
+                    "vLLM failed for report %s: %s", report_ref(ordered[0].report_id), type(e).__name__
+                )
                 return [Failure(message=f"vLLM failed: {type(e).__name__}: {str(e)[:200]}", retryable=False)]
             logger.warning(
                 "vLLM rejected a batch of %d (%s); retrying one by one", len(ordered), type(e).__name__

@@ -19,6 +19,7 @@ from report_extractor.backends import ChatMessage, Completion, CompletionRequest
 from report_extractor.backends.openai_backend import OpenAIBackend
 from report_extractor.engine import Extractor, ReportInput
 from report_extractor.errors import BackendUnavailableError, ConfigurationError
+from report_extractor.phi import report_ref
 from schemas.llm import llm_json_schema
 from schemas.records import ExtractionStatus
 
@@ -315,7 +316,8 @@ def test_report_text_never_logged_or_returned(
     for leaked in ("John Doe", "12345678", "pancreatic head"):
         assert leaked not in result.message
         assert leaked not in caplog.text
-    assert "r1" in caplog.text  # IDs are logged
+    assert report_ref("r1") in caplog.text  # IDs are logged as short hashes (PHI), never as they are
+    assert "report r1" not in caplog.text
 
 
 def test_malformed_answer_is_a_failure(make_backend: Callable[..., OpenAIBackend]) -> None:

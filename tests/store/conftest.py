@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 
 from store import Store, init_store
 
@@ -17,7 +18,9 @@ BACKENDS = [
 ]
 
 
-def _postgres_store(base_url: str) -> Iterator[Store]:
+@contextmanager
+def scratch_schema(base_url: str) -> Iterator[URL]:
+    """A fresh, empty PostgreSQL schema (dropped afterwards); yields a URL whose search path is it."""
     schema = f"store_test_{uuid.uuid4().hex[:12]}"
     url = make_url(base_url)
     if url.drivername == "postgresql":
@@ -25,15 +28,21 @@ def _postgres_store(base_url: str) -> Iterator[Store]:
     admin = create_engine(url)
     with admin.begin() as conn:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    scoped = url.update_query_dict({"options": f"-csearch_path={schema}"})
-    store = init_store(scoped.render_as_string(hide_password=False))
     try:
-        yield store
+        yield url.update_query_dict({"options": f"-csearch_path={schema}"})
     finally:
-        store.close()
         with admin.begin() as conn:
             conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
+
+
+def _postgres_store(base_url: str) -> Iterator[Store]:
+    with scratch_schema(base_url) as scoped:
+        store = init_store(scoped.render_as_string(hide_password=False))
+        try:
+            yield store
+        finally:
+            store.close()
 
 
 @pytest.fixture(params=BACKENDS)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
@@ -10,7 +11,15 @@ from sqlalchemy import select
 from store_cases import make
 
 from schemas.records import text_sha256
-from store import ItemError, ItemStatus, JobNotFoundError, JobStatus, Store, StoreInputError
+from store import (
+    ItemError,
+    ItemStatus,
+    JobNotFoundError,
+    JobStateError,
+    JobStatus,
+    Store,
+    StoreInputError,
+)
 from store.engine import create_store_engine
 from store.models import JobItemRow
 
@@ -155,3 +164,55 @@ def test_concurrent_claims_are_disjoint(store: Store) -> None:
     info = store.get_job(job_id)
     assert (info.status, info.done) == (JobStatus.DONE, 200)
     assert store.job_item_counts(job_id)[ItemStatus.DONE] == 200
+
+
+def test_creating_a_big_job_lets_other_writers_in_between_chunks(sqlite_store: Store) -> None:
+    """Rows go in bounded transactions: another process can take the write lock mid-upload."""
+    path = sqlite_store.engine.url.database
+    assert path is not None
+    got_lock: list[bool] = []
+
+    def rows() -> Iterator[tuple[str, str | None]]:
+        for i in range(50):
+            if i == 25:  # the first chunks are stored: the lock must be free now
+                other = sqlite3.connect(path, timeout=0.2, isolation_level=None)
+                try:
+                    other.execute("BEGIN IMMEDIATE")
+                    other.execute("ROLLBACK")
+                    got_lock.append(True)
+                except sqlite3.OperationalError:
+                    got_lock.append(False)
+                finally:
+                    other.close()
+            yield f"r{i}", "liver"
+
+    job_id = sqlite_store.create_job(rows(), chunk_size=10)
+    assert got_lock == [True]
+    job = sqlite_store.get_job(job_id)
+    assert (job.status, job.total) == (JobStatus.PENDING, 50)
+
+
+def test_rows_the_database_cannot_hold_become_failed_items(store: Store) -> None:
+    """Over-long IDs and NUL characters are per-row failures with the reason, on both databases."""
+    rows = [("a" * 1000, "liver"), ("b\x00", "liver"), ("c", "liver \x00 cyst"), ("d", "liver")]
+    job_id = store.create_job(rows)
+    job = store.get_job(job_id)
+    assert (job.total, job.failed, job.status) == (4, 3, JobStatus.PENDING)
+    assert [e.error for e in store.item_errors(job_id)] == [
+        "report_id: has 1000 characters, more than the limit of 256",
+        "report_id: must not contain NUL (\\x00) characters",
+        "text: must not contain NUL (\\x00) characters",
+    ]
+    assert store.retry_failed(job_id) == 0  # nothing to retry: they cannot be extracted as they are
+    assert [i.report_id for i in store.claim_items(job_id, 10)] == ["d"]
+
+
+def test_retry_of_a_cancelled_job_is_refused(store: Store) -> None:
+    job_id = store.create_job(_items(3))
+    item = store.claim_items(job_id, 1)[0]
+    store.mark_item_failed(item.item_id, "backend down")
+    store.cancel_job(job_id)
+    with pytest.raises(JobStateError, match="is cancelled"):
+        store.retry_failed(job_id)
+    assert store.get_job(job_id).status is JobStatus.CANCELLED
+    assert store.claim_items(job_id, 10) == []

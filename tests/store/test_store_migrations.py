@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import threading
+
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Column, Integer, MetaData, Table, inspect
+from conftest import scratch_schema
+from sqlalchemy import Column, Engine, Integer, MetaData, Table, inspect
+from sqlalchemy.engine import URL
 
-from store import Store
+from store import Store, create_store_engine
 from store.migrate import upgrade
 from store.models import Base
 
@@ -37,3 +42,36 @@ def test_upgrade_is_idempotent(store: Store) -> None:
     assert tables == {*Base.metadata.tables, "alembic_version"}
     with store.engine.connect() as conn:
         assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalars().all() == ["0001"]
+
+
+@pytest.mark.postgres
+def test_concurrent_upgrades_of_a_fresh_postgres_database_all_succeed(postgres_url: str) -> None:
+    """``rsuper serve --workers N`` starts N processes that each migrate: one migrates, the rest wait."""
+    with scratch_schema(postgres_url) as scoped:
+        _race(scoped)
+
+
+def _race(scoped: URL) -> None:
+    engines = [create_store_engine(scoped) for _ in range(4)]
+    barrier = threading.Barrier(len(engines))
+    errors: list[BaseException] = []
+
+    def start(engine: Engine) -> None:
+        barrier.wait()
+        try:
+            upgrade(engine)
+        except BaseException as e:  # collected and asserted below
+            errors.append(e)
+
+    try:
+        threads = [threading.Thread(target=start, args=(e,)) for e in engines]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        assert errors == []
+        with engines[0].connect() as conn:
+            assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalars().all() == ["0001"]
+    finally:
+        for e in engines:
+            e.dispose()
