@@ -99,6 +99,14 @@ class ReportStyle(StrEnum):
     ED = "ed"
     NORMAL = "normal"
     FINDINGS_ONLY = "findings_only"
+    NOTES = "notes"
+
+
+class EvalPart(StrEnum):
+    """Which part of the dev set a case belongs to: tuned against, or held out until the end."""
+
+    TUNING = "tuning"
+    HELDOUT = "heldout"
 
 
 class _Gold(BaseModel):
@@ -177,6 +185,7 @@ class EvalCase(_Gold):
 
     id: Annotated[str, Field(min_length=1, max_length=256)]
     style: ReportStyle
+    part: EvalPart = EvalPart.TUNING
     text: Annotated[str, Field(min_length=1)]
     expected: ExpectedExtraction
     notes: str = ""

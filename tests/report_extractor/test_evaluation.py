@@ -14,6 +14,7 @@ from report_extractor.evaluation import (
     EVALSET_PATH,
     EvalCase,
     EvalMetrics,
+    EvalPart,
     ReportStyle,
     gold_extractions,
     load_evalset,
@@ -35,6 +36,9 @@ from schemas.records import (
 from schemas.vocabulary import Organ, PancreasPart, Side
 
 CASES = load_evalset()
+DEVSET_PATH = EVALSET_PATH.with_name("devset.jsonl")
+DEV_CASES = load_evalset(DEVSET_PATH)
+ALL_CASES = CASES + DEV_CASES
 
 
 # ------------------------------------------------------------------------------------------ helpers
@@ -104,12 +108,20 @@ def test_evalset_ids_unique_in_file() -> None:
 
 
 def test_evalset_style_mix() -> None:
-    styles = Counter(case.style for case in CASES)
+    styles = Counter(case.style for case in ALL_CASES)
     assert set(styles) == set(ReportStyle)
-    assert styles[ReportStyle.NORMAL] >= 0.15 * len(CASES)
+    assert Counter(case.style for case in CASES)[ReportStyle.NORMAL] >= 0.15 * len(CASES)
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_devset_ids_are_new_and_both_parts_present() -> None:
+    assert not {c.id for c in CASES} & {c.id for c in DEV_CASES}
+    parts = Counter(case.part for case in DEV_CASES)
+    assert parts[EvalPart.HELDOUT] >= 0.3 * len(DEV_CASES)
+    assert parts[EvalPart.TUNING] >= 0.3 * len(DEV_CASES)
+    assert all(case.part is EvalPart.TUNING for case in CASES)
+
+
+@pytest.mark.parametrize("case", ALL_CASES, ids=[c.id for c in ALL_CASES])
 def test_gold_record_validates(case: EvalCase) -> None:
     gold = case.to_extraction()
     assert gold.report_id == case.id
@@ -121,7 +133,7 @@ def test_gold_record_validates(case: EvalCase) -> None:
 _NUMBER = re.compile(r"(?<![\d,.])(\d+(?:[.,]\d+)?)")
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+@pytest.mark.parametrize("case", ALL_CASES, ids=[c.id for c in ALL_CASES])
 def test_gold_diameters_occur_in_text(case: EvalCase) -> None:
     """Every gold diameter is a number of the report, read in mm or in cm."""
     values = {float(m.replace(",", ".")) for m in _NUMBER.findall(case.text)}
@@ -131,7 +143,7 @@ def test_gold_diameters_occur_in_text(case: EvalCase) -> None:
             assert round(mm, 3) in readable, f"{case.id}: {mm} mm does not occur in the text"
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+@pytest.mark.parametrize("case", ALL_CASES, ids=[c.id for c in ALL_CASES])
 def test_gold_organ_count_is_sum_of_lesions(case: EvalCase) -> None:
     gold = case.to_extraction()
     for finding in gold.organs:
