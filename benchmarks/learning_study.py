@@ -100,19 +100,13 @@ def main() -> None:
     started = time.perf_counter()
     result = train(config)
     seconds = time.perf_counter() - started
-    curve = [
-        json.loads(line.split("validation: ", 1)[1].replace("'", '"').replace("nan", "NaN"))
-        | {"step": int(line.split("step ")[1].split()[0])}
-        for line in (run_dir / "train.log").read_text().splitlines()
-        if "validation: " in line
-    ]
     row = {
         "name": args.name,
         "overrides": overrides,
         "steps": args.steps,
         "seconds": round(seconds, 1),
         "final_loss": result.losses[-1]["total"] if result.losses else None,
-        "val": curve,
+        "val": result.validation_curve,
     }
     args.log.parent.mkdir(parents=True, exist_ok=True)
     with args.log.open("a", encoding="utf-8") as fh:

@@ -69,6 +69,9 @@ class RunResult:
     checkpoint: Path | None
     losses: list[dict[str, float]] = field(default_factory=list)
     validation: dict[str, float] = field(default_factory=dict)
+    """The last validation's scores."""
+    validation_curve: list[dict[str, float]] = field(default_factory=list)
+    """Every validation of this call: ``{"step": N, "val/dice_<organ>": ...}`` in step order."""
 
 
 def split_heads(
@@ -340,6 +343,7 @@ class Trainer:
         )
         ckpt: Path | None = None
         validation: dict[str, float] = {}
+        curve: list[dict[str, float]] = []
         tick = time.perf_counter()
         try:
             for batch in loader:
@@ -372,6 +376,7 @@ class Trainer:
                         for key, v in validation.items():
                             writer.add_scalar(key, v, self.step)  # type: ignore[union-attr]
                         logger.info("step %d validation: %s", self.step, validation)
+                        curve.append({"step": self.step, **validation})
                     self.ctx.barrier()
                 tick = time.perf_counter()
         finally:
@@ -382,7 +387,12 @@ class Trainer:
                 log.close()
         last = self.run_dir / "checkpoints" / "last.pt"
         return RunResult(
-            self.run_dir, self.step, ckpt or (last if last.exists() else None), self.history, validation
+            self.run_dir,
+            self.step,
+            ckpt or (last if last.exists() else None),
+            self.history,
+            validation,
+            curve,
         )
 
 

@@ -170,3 +170,4 @@ def test_organ_input_channels_train_and_validate(cohort: Path, tmp_path: Path) -
         tiny_config(cohort, tmp_path / "organs", steps=2, val_every=2, input_organs=("liver", "kidney"))
     )
     assert set(run.validation) == {"val/dice_liver", "val/dice_pancreas", "val/dice_kidney"}
+    assert run.validation_curve == [{"step": 2, **run.validation}]
