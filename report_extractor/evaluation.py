@@ -68,6 +68,13 @@ from schemas.vocabulary import PAIRED_ORGANS, KidneyPole, Organ, PancreasPart, S
 EVALSET_PATH: Final[Path] = Path(__file__).resolve().parent / "evalset" / "reports.jsonl"
 """The packaged evaluation set (one JSON object per line)."""
 
+DEVSET_PATH: Final[Path] = EVALSET_PATH.with_name("devset.jsonl")
+"""The dev-set extension (issue 13): reports written independently of the rules, split by
+:class:`EvalPart`. The whole dev set is :data:`EVALSET_PATH` (all tuning) plus this file."""
+
+DEV_PATHS: Final[tuple[Path, ...]] = (EVALSET_PATH, DEVSET_PATH)
+"""The files of the whole dev set, in id order."""
+
 DIAMETER_TOLERANCE_MM: Final[float] = 2.0
 """Largest diameters within this many millimetres (inclusive) count as equal."""
 
@@ -107,6 +114,30 @@ class EvalPart(StrEnum):
 
     TUNING = "tuning"
     HELDOUT = "heldout"
+
+
+class PartChoice(StrEnum):
+    """Which cases to score: every case, or one :class:`EvalPart`."""
+
+    ALL = "all"
+    TUNING = "tuning"
+    HELDOUT = "heldout"
+
+
+def select_part(cases: Iterable[EvalCase], part: PartChoice | str) -> list[EvalCase]:
+    """The cases of ``part`` (``all`` keeps every case), in order.
+
+    Raises:
+        ValueError: ``part`` is not one of :class:`PartChoice`'s values.
+    """
+    try:
+        choice = PartChoice(part)
+    except ValueError as e:
+        valid = ", ".join(p.value for p in PartChoice)
+        raise ValueError(f"part: must be one of {valid}, got {part!r}.") from e
+    if choice is PartChoice.ALL:
+        return list(cases)
+    return [case for case in cases if case.part.value == choice.value]
 
 
 class _Gold(BaseModel):
@@ -239,6 +270,25 @@ def load_evalset(path: str | Path | None = None) -> list[EvalCase]:
             raise InputError(f"{where}: duplicate id {case.id!r}; ids must be unique.")
         seen.add(case.id)
         cases.append(case)
+    return cases
+
+
+def load_devset(paths: Sequence[str | Path] = DEV_PATHS) -> list[EvalCase]:
+    """Read several evaluation files as one set (by default the whole dev set, :data:`DEV_PATHS`).
+
+    Raises:
+        InputError: a file is unreadable or invalid, or an id occurs in two files.
+    """
+    cases: list[EvalCase] = []
+    seen: dict[str, Path] = {}
+    for path in paths:
+        for case in load_evalset(path):
+            if case.id in seen:
+                raise InputError(
+                    f"{path}: id {case.id!r} is also in {seen[case.id]}; ids must be unique across files."
+                )
+            seen[case.id] = Path(path)
+            cases.append(case)
     return cases
 
 
@@ -637,3 +687,39 @@ def score(
         per_organ=per_organ,
         throughput=_throughput([p for p in predicted if p.report_id in gold_by_id], wall_time_s),
     )
+
+
+def score_by_style(
+    cases: Sequence[EvalCase], predicted: Sequence[ReportExtraction]
+) -> dict[ReportStyle, EvalMetrics]:
+    """:func:`score` restricted to each :class:`ReportStyle` present in ``cases`` (in enum order).
+
+    Predictions of reports outside a style are ignored for that style; throughput is not computed.
+    """
+    by_id = {p.report_id: p for p in predicted}
+    out: dict[ReportStyle, EvalMetrics] = {}
+    for style in ReportStyle:
+        own = [case for case in cases if case.style is style]
+        if own:
+            preds = [by_id[case.id] for case in own if case.id in by_id]
+            out[style] = score(gold_extractions(own), preds)
+    return out
+
+
+def style_table(by_style: dict[ReportStyle, EvalMetrics]) -> str:
+    """A markdown table with one row per style: reports and the headline metrics (all organs)."""
+    rows = [
+        "| style | reports | presence F1 | count | largest ±2 mm | location | lesion F1 |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for style, m in by_style.items():
+        o = m.overall
+        cells = [
+            _fmt_float(o.presence.f1, 3),
+            _fmt_ratio(o.count),
+            _fmt_ratio(o.largest_diameter),
+            _fmt_ratio(o.location),
+            _fmt_float(o.lesions.f1, 3),
+        ]
+        rows.append(f"| {style.value} | {m.n_reports} | " + " | ".join(cells) + " |")
+    return "\n".join(rows)

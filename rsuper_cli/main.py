@@ -196,17 +196,41 @@ def import_rsuper_csv(
 def eval_extraction(
     backend: Annotated[str, typer.Option(help="Extraction backend to score.")] = "rules",
     model: Annotated[str | None, typer.Option(help="Model name for LLM backends.")] = None,
-    evalset: Annotated[Path | None, typer.Option(help="Evaluation JSONL (default: bundled set).")] = None,
+    evalset: Annotated[
+        list[Path] | None,
+        typer.Option(help="Evaluation JSONL; repeat for several files (default: the bundled dev set)."),
+    ] = None,
+    part: Annotated[
+        str, typer.Option(help="Which part of the set to score: all, tuning or heldout.")
+    ] = "all",
+    by_style: Annotated[
+        bool, typer.Option("--by-style", help="Also print one row per report style.")
+    ] = False,
     batch_size: Annotated[int, typer.Option(min=1)] = 64,
 ) -> None:
-    """Score a backend on the project's annotated evaluation set."""
+    """Score a backend on the project's annotated evaluation set (reports/s included)."""
     import time
 
     from report_extractor.backends import create_backend
     from report_extractor.engine import Extractor, ReportInput
-    from report_extractor.evaluation import load_evalset, score
+    from report_extractor.errors import InputError
+    from report_extractor.evaluation import (
+        DEV_PATHS,
+        load_devset,
+        score,
+        score_by_style,
+        select_part,
+        style_table,
+    )
 
-    cases = load_evalset(evalset)
+    try:
+        cases = select_part(load_devset(evalset or DEV_PATHS), part)
+    except ValueError as e:
+        raise _fail(str(e).replace("part:", "--part:", 1)) from e
+    except InputError as e:
+        raise _fail(str(e)) from e
+    if not cases:
+        raise _fail(f"--part {part}: the evaluation set has no such cases")
     extractor = Extractor(create_backend(backend, model=model))
     inputs = [ReportInput(c.id, c.text) for c in cases]
     started = time.perf_counter()
@@ -216,8 +240,11 @@ def eval_extraction(
     elapsed = time.perf_counter() - started
     gold = [c.to_extraction() for c in cases]
     metrics = score(gold, predicted, wall_time_s=elapsed)
-    typer.echo(f"backend: {extractor.version}; {len(cases)} reports\n")
+    typer.echo(f"backend: {extractor.version}; part: {part}; {len(cases)} reports\n")
     typer.echo(metrics.to_table())
+    if by_style:
+        typer.echo("\nPer style (all organs):\n")
+        typer.echo(style_table(score_by_style(cases, predicted)))
 
 
 app.command("serve")(serve_command)
