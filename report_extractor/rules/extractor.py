@@ -96,6 +96,10 @@ _RELATIONAL_RE: Final = re.compile(
     r"between|extend\w*|into|involv\w+\s+the\s+adjacent|exophytic\s+from|separate\s+from|distinct\s+from)\b",
     re.IGNORECASE,
 )
+_LOOSE_LOCATIVE_RE: Final = re.compile(
+    r"\b(?:in|within|of|involving|from|at|on|along|throughout)\s+(?:the\s+)?(?:[\w-]+\s+){0,2}$",
+    re.IGNORECASE,
+)
 _ADJECTIVE_GAP_RE: Final = re.compile(r"^[\s\w./,×-]{0,40}$")
 _VERB_IN_GAP_RE: Final = re.compile(
     r"\b(?:is|are|was|were|has|have|contains?|demonstrates?|shows?|with|and|there)\b|[,;]", re.IGNORECASE
@@ -306,7 +310,7 @@ def _implied_organ(text: str, lo: int, hi: int) -> Organ | None:
 
 
 def _assign_organ(
-    state: _State, sent: Sentence, cue: _Cue, organs: list[tuple[int, int, Organ]]
+    state: _State, sent: Sentence, cue: _Cue, organs: list[tuple[int, int, Organ]], cue_starts: list[int]
 ) -> Organ | None:
     text = state.text
     before = [o for o in organs if o[1] <= cue.start]
@@ -320,12 +324,15 @@ def _assign_organ(
     if brk:
         clause_end = cue.end + brk.start()
     for o_start, _o_end, organ in organs:
-        if o_start < cue.end or o_start > clause_end or o_start - cue.end > 80:
+        if o_start < cue.end or o_start > clause_end or o_start - cue.end > 120:
             continue
         between = text[cue.end : o_start]
-        if _RELATIONAL_RE.search(between):
+        if _RELATIONAL_RE.search(between) or any(cue.end <= c < o_start for c in cue_starts):
             break
-        if _LOCATIVE_RE.match(between):
+        if o_start - cue.end <= 80 and _LOCATIVE_RE.match(between):
+            return organ
+        # "cyst right kidney" (notes), "an oval cystic area, well defined, is present in the left kidney"
+        if not before and (_LOOSE_LOCATIVE_RE.search(between) or len(between.split()) <= 2):
             return organ
         break
     if before:
@@ -688,8 +695,9 @@ def _read_sentence(state: _State, sent: Sentence) -> None:
     ]
     resected_here = state.resected.get(sent.index, set())
     cues = _lesion_cues(state, sent)
+    cue_starts = [c.start for c in cues]
     for cue in cues:
-        cue.organ = _assign_organ(state, sent, cue, organs)
+        cue.organ = _assign_organ(state, sent, cue, organs, cue_starts)
     positive = [c for c in cues if not c.negated and c.organ is not None]
     # sizes of this sentence
     sent_sizes = [m for m in state.sizes if sent.start <= m.start < sent.end and not m.is_prior]

@@ -69,8 +69,12 @@ _ABBREVIATIONS: Final[frozenset[str]] = frozenset(
     {"approx", "vs", "e.g", "i.e", "dr", "no", "st", "cf", "ca", "fig", "mr", "mrs", "ms", "incl", "est"}
 )
 _BULLET_RE: Final = re.compile(r"^(?:[-•*]+\s*|\(?\d{1,2}[.)]\s+|[a-z][.)]\s+)")
-_LINE_CONTINUES_RE: Final = re.compile(r"[A-Za-z0-9,]$")
-_NEXT_LINE_NEW_RE: Final = re.compile(r"\s*(?:[-•*]|\d{1,2}[.)]\s|[A-Z][A-Z /&]{2,}:)")
+_LINE_CONTINUES_RE: Final = re.compile(
+    r"(?:,|\b(?:and|or|of|with|without|in|at|on|the|a|an|to|by|from|for|measuring|measures|is|are|was"
+    r"|were|but|which|that|than|versus|vs)|[-–/x×])$",
+    re.IGNORECASE,
+)
+_NEXT_LINE_CONTINUES_RE: Final = re.compile(r"\s*[a-z(]")
 
 
 def _header_kind(name: str) -> tuple[SectionKind | None, tuple[Organ, ...]] | None:
@@ -98,8 +102,10 @@ def _split_points(text: str, start: int, end: int) -> list[int]:
         if token == "\n":
             before = text[start : m.start()].rstrip()
             after = text[m.end() : end]
-            # a hard-wrapped line continues the sentence unless the next line starts a new item
-            if before and _LINE_CONTINUES_RE.search(before) and not _NEXT_LINE_NEW_RE.match(after):
+            # A line break ends the sentence (findings notes put one finding per line, without a
+            # period) unless the line is visibly hard-wrapped: it ends with a comma or a joining word,
+            # or the next line goes on in lower case.
+            if before and (_LINE_CONTINUES_RE.search(before) or _NEXT_LINE_CONTINUES_RE.match(after)):
                 continue
         elif token[0] not in ";":
             word = re.search(r"([A-Za-z.]+)\.$", text[max(start, m.start() - 12) : m.start()])
