@@ -21,6 +21,7 @@ from api.errors import install_error_handlers
 from api.limits import BodyLimitMiddleware
 from api.metrics import Metrics, MetricsMiddleware
 from api.routers import extractions, health, jobs, metrics, reports
+from api.security import AuthMiddleware
 from api.services import open_services
 from api.settings import Settings
 from report_extractor.backends import Backend
@@ -82,7 +83,16 @@ def create_app(
     app.include_router(jobs.router, dependencies=authenticated)
     app.include_router(reports.router, dependencies=authenticated)
 
-    # Added last = outermost: metrics see every response, including 413s from the limiter.
+    # Added last = outermost. From the outside in: metrics see every response; CORS answers
+    # preflights and decorates errors too; the key is checked before anything reads the body; the
+    # limiter bounds the body (the upload limit only on the upload route).
+    app.add_middleware(
+        BodyLimitMiddleware,
+        max_body=settings.max_body_bytes,
+        max_upload=settings.max_upload_bytes,
+        upload_paths=frozenset({jobs.router.prefix}),  # POST /v1/jobs
+    )
+    app.add_middleware(AuthMiddleware, digests=digests, metrics_public=settings.metrics_public)
     if settings.cors_origin_list:
         app.add_middleware(
             CORSMiddleware,
@@ -90,8 +100,5 @@ def create_app(
             allow_methods=["GET", "POST"],
             allow_headers=["Authorization", "X-API-Key", "Content-Type"],
         )
-    app.add_middleware(
-        BodyLimitMiddleware, max_body=settings.max_body_bytes, max_upload=settings.max_upload_bytes
-    )
     app.add_middleware(MetricsMiddleware, metrics=app_metrics)
     return app

@@ -1,8 +1,8 @@
 """Request body size limits, enforced while the body streams in (413 ``payload_too_large``).
 
 A declared ``Content-Length`` above the limit is refused before anything is read; a chunked body is
-counted as it arrives. Multipart uploads get the (larger) upload limit, everything else the JSON
-body limit.
+counted as it arrives. Multipart ``POST`` requests to the upload routes get the (larger) upload
+limit; every other request, whatever its ``Content-Type``, the JSON body limit.
 """
 
 from __future__ import annotations
@@ -21,12 +21,26 @@ class PayloadTooLargeError(ApiError):
 
 
 class BodyLimitMiddleware:
-    """Pure ASGI middleware limiting request bodies to ``max_body`` (``max_upload`` for multipart)."""
+    """Pure ASGI middleware limiting request bodies to ``max_body``, or to ``max_upload`` for a
+    multipart ``POST`` to one of ``upload_paths`` (a multipart body sent anywhere else gets the small
+    limit: it cannot make the server read a gigabyte into memory)."""
 
-    def __init__(self, app: ASGIApp, *, max_body: int, max_upload: int) -> None:
+    def __init__(
+        self, app: ASGIApp, *, max_body: int, max_upload: int, upload_paths: frozenset[str] = frozenset()
+    ) -> None:
         self.app = app
         self.max_body = max_body
         self.max_upload = max_upload
+        self.upload_paths = upload_paths
+
+    def limit_for(self, scope: Scope, content_type: bytes) -> int:
+        """The body limit of one request."""
+        upload = (
+            scope["method"] == "POST"
+            and scope["path"] in self.upload_paths
+            and content_type.lower().startswith(b"multipart/")
+        )
+        return self.max_upload if upload else self.max_body
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Refuse or cut off bodies above the limit."""
@@ -34,8 +48,7 @@ class BodyLimitMiddleware:
             await self.app(scope, receive, send)
             return
         headers = {k.lower(): v for k, v in scope.get("headers", [])}
-        multipart = headers.get(b"content-type", b"").lower().startswith(b"multipart/")
-        limit = self.max_upload if multipart else self.max_body
+        limit = self.limit_for(scope, headers.get(b"content-type", b""))
         declared = headers.get(b"content-length")
         if declared is not None:
             try:

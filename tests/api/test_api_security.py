@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+import anyio
 import pytest
 from api_cases import API_KEY, AUTH, make_settings, wait_for_job
 from conftest import AppFactory
@@ -164,3 +165,82 @@ def test_no_report_text_in_logs(client: TestClient, caplog: pytest.LogCaptureFix
     wait_for_job(client, job["job_id"])
     assert "PATIENT-JOHN-DOE" not in caplog.text
     assert any("POST /v1/extractions 200" in m for m in caplog.messages)
+
+
+def _send_streamed(app: FastAPI, path: str, headers: dict[str, str], chunks: int) -> tuple[int, int]:
+    """POST a body of ``chunks`` 64 KiB chunks (no Content-Length) straight through the ASGI
+    interface; returns the status and how many chunks the server pulled from the stream."""
+    pulled = 0
+    status = 0
+
+    async def receive() -> dict[str, object]:
+        nonlocal pulled
+        if pulled >= chunks:
+            return {"type": "http.request", "body": b"", "more_body": False}
+        pulled += 1
+        return {"type": "http.request", "body": b"x" * 65536, "more_body": True}
+
+    async def send(message: dict[str, object]) -> None:
+        nonlocal status
+        if message["type"] == "http.response.start":
+            status = int(message["status"])  # type: ignore[call-overload]
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(k.lower().encode(), v.encode()) for k, v in headers.items()],
+        "client": ("127.0.0.1", 1234),
+        "server": ("testserver", 80),
+    }
+    anyio.run(app, scope, receive, send)
+    return status, pulled
+
+
+MULTIPART = {"Content-Type": "multipart/form-data; boundary=xyz"}
+
+
+@pytest.mark.parametrize(
+    ("path", "headers"),
+    [
+        ("/v1/extractions", MULTIPART),
+        ("/v1/extractions", {"Content-Type": "application/json"}),
+        ("/v1/jobs", MULTIPART),
+        ("/v1/jobs", {**MULTIPART, "X-API-Key": "wrong-key-0123456789"}),
+    ],
+    ids=["extractions-multipart", "extractions-json", "jobs-multipart", "jobs-wrong-key"],
+)
+def test_a_big_body_without_a_valid_key_is_401_before_any_of_it_is_read(
+    client: TestClient, path: str, headers: dict[str, str]
+) -> None:
+    app: FastAPI = client.app  # type: ignore[assignment]
+    status, pulled = _send_streamed(app, path, headers, chunks=160)  # 10 MiB if read
+    assert (status, pulled) == (401, 0)
+
+
+def test_a_declared_big_body_without_a_key_is_401_not_413(make_client: AppFactory) -> None:
+    client = make_client(max_body_bytes=1024)
+    r = client.post("/v1/extractions", content=b"x" * 4096, headers={"Content-Type": "application/json"})
+    assert (r.status_code, r.json()) == (401, MISSING)
+
+
+def test_a_malformed_body_without_a_key_is_401_not_422(client: TestClient) -> None:
+    r = client.post("/v1/extractions", content=b"{not json", headers={"Content-Type": "application/json"})
+    assert (r.status_code, r.json()) == (401, MISSING)
+
+
+def test_multipart_to_the_single_report_route_gets_the_small_body_limit(make_client: AppFactory) -> None:
+    client = make_client(max_body_bytes=1024, max_upload_bytes=1024 * 1024)
+    body = b"--xyz\r\n" + b"x" * 4096 + b"\r\n--xyz--\r\n"
+    r = client.post("/v1/extractions", content=body, headers={**AUTH, **MULTIPART})
+    assert r.status_code == 413
+    assert r.json() == {"detail": "request body exceeds the limit of 1024 bytes", "code": "payload_too_large"}
+    app: FastAPI = client.app  # type: ignore[assignment]
+    status, pulled = _send_streamed(app, "/v1/extractions", {**AUTH, **MULTIPART}, chunks=160)
+    assert (status, pulled) == (413, 1)  # cut off at the first chunk past 1 KiB, not after 10 MiB
