@@ -117,28 +117,49 @@ def organ_mentions(text: str, start: int = 0, end: int | None = None) -> list[tu
 # Lesion words
 # --------------------------------------------------------------------------------------------------
 
-_AREA: Final[str] = r"(?:lesions?|foci|focus|areas?|regions?|nodules?|masses|mass|structures?)"
+_AREA: Final[str] = (
+    r"(?:lesions?|foci|focus|areas?|regions?|zones?|nodules?|masses|mass|structures?|shadows?|observations?)"
+)
+# Lesion vocabulary by category (terse and machine-translated notes write "shadow" / "focus" for a
+# lesion, and name tumours by their histology rather than "mass"):
+_BENIGN_TUMOURS: Final[str] = (
+    r"adenomas?|angiomyolipomas?|amls?|myelolipomas?|lipomas?|hamartomas?|fibroids?|leiomyomas?|myomas?"
+    r"|adenomyomas?|polyps?|fnh|focal\s+nodular\s+hyperplasia|oncocytomas?|schwannomas?|neurofibromas?"
+    r"|osteomas?|enchondromas?|chondromas?|lymphangiomas?|angiomas?|desmoids?|teratomas?|dermoids?"
+    r"|meningiomas?|pheochromocytomas?|paragangliomas?|bone\s+islands?|enostos[ie]s"
+)
+_BONE_LESIONS: Final[str] = (
+    r"(?:osteo)?(?:lytic|blastic|sclerotic)\s+(?:bone\s+)?(?:lesions?|foci|focus|areas?|deposits?)"
+    r"|(?:destructive|expansile|permeative)\s+(?:bone\s+)?(?:lesions?|foci|focus|areas?)"
+    r"|(?:bone|bony|osseous|cortical)\s+destruction"
+)
+_SHADOWS: Final[str] = (
+    r"(?:(?:abnormal|mixed|slightly\s+(?:low|high))[\s-]+)?density\s+shadows?"
+    r"|(?:round|oval|space[\s-]occupying|occupying|soft[\s-]tissue)\s+shadows?"
+)
 LESION_CUE_RE: Final = re.compile(
     r"\b(?:"
     r"(?P<metastasis>metastas[ie]s|metastatic\s+(?:disease|deposits?|lesions?|foci|focus|nodules?|masses|mass)"
     r"|mets|metastatic\s+\w+\s+(?:lesions?|masses|nodules?))"
     r"|(?P<hemangioma>ha?emangiomas?)"
-    r"|(?P<cyst>cysts?|cystic\s+" + _AREA + r")"
+    r"|(?P<cyst>cysts?|cystic\s+" + _AREA + r"|cystic\s+(?:disease|changes)"
+    r"|polycystic(?=\s+(?:kidneys?|liver|renal|hepatic|disease|change)))"
     r"|(?P<tumor>tumou?rs?(?!\s+thromb)|neoplasms?|(?:adeno|cholangio|hepatocellular\s+)?carcinomas?"
     r"|malignanc(?:y|ies)|cancers?|hcc|rcc|hepatomas?|lymphomas?|sarcomas?|insulinomas?|pnets?|gists?"
-    r"|ipmns?|cystadenomas?|neuroendocrine\s+tumou?rs?)"
+    r"|ipmns?|cystadenomas?|neuroendocrine\s+tumou?rs?|carcinoids?|myelomas?|plasmacytomas?|melanomas?"
+    r"|mesotheliomas?|thymomas?|seminomas?)"
     r"|(?P<mass>masses|mass(?![\s-]+effect)|mass-?like)"
-    r"|(?P<nodule>nodules?)"
+    r"|(?P<nodule>nodules?|nodular\s+shadows?|micronodules)"
     r"|(?P<hypodensity>hypodensit(?:y|ies)|hypoattenuation|hypo-?(?:attenuating|dense|enhancing)\s+"
     + _AREA
     + r""
     r"|low[\s-](?:attenuation|density)\s+" + _AREA + r"|areas?\s+of\s+(?:low|decreased)\s+"
     r"(?:attenuation|density|enhancement))"
     r"|(?P<hyperdensity>hyperdensit(?:y|ies)|hyper-?(?:attenuating|dense|enhancing)\s+" + _AREA + r""
+    r"|high[\s-](?:attenuation|density)\s+" + _AREA + r""
     r"|(?:arterially\s+)?enhancing\s+(?:lesions?|foci|focus|nodules?)|hypervascular\s+" + _AREA + r")"
-    r"|(?P<other>adenomas?|angiomyolipomas?|amls?|myelolipomas?|lipomas?|hamartomas?|fibroids?|leiomyomas?"
-    r"|polyps?|fnh|focal\s+nodular\s+hyperplasia|oncocytomas?|(?:lytic|blastic|sclerotic)\s+lesions?)"
-    r"|(?P<lesion>lesions?)"
+    r"|(?P<other>" + _BENIGN_TUMOURS + "|" + _BONE_LESIONS + r")"
+    r"|(?P<lesion>lesions?|" + _SHADOWS + r"|(?<!for\s)(?<!under\s)(?<!clinical\s)observations?)"
     r")\b",
     _I,
 )
@@ -169,8 +190,8 @@ KIND_PRIORITY: Final[tuple[LesionKind, ...]] = (
 GENERIC_KINDS: Final[frozenset[LesionKind]] = frozenset(
     {LesionKind.LESION, LesionKind.HYPODENSITY, LesionKind.HYPERDENSITY, LesionKind.NODULE}
 )
-_PLURAL_RE: Final = re.compile(r"(?:s|ses|ies|foci|mets|metastases|areas|regions)$", _I)
-_SINGULAR_S_RE: Final = re.compile(r"(?:mass|metastasis|hypoattenuation|focus)$", _I)
+_PLURAL_RE: Final = re.compile(r"(?:s|ses|ies|foci|mets|metastases|areas|regions|polycystic|changes)$", _I)
+_SINGULAR_S_RE: Final = re.compile(r"(?:mass|metastasis|hypoattenuation|focus|enostosis|disease)$", _I)
 
 
 def is_plural(word: str) -> bool:
@@ -484,6 +505,41 @@ CUE_PREFIXES: Final[frozenset[str]] = frozenset(
         "bla",
         "scl",
         "les",
+        # added with the categorised vocabulary (issue 13)
+        "sha",
+        "obs",
+        "hig",
+        "mix",
+        "sli",
+        "abn",
+        "den",
+        "rou",
+        "ova",
+        "spa",
+        "occ",
+        "sof",
+        "ost",
+        "des",
+        "exp",
+        "per",
+        "bon",
+        "oss",
+        "cor",
+        "myo",
+        "sch",
+        "ter",
+        "der",
+        "men",
+        "phe",
+        "par",
+        "pla",
+        "mes",
+        "thy",
+        "sem",
+        "mic",
+        "eno",
+        "enc",
+        "mel",
     )
 )
 """First three letters of every lesion phrase: only words starting so are tried with ``LESION_CUE_RE``."""

@@ -80,3 +80,54 @@ def test_side_and_organ_do_not_bleed_across_note_lines(
     assert found[0].side is side
     if normal is not None:
         assert _status(report)[normal] == "normal"
+
+
+# ----------------------------------------------------------------------------------------------------
+# Classes 1 and 15: the lesion vocabulary, by category
+# ----------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "organ"),
+    [
+        pytest.param("Low density shadow in the spleen, 1.5cm", Organ.SPLEEN, id="shadow-low-density"),
+        pytest.param(
+            "Liver: slightly high density shadow, haemangioma considered", Organ.LIVER, id="shadow-high"
+        ),
+        pytest.param("Round shadow at the pancreatic body", Organ.PANCREAS, id="shadow-round"),
+        pytest.param("Nodular shadow in the left lung", Organ.LUNG, id="shadow-nodular"),
+        pytest.param("Hypodense focus in the spleen", Organ.SPLEEN, id="focus-hypodense"),
+        pytest.param(
+            "LIVER: Arterially enhancing observation in segment 4.", Organ.LIVER, id="lirads-observation"
+        ),
+        pytest.param("Osteolytic lesion of the sacrum.", Organ.BONE, id="bone-osteolytic"),
+        pytest.param("Expansile lesion of a left rib.", Organ.BONE, id="bone-expansile"),
+        pytest.param(
+            "Sclerotic focus in the iliac bone, bone island.", Organ.BONE, id="bone-sclerotic-focus"
+        ),
+        pytest.param("Bone destruction of the sacrum", Organ.BONE, id="bone-destruction"),
+        pytest.param("Uterine myoma 3cm", Organ.UTERUS, id="benign-myoma"),
+        pytest.param("Left adrenal pheochromocytoma 4 cm.", Organ.ADRENAL_GLAND, id="benign-pheo"),
+        pytest.param("Small bowel carcinoid in the ileum.", Organ.SMALL_BOWEL, id="carcinoid"),
+        pytest.param("Polycystic kidney disease.", Organ.KIDNEY, id="polycystic"),
+    ],
+)
+def test_lesion_vocabulary_by_category(text: str, organ: Organ) -> None:
+    report = extract_report(text)
+    assert _status(report).get(organ) == "lesion", report
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("Patient kept under observation. Liver normal.", id="observation-not-a-lesion"),
+        pytest.param("Liver: no abnormal density shadow", id="negated-shadow"),
+    ],
+)
+def test_vocabulary_words_that_are_not_lesions_here(text: str) -> None:
+    assert _status(extract_report(text)).get(Organ.LIVER) == "normal"
+
+
+def test_polycystic_organs_are_multiple() -> None:
+    report = extract_report("Polycystic liver and kidneys")
+    assert _count(report, Organ.LIVER) == "multiple"
