@@ -33,6 +33,8 @@ from schemas.records import Qualifier, Size, SizeClass, infer_unit
 from schemas.vocabulary import LIVER_LOBES, PAIRED_ORGANS, KidneyPole, Organ, PancreasPart, Side
 
 __all__ = [
+    "NOT_A_NUMBER_AFTER_RE",
+    "NOT_A_NUMBER_BEFORE_RE",
     "Location",
     "SizeMention",
     "current_sizes",
@@ -128,7 +130,18 @@ _BILATERAL_RE: Final = re.compile(
     r"|left\s+and\s+right|right\s+and\s+left)\b",
     _I,
 )
-_SIDE_RE: Final = re.compile(r"\b(left|right|lt|rt)\b\.?", _I)
+_SIDE_RE: Final = re.compile(
+    r"\b(left|right|lt|rt)\b\.?"
+    # abbreviations, upper case only: "R kidney", "L renal cyst", "RLL nodule" (not quadrants: RLQ)
+    r"|(?-i:(?<![\w/.-])([RL])(?=\s+[a-z]|(?:LL|UL|ML)\b))",
+    _I,
+)
+
+
+def _side_word(m: re.Match[str]) -> Side:
+    """The side a :data:`_SIDE_RE` match names."""
+    word = (m.group(1) or m.group(2)).lower()
+    return Side.LEFT if word in ("left", "lt", "l") else Side.RIGHT
 
 
 @dataclass(frozen=True, slots=True)
@@ -229,7 +242,7 @@ def _side(text: str, skip: list[tuple[int, int]]) -> Side | None:
     for m in _SIDE_RE.finditer(text):
         if any(a <= m.start() < b for a, b in skip):
             continue
-        sides.add(Side.LEFT if m.group(1).lower() in ("left", "lt") else Side.RIGHT)
+        sides.add(_side_word(m))
     if len(sides) == 2:
         return Side.BILATERAL
     return sides.pop() if sides else None
@@ -322,9 +335,7 @@ def location_items(text: str, organ: Organ) -> list[Location]:
         if poles:
             return [Location(kidney_poles=(p,)) for p in dict.fromkeys(poles)]
     if organ in PAIRED_ORGANS:
-        sides = [
-            Side.LEFT if m.group(1).lower() in ("left", "lt") else Side.RIGHT for m in _SIDE_RE.finditer(text)
-        ]
+        sides = [_side_word(m) for m in _SIDE_RE.finditer(text)]
         return [Location(side=s) for s in dict.fromkeys(sides)]
     return []
 
@@ -347,11 +358,24 @@ _CONJ_RE: Final = re.compile(
 )
 _FROM_RE: Final = re.compile(r"\bfrom\s*$", _I)
 _RANGE_FROM_RE: Final = re.compile(r"\b(?:rang\w*|vary\w*|measur\w*)\s+from\s*$", _I)
-_NOT_A_SIZE_BEFORE_RE: Final = re.compile(
+NOT_A_NUMBER_BEFORE_RE: Final = re.compile(
     r"(?:\b(?:segments?|segs?|levels?|series|images?|img|im|se|no|grade|bosniak|category|type|stage"
     r"|li-?rads|pi-?rads|ti-?rads|lr|t|l|s|c|d)\.?|#)\s*$",
     _I,
 )
+"""The one list of words after which a number is a label, neither a size nor a lesion count
+("segment 7", "Bosniak 2", "LI-RADS 4", "L3", "image 45"); search it on the text before the number."""
+NOT_A_NUMBER_AFTER_RE: Final = re.compile(
+    r"\s*(?:hu\b|hounsfield|%|percent\b|ml\b|cc\b|mg\b|mmhg\b|bpm\b|years?\b|yrs?\b|months?\b"
+    r"|weeks?\b|days?\b|hours?\b|(?:\w+\s+)?(?:size\s+)?(?:criteri(?:on|a)|threshold|cut-?off)\b"
+    r"|(?:away\s+)?from\s+(?:the\s+)?(?:anal\s+verge|anus|anorectal|dentate|ileocecal|gastroesophageal|ge\b"
+    r"|gej\b|pylorus|carina|incisors?|skin))",
+    _I,
+)
+"""The one list of words after which a number is neither a size nor a lesion count: attenuation
+("40 HU"), percentages, volumes, ages and durations, thresholds ("the 4 cm size criterion") and
+distances from a landmark ("10 cm from the anal verge"); match it at the end of the number."""
+_NOT_A_SIZE_BEFORE_RE: Final = NOT_A_NUMBER_BEFORE_RE
 _MEASURE_CUE_RE: Final = re.compile(
     r"\b(?:measur(?:es|ing|ed|e)|size\s+of|diameter\s+of|sized|dimensions?\s+of)"
     r"(?:\s+(?:up\s+to|approximately|approx\.?|about|~|<|>))?\s*$",
@@ -440,6 +464,7 @@ class _Chain:
     keep: bool = False
     range_with_next: bool = False
     absorbed: bool = False
+    blocked: bool = False  # followed by a non-size unit or phrase ("40 HU", "10 cm from the anal verge")
 
 
 def _unit_name(raw: str) -> str:
@@ -458,7 +483,8 @@ def _scan_chains(text: str) -> list[_Chain]:
         for d in _DIM_RE.finditer(m.group(0)):
             values.append(_to_float(d.group(1)))
             units.append(_unit_name(d.group(2)) if d.group(2) else None)
-        chains.append(_Chain(start=m.start(), end=m.end(), values=values, units=units))
+        blocked = NOT_A_NUMBER_AFTER_RE.match(text, m.end()) is not None
+        chains.append(_Chain(start=m.start(), end=m.end(), values=values, units=units, blocked=blocked))
     return chains
 
 
@@ -466,7 +492,7 @@ def _resolve_chains(text: str, chains: list[_Chain]) -> None:
     """Give every chain its unit (written, borrowed or inferred) and decide which are sizes."""
     for chain in chains:
         written = [u for u in chain.units if u is not None]
-        if written:
+        if written and not chain.blocked:
             chain.keep = True
             if len(set(written)) == 1:
                 chain.unit = written[-1]
@@ -482,7 +508,7 @@ def _resolve_chains(text: str, chains: list[_Chain]) -> None:
     # Borrow units right-to-left: "2, 3 and 4 cm", "2 and 3 cm", "from 2.1 to 2.6 cm", "1-2 cm".
     for i in range(len(chains) - 2, -1, -1):
         left, right = chains[i], chains[i + 1]
-        if any(u is not None for u in left.units) or not right.keep:
+        if any(u is not None for u in left.units) or not right.keep or left.blocked:
             continue
         conj = _CONJ_RE.match(text[left.end : right.start])
         if conj is None or _NOT_A_SIZE_BEFORE_RE.search(text, max(0, left.start - 20), left.start):
@@ -497,7 +523,7 @@ def _resolve_chains(text: str, chains: list[_Chain]) -> None:
             if not (_FROM_RE.search(before) and not _RANGE_FROM_RE.search(before)):
                 left.range_with_next = len(left.values) == 1 and len(right.values) == 1
     for chain in chains:
-        if chain.keep:
+        if chain.keep or chain.blocked:
             continue
         if len(chain.values) > 1 or _MEASURE_CUE_RE.search(text[max(0, chain.start - 40) : chain.start]):
             chain.keep = True

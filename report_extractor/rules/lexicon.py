@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 from typing import Final
 
+from schemas.parsing import NOT_A_NUMBER_AFTER_RE, NOT_A_NUMBER_BEFORE_RE
 from schemas.records import LesionKind, Malignancy
 from schemas.vocabulary import ORGAN_SYNONYMS, Organ
 
@@ -51,6 +52,20 @@ _EXTRA_ORGAN_WORDS: Final[dict[str, Organ]] = {
     "myometrium": Organ.UTERUS,
     "myometrial": Organ.UTERUS,
     "lung base": Organ.LUNG,
+    # lung lobes named without "lung" (the liver's lobes are right / left / caudate / quadrate)
+    "upper lobe": Organ.LUNG,
+    "lower lobe": Organ.LUNG,
+    "middle lobe": Organ.LUNG,
+    "lingula": Organ.LUNG,
+    "lingular": Organ.LUNG,
+    "rul": Organ.LUNG,
+    "rml": Organ.LUNG,
+    "rll": Organ.LUNG,
+    "lul": Organ.LUNG,
+    "lll": Organ.LUNG,
+    "jejunal": Organ.SMALL_BOWEL,
+    "ileal": Organ.SMALL_BOWEL,
+    "panc": Organ.PANCREAS,
     "lung bases": Organ.LUNG,
     "liver parenchyma": Organ.LIVER,
     "urinary bladder": Organ.BLADDER,
@@ -343,18 +358,17 @@ COUNT_RE: Final = re.compile(
     r"(?:(?P<atleast>at\s+least|more\s+than|greater\s+than|over)\s+)?"
     r"(?:(?P<word>"
     + "|".join(sorted((re.escape(k) for k in NUMBER_WORDS), key=len, reverse=True))
-    + r")|(?P<digit>(?<![\d.,])\b\d{1,2}(?!\s*(?:mm|cm|x|×|by|\.\d|,\d|-|/)))"
+    + r")|(?P<digit>(?<![\d.,/])\b\d{1,2}(?!\s*(?:mm|cm|x|×|by|\.\d|,\d|-|/))(?!"
+    + NOT_A_NUMBER_AFTER_RE.pattern
+    + r"))"
     r"|(?P<multiple>multiple|numerous|innumerable|several|many|countless|scattered|a\s+few|few|various|"
     r"multifocal|diffuse|bilateral|multiplicity\s+of|a\s+number\s+of|too\s+numerous\s+to\s+count))\b"
     r"(?P<gap>(?:\s+(?!(?:a|an|the|and|or|with|of|in|is|are|was|were|which|there|to|no)\b)[^\s;:]*[^\s;:,])"
     r"{0,5}?)\s+$",
     _I,
 )
-COUNT_BLOCKER_RE: Final = re.compile(
-    r"\b(?:segments?|seg|levels?|series|images?|im|bosniak|grade|category|type|stage|li-?rads|lr|t|l|s)"
-    r"\s*$",
-    _I,
-)
+COUNT_BLOCKER_RE: Final = NOT_A_NUMBER_BEFORE_RE
+"""A number after these words is a label, not a count (the one shared list, :mod:`schemas.parsing`)."""
 
 # --------------------------------------------------------------------------------------------------
 # Measurements that are not lesion sizes

@@ -131,3 +131,77 @@ def test_vocabulary_words_that_are_not_lesions_here(text: str) -> None:
 def test_polycystic_organs_are_multiple() -> None:
     report = extract_report("Polycystic liver and kidneys")
     assert _count(report, Organ.LIVER) == "multiple"
+
+
+# ----------------------------------------------------------------------------------------------------
+# Classes 11 and 13: numbers that are neither sizes nor counts (one shared list)
+# ----------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "organ", "mm"),
+    [
+        pytest.param(
+            "A 2.2 cm hypodense splenic lesion measuring 35 HU.", Organ.SPLEEN, 22.0, id="hu-measuring"
+        ),
+        pytest.param(
+            "Right renal lesion 1.4 cm (70 HU), indeterminate.", Organ.KIDNEY, 14.0, id="hu-bracket"
+        ),
+        pytest.param(
+            "Liver: 3 cm lesion with 45 Hounsfield units attenuation.", Organ.LIVER, 30.0, id="hounsfield"
+        ),
+        pytest.param(
+            "Rectal mass about 4 cm long, 12 cm from the anal verge.", Organ.COLON, 40.0, id="distance-verge"
+        ),
+        pytest.param(
+            "A 2.5 cm adrenal nodule, below the 4 cm size threshold.",
+            Organ.ADRENAL_GLAND,
+            25.0,
+            id="threshold",
+        ),
+    ],
+)
+def test_attenuation_thresholds_and_distances_are_not_sizes(text: str, organ: Organ, mm: float) -> None:
+    found = _lesions(extract_report(text), organ)
+    assert len(found) == 1
+    assert _largest_mm(found[0]) == mm
+
+
+@pytest.mark.parametrize(
+    ("text", "organ", "count"),
+    [
+        pytest.param("Pancreas: cystic lesion (15 HU) in the tail.", Organ.PANCREAS, 1, id="hu-not-count"),
+        pytest.param("Liver: a segment 5/6 lesion, 3 cm.", Organ.LIVER, 1, id="segment-pair-not-count"),
+        pytest.param("Bosniak 2 cyst of the left kidney.", Organ.KIDNEY, 1, id="bosniak-not-count"),
+    ],
+)
+def test_labels_and_attenuation_are_not_counts(text: str, organ: Organ, count: int) -> None:
+    assert _count(extract_report(text), organ) == count
+
+
+# ----------------------------------------------------------------------------------------------------
+# Class 2 (part): abbreviated sides and lung lobes without "lung"
+# ----------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "organ", "side"),
+    [
+        pytest.param("Incidental 1.4 cm R renal cyst.", Organ.KIDNEY, Side.RIGHT, id="R-renal"),
+        pytest.param("Kidneys: L simple cyst 1.8 cm.", Organ.KIDNEY, Side.LEFT, id="L-under-header"),
+        pytest.param("Lt adrenal 1.1 cm nodule.", Organ.ADRENAL_GLAND, Side.LEFT, id="Lt-adrenal"),
+        pytest.param("5 mm RUL nodule.", Organ.LUNG, Side.RIGHT, id="RUL"),
+        pytest.param(
+            "Spiculated mass in the left upper lobe, 2.1 cm.", Organ.LUNG, Side.LEFT, id="lobe-no-lung"
+        ),
+    ],
+)
+def test_abbreviated_sides_and_lobes(text: str, organ: Organ, side: Side) -> None:
+    found = _lesions(extract_report(text), organ)
+    assert len(found) == 1
+    assert found[0].side is side
+
+
+def test_quadrant_abbreviation_is_not_a_side() -> None:
+    report = extract_report("Hx LLQ pain. 1.2 cm renal cyst.")
+    assert _lesions(report, Organ.KIDNEY)[0].side is Side.UNKNOWN

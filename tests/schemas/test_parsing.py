@@ -375,3 +375,33 @@ def test_location_items_repeats_once_and_rejects_bad_input() -> None:
         location_items(3, Organ.LIVER)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="Couinaud segments are 1-8, got 9"):
         location_items("segments 8 and 9", Organ.LIVER)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param("cyst measuring 6 HU", [], id="hu-after-measuring"),
+        pytest.param("1.1 cm nodule (48 HU)", [(11.0,)], id="hu-in-brackets"),
+        pytest.param("mass 5 cm, 8 cm from the anal verge", [(50.0,)], id="distance-from-landmark"),
+        pytest.param("above the 1 cm size criterion", [], id="size-criterion"),
+        pytest.param("enhancement of 60 %", [], id="percent"),
+        pytest.param("2 and 3 cm", [(20.0,), (30.0,)], id="borrowed-unit-still-read"),
+    ],
+)
+def test_numbers_that_are_not_sizes(text: str, expected: list[tuple[float, ...]]) -> None:
+    assert [m.size.diameters_mm for m in parse_sizes(text) if m.size is not None] == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "side"),
+    [
+        pytest.param("R kidney lower pole", Side.RIGHT, id="R"),
+        pytest.param("L renal cyst", Side.LEFT, id="L"),
+        pytest.param("LLL nodule", Side.LEFT, id="LLL"),
+        pytest.param("RLQ pain", None, id="quadrant"),
+        pytest.param("L2 vertebra", None, id="vertebral-level"),
+        pytest.param("r kidney", None, id="lower-case-letter"),
+    ],
+)
+def test_abbreviated_sides(text: str, side: Side | None) -> None:
+    assert parse_location(text, Organ.KIDNEY).side is side
