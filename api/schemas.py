@@ -4,13 +4,88 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Final, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from fastapi import Path
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic_core import PydanticCustomError
 
+from report_extractor.engine import MAX_REPORT_ID_CHARS
 from store.jobs import JobStatus
 
-ReportId = Annotated[str, Field(min_length=1, max_length=256, pattern=r"\S", examples=["acc-0001"])]
+_SPACE: Final[str] = r"\t-\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+"""Exactly the characters for which Python's ``str.isspace()`` is true (what ``strip()`` removes)."""
+
+TEXT_PATTERN: Final[str] = rf"^[^\x00]*[^\x00{_SPACE}][^\x00]*$"
+"""Documented pattern of IDs and report text: not blank, no NUL (databases cannot store NUL)."""
+
+MAX_JOB_ID_CHARS: Final[int] = 64
+"""Longest job ID accepted in a path (job IDs are UUIDs, 36 characters)."""
+
+
+def checked_text(value: str) -> str:
+    """Reject what :data:`TEXT_PATTERN` forbids, and lone surrogates (not encodable as UTF-8).
+
+    Raises:
+        PydanticCustomError: rendered as a 422 naming the field.
+    """
+    if "\x00" in value:
+        raise PydanticCustomError("nul_character", "must not contain NUL (\\x00) characters")
+    if not value.strip():
+        raise PydanticCustomError("blank_string", "must not be blank")
+    _check_encodable(value)
+    return value
+
+
+def _check_encodable(value: str) -> None:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise PydanticCustomError("invalid_unicode", "must be valid Unicode (no lone surrogates)") from None
+
+
+def checked_metadata(value: dict[str, Any] | None) -> dict[str, Any] | None:
+    """Reject metadata whose keys or string values hold NUL or lone surrogates (no store keeps
+    them: PostgreSQL's JSONB refuses ``\\u0000``)."""
+    stack: list[Any] = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, str):
+            if "\x00" in item:
+                raise PydanticCustomError("nul_character", "must not contain NUL (\\x00) characters")
+            _check_encodable(item)
+    return value
+
+
+_TEXT_SCHEMA: Final[dict[str, Any]] = {"pattern": TEXT_PATTERN}
+
+ReportId = Annotated[
+    str,
+    Field(
+        min_length=1, max_length=MAX_REPORT_ID_CHARS, json_schema_extra=_TEXT_SCHEMA, examples=["acc-0001"]
+    ),
+    AfterValidator(checked_text),
+]
+"""A report ID in a body: 1–256 characters, not blank, no NUL."""
+
+ReportIdPath = Annotated[
+    str,
+    Path(min_length=1, max_length=MAX_REPORT_ID_CHARS, json_schema_extra=_TEXT_SCHEMA),
+    AfterValidator(checked_text),
+]
+"""A report ID in a path (same rules as :data:`ReportId`)."""
+
+JobIdPath = Annotated[
+    str,
+    Path(min_length=1, max_length=MAX_JOB_ID_CHARS, json_schema_extra=_TEXT_SCHEMA),
+    AfterValidator(checked_text),
+]
+"""A job ID in a path (at most :data:`MAX_JOB_ID_CHARS` characters, not blank, no NUL)."""
 
 
 class ReportIn(BaseModel):
@@ -19,8 +94,12 @@ class ReportIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     report_id: ReportId
-    text: Annotated[str, Field(min_length=1, examples=["Liver: 2 cm cyst in segment VI."])]
-    metadata: dict[str, Any] | None = None
+    text: Annotated[
+        str,
+        Field(min_length=1, json_schema_extra=_TEXT_SCHEMA, examples=["Liver: 2 cm cyst in segment VI."]),
+        AfterValidator(checked_text),
+    ]
+    metadata: Annotated[dict[str, Any] | None, AfterValidator(checked_metadata)] = None
 
 
 class ResultFormat(StrEnum):

@@ -16,7 +16,7 @@ from pydantic import TypeAdapter, ValidationError
 from api.deps import MetricsDep, ServicesDep, StoreDep
 from api.errors import ERROR_RESPONSES, ApiError, ErrorBody, ErrorCode, invalid_input, not_found
 from api.results import MEDIA_TYPES, stream_results
-from api.schemas import ColumnsOut, ItemErrorOut, JobCreated, JobOut, ReportIn, ResultFormat
+from api.schemas import ColumnsOut, ItemErrorOut, JobCreated, JobIdPath, JobOut, ReportIn, ResultFormat
 from api.services import Services
 from api.uploads import ALLOWED_SUFFIXES, Upload, receive_upload
 from report_extractor.errors import InputError
@@ -198,7 +198,7 @@ async def _job(store: Store, job_id: str) -> JobInfo:
 @router.get(
     "/{job_id}", response_model=JobOut, summary="Job status", responses={**ERROR_RESPONSES, **_NOT_FOUND}
 )
-async def get_job(job_id: str, store: StoreDep) -> JobOut:
+async def get_job(job_id: JobIdPath, store: StoreDep) -> JobOut:
     """Status, counts (done / failed / pending), reports/s, ETA, and the first failed items."""
     job = await _job(store, job_id)
     errors = []
@@ -220,7 +220,7 @@ async def get_job(job_id: str, store: StoreDep) -> JobOut:
     },
 )
 async def get_results(
-    job_id: str,
+    job_id: JobIdPath,
     store: StoreDep,
     fmt: Annotated[ResultFormat, Query(alias="format")] = ResultFormat.JSONL,
 ) -> StreamingResponse:
@@ -244,7 +244,7 @@ async def get_results(
     summary="Cancel a job",
     responses={**ERROR_RESPONSES, **_NOT_FOUND, 409: {"model": ErrorBody, "description": "Job finished"}},
 )
-async def cancel_job(job_id: str, store: StoreDep) -> JobOut:
+async def cancel_job(job_id: JobIdPath, store: StoreDep) -> JobOut:
     """Stop claiming the job's items (a batch in flight still finishes). 409 when already finished."""
     job = await _job(store, job_id)
     if job.status in ACTIVE_JOB_STATUSES:
@@ -264,7 +264,7 @@ async def cancel_job(job_id: str, store: StoreDep) -> JobOut:
         409: {"model": ErrorBody, "description": "Job cancelled (or still being created)"},
     },
 )
-async def retry_job(job_id: str, services: ServicesDep) -> JobOut:
+async def retry_job(job_id: JobIdPath, services: ServicesDep) -> JobOut:
     """Put the job's failed items back in the queue (e.g. after a backend outage) and reactivate it.
 
     A cancelled job is refused with 409: reactivating it would also run the rows the cancel stopped.

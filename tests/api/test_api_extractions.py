@@ -59,7 +59,7 @@ def test_same_id_and_text_is_not_extracted_twice(make_client: AppFactory) -> Non
         ({"report_id": "r1", "text": ""}, "body.text: String should have at least 1 character"),
         ({"report_id": "r1"}, "body.text: Field required"),
         ({"report_id": "", "text": "x"}, "body.report_id: String should have at least 1 character"),
-        ({"report_id": "r1", "text": "   "}, "body.text: report text is empty"),
+        ({"report_id": "r1", "text": "   "}, "body.text: must not be blank"),
         ({"report_id": "r1", "text": "x", "extra": 1}, "body.extra: Extra inputs are not permitted"),
         (
             {"report_id": "r1", "text": "x" * 11},

@@ -4,6 +4,7 @@ means "a write would succeed now", report IDs are logged as hashes."""
 from __future__ import annotations
 
 import logging
+import re
 import sqlite3
 import time
 from pathlib import Path
@@ -12,6 +13,7 @@ import pytest
 from api_cases import AUTH, wait_for_job
 from conftest import AppFactory
 
+from api.schemas import TEXT_PATTERN
 from report_extractor.backends.base import Failure
 from report_extractor.backends.fake import FakeBackend
 from report_extractor.phi import report_ref
@@ -128,3 +130,80 @@ def test_logs_carry_a_hash_of_the_report_id_never_the_id(
     assert r.status_code == 502
     assert report_ref(report_id) in caplog.text
     assert report_id not in caplog.text
+
+
+NUL = "must not contain NUL (\\x00) characters"
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "detail"),
+    [
+        pytest.param("get", "/v1/reports/r%001", None, f"path.report_id: {NUL}", id="report-path-nul"),
+        pytest.param(
+            "get",
+            "/v1/reports/" + "r" * 257,
+            None,
+            "path.report_id: String should have at most 256 characters",
+            id="report-path-long",
+        ),
+        pytest.param("get", "/v1/jobs/j%00", None, f"path.job_id: {NUL}", id="job-path-nul"),
+        pytest.param("get", "/v1/jobs/j%00/results", None, f"path.job_id: {NUL}", id="results-path-nul"),
+        pytest.param("post", "/v1/jobs/j%00/cancel", None, f"path.job_id: {NUL}", id="cancel-path-nul"),
+        pytest.param("post", "/v1/jobs/j%00/retry", None, f"path.job_id: {NUL}", id="retry-path-nul"),
+        pytest.param(
+            "get",
+            "/v1/jobs/" + "j" * 65,
+            None,
+            "path.job_id: String should have at most 64 characters",
+            id="job-path-long",
+        ),
+        pytest.param(
+            "post",
+            "/v1/extractions",
+            {"report_id": "r1", "text": LIVER, "metadata": {"site": "a\x00b"}},
+            f"body.metadata: {NUL}",
+            id="metadata-value-nul",
+        ),
+        pytest.param(
+            "post",
+            "/v1/extractions",
+            {"report_id": "r1", "text": LIVER, "metadata": {"a": [{"k\x00": 1}]}},
+            f"body.metadata: {NUL}",
+            id="metadata-key-nul",
+        ),
+        pytest.param(
+            "post",
+            "/v1/extractions",
+            {"report_id": "r" * 257, "text": LIVER},
+            "body.report_id: String should have at most 256 characters",
+            id="body-id-long",
+        ),
+        pytest.param(
+            "post",
+            "/v1/jobs",
+            [{"report_id": "a", "text": LIVER}, {"report_id": "b\x00", "text": LIVER}],
+            f"body.1.report_id: {NUL}",
+            id="json-job-id-nul",
+        ),
+    ],
+)
+def test_nul_bytes_and_over_long_ids_are_422_naming_the_field_on_every_route(
+    make_client: AppFactory, store_url: str, method: str, path: str, body: object, detail: str
+) -> None:
+    client = make_client(backend="rules", store_url=store_url, raise_errors=False)
+    r = client.request(method.upper(), path, json=body, headers=AUTH)
+    assert (r.status_code, r.json()) == (422, {"detail": detail, "code": "invalid_input"})
+    assert client.get("/readyz").status_code == 200  # the store is still fine afterwards
+
+
+def test_documented_text_pattern_is_exactly_the_servers_rule() -> None:
+    """The OpenAPI pattern and the server's check (``strip()``, NUL) agree on every BMP character."""
+    pattern = re.compile(TEXT_PATTERN)
+    for code in range(0x10000):
+        c = chr(code)
+        if 0xD800 <= code <= 0xDFFF:
+            continue  # lone surrogates are refused separately (not encodable)
+        server_accepts = c != "\x00" and bool(c.strip())
+        assert bool(pattern.fullmatch(f"ab{c}")) == (c != "\x00"), hex(code)
+        assert bool(pattern.fullmatch(c)) == server_accepts, hex(code)
+        assert bool(pattern.fullmatch(f" {c}\t")) == server_accepts, hex(code)
