@@ -49,6 +49,8 @@ from report_extractor.rules.lexicon import (
     COUNT_RE,
     CUE_KINDS,
     CUE_PREFIXES,
+    DIAGNOSIS_LEAD_RE,
+    DIAGNOSIS_TRAIL_RE,
     DISTRACTOR_RE,
     FOREIGN_HINT_RE,
     FOREIGN_SITE_AFTER_RE,
@@ -680,6 +682,57 @@ def _organ_group(
     return [lesion]
 
 
+def _diagnosis_cues(text: str, cues: list[_Cue]) -> None:
+    """Fold lesion words that only name what an earlier described lesion is into that lesion.
+
+    "hypodense area at the left renal cortex, suggestive of a simple cyst", "adrenal nodules, concerning
+    for metastatic lung cancer", "lung nodules, metastasis considered": the diagnosis noun adds no
+    lesion, no organ and no count (its kind still informs the group).
+    """
+    previous: _Cue | None = None
+    for cue in cues:
+        if cue.negated or cue.organ is None:
+            continue
+        if previous is not None:
+            between = text[previous.end : cue.start]
+            lead = DIAGNOSIS_LEAD_RE.search(between) is not None
+            trailing = "," in between and DIAGNOSIS_TRAIL_RE.match(text, cue.end) is not None
+            if (lead or trailing) and not ANOTHER_RE.search(between) and not _DIGIT_RE.search(between):
+                cue.organ = previous.organ
+                cue.plural = False
+                cue.explicit_count = False
+                cue.multiple = False
+                cue.count = None
+                continue
+        previous = cue
+
+
+def _restates_previous(
+    state: _State,
+    sent: Sentence,
+    cues: list[_Cue],
+    organs: list[tuple[int, int, Organ]],
+    sizes: list[SizeMention],
+) -> bool:
+    """Whether a sentence naming no organ, size or location only restates the previous lesion.
+
+    "...; metastasis cannot be excluded.", "...; differential includes lymphoma.", "The mass obstructs
+    the duct.": a singular lesion word whose organ is inherited from the previous sentence, when that
+    organ already has a lesion, adds nothing ("another" / "second" / "new" lesions do add one).
+    """
+    if organs or sent.header_organs or sizes or state.previous_organ is None:
+        return False
+    positive = [c for c in cues if not c.negated]
+    if not positive or any(c.plural or c.explicit_count for c in positive):
+        return False
+    organ = state.previous_organ
+    if any(c.organ is not organ for c in positive) or not any(les.organ is organ for les in state.lesions):
+        return False
+    if ANOTHER_RE.search(sent.text) or _implied_organ(state.text, sent.start, sent.end) is not None:
+        return False
+    return _location(state.text, sent.start, sent.end, organ).is_empty
+
+
 def _read_sentence(state: _State, sent: Sentence) -> None:
     text = state.text
     lo = bisect.bisect_left(state.organ_starts, sent.start)
@@ -698,9 +751,12 @@ def _read_sentence(state: _State, sent: Sentence) -> None:
     cue_starts = [c.start for c in cues]
     for cue in cues:
         cue.organ = _assign_organ(state, sent, cue, organs, cue_starts)
-    positive = [c for c in cues if not c.negated and c.organ is not None]
+    _diagnosis_cues(text, cues)
     # sizes of this sentence
     sent_sizes = [m for m in state.sizes if sent.start <= m.start < sent.end and not m.is_prior]
+    if _restates_previous(state, sent, cues, organs, sent_sizes):
+        cues = [c for c in cues if c.negated]
+    positive = [c for c in cues if not c.negated and c.organ is not None]
     by_organ: dict[Organ, tuple[list[_Cue], list[SizeMention], list[SizeMention]]] = {}
     for cue in positive:
         if cue.organ is not None:

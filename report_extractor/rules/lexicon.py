@@ -328,6 +328,18 @@ SUMMARY_CUE_RE: Final = re.compile(
     _I,
 )
 """A sentence referring back to lesions already described ("interval growth of hepatic metastases")."""
+DIAGNOSIS_LEAD_RE: Final = re.compile(
+    r"\b(?:(?:concerning|suspicious|worrisome|worrying)\s+for|consistent\s+with|compatible\s+with"
+    r"|suggestive\s+of|suggesting|suggests|in\s+keeping\s+with|c/w|representing|likely|probabl[ey]"
+    r"|most\s+likely|may\s+represent|could\s+represent|differential\s+(?:diagnosis\s+)?includ\w*"
+    r"|considerations?\s+includ\w*|favou?r(?:ed|ing|s)?|versus|vs\.?|such\s+as|either|or)\b",
+    _I,
+)
+"""Words before a lesion noun that name what an already described lesion is (a diagnosis)."""
+DIAGNOSIS_TRAIL_RE: Final = re.compile(
+    r"\s+(?:is\s+|are\s+)?(?:considered|suspected|possible|probable|likely|not\s+excluded)\b", _I
+)
+"""Words after a lesion noun that make it a diagnosis ("..., metastasis considered")."""
 ANOTHER_RE: Final = re.compile(r"\b(?:another|additional|second|other|separate|also|new|further)\b", _I)
 
 # --------------------------------------------------------------------------------------------------

@@ -205,3 +205,61 @@ def test_abbreviated_sides_and_lobes(text: str, organ: Organ, side: Side) -> Non
 def test_quadrant_abbreviation_is_not_a_side() -> None:
     report = extract_report("Hx LLQ pain. 1.2 cm renal cyst.")
     assert _lesions(report, Organ.KIDNEY)[0].side is Side.UNKNOWN
+
+
+# ----------------------------------------------------------------------------------------------------
+# Classes 9, 10 and 14: diagnosis nouns and restatements add no lesion
+# ----------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "organ", "count", "side"),
+    [
+        pytest.param(
+            "A round low-attenuation area in the right renal cortex, suggestive of a simple cyst.",
+            Organ.KIDNEY,
+            1,
+            Side.RIGHT,
+            id="diagnosis-after-suggestive",
+        ),
+        pytest.param(
+            "Two splenic nodules without enhancement, likely hemangiomas.",
+            Organ.SPLEEN,
+            2,
+            None,
+            id="count-seen",
+        ),
+        pytest.param(
+            "Left adrenal nodule, adenoma considered", Organ.ADRENAL_GLAND, 1, Side.LEFT, id="considered"
+        ),
+        pytest.param(
+            "A 3 cm liver lesion in segment 2; differential includes adenoma.", Organ.LIVER, 1, None, id="ddx"
+        ),
+        pytest.param(
+            "Pancreatic body lesion of 1.5 cm. Metastasis cannot be excluded.",
+            Organ.PANCREAS,
+            1,
+            None,
+            id="anaphora",
+        ),
+        pytest.param(
+            "Hepatic lesion in segment 3, 2 cm. The lesion is hypoenhancing.",
+            Organ.LIVER,
+            1,
+            None,
+            id="the-lesion",
+        ),
+    ],
+)
+def test_diagnosis_and_restatement_add_no_lesion(
+    text: str, organ: Organ, count: int, side: Side | None
+) -> None:
+    report = extract_report(text)
+    assert _count(report, organ) == count, report
+    if side is not None:
+        assert _lesions(report, organ)[0].side is side
+
+
+def test_a_new_lesion_in_the_next_sentence_still_counts() -> None:
+    report = extract_report("Hepatic lesion in segment 3, 2 cm. Another lesion is noted.")
+    assert _count(report, Organ.LIVER) == 2
