@@ -552,6 +552,24 @@ def _pair_locations(
                 les.location = replace(les.location, side=group.side)
 
 
+_ONE_PER_SIDE: Final[frozenset[Organ]] = frozenset({Organ.ADRENAL_GLAND})
+"""Paired organs where "bilateral X nodules" reads as one lesion per side (adrenal glands)."""
+
+
+def _listed_sites(text: str, lo: int, hi: int, organ: Organ) -> int:
+    """How many sites a plural lesion phrase lists ("in segments 5 and 8" → 2; poles, pancreas parts).
+
+    Sides are not counted ("cysts in both kidneys" stays a group of unknown size).
+    """
+    if organ not in (Organ.LIVER, Organ.PANCREAS, Organ.KIDNEY):
+        return 0
+    try:
+        items = location_items(text[lo:hi], organ)
+    except ValueError:
+        return 0
+    return len([item for item in items if item.side is None])
+
+
 def _organ_group(
     state: _State,
     sent: Sentence,
@@ -658,8 +676,13 @@ def _organ_group(
         _pair_locations(text, g_lo, sizes[0].start, g_hi, organ, _location(text, g_lo, g_hi, organ), out)
         return out
     largest = max(sizes, key=lambda s: s.size.largest_mm if s.size else 0.0) if sizes else None
-    if counted is not None and counted.multiple:
+    sites = _listed_sites(text, g_lo, g_hi, organ) if plural and counted is None else 0
+    if counted is not None and counted.bilateral and organ in _ONE_PER_SIDE:
+        count, multiple = 2, False  # "bilateral adrenal nodules": one per gland
+    elif counted is not None and counted.multiple:
         count, multiple = None, True
+    elif sites >= 2:
+        count, multiple = sites, False  # "hypodensities in segments 5 and 8": one per listed site
     elif counted is not None and counted.count is not None:
         count, multiple = counted.count, False
     elif plural:
@@ -733,8 +756,40 @@ def _restates_previous(
     return _location(state.text, sent.start, sent.end, organ).is_empty
 
 
+_LARGEST_MEMBER_RE: Final = re.compile(
+    r"^(?:and\s+)?(?:the\s+)?(?:largest|biggest|dominant)\b(?:\s+(?:one|lesion|nodule|cyst|mass|metastasis"
+    r"|of\s+(?:these|them|which)))?",
+    re.IGNORECASE,
+)
+
+
+def _largest_member(state: _State, sent: Sentence) -> bool:
+    """Give a group described in the previous sentence the size and site of its stated largest member.
+
+    "Numerous liver metastases. The largest, in segment 2, measures 4 cm." / "...; the largest in the
+    right lower lobe measures 2.7 cm": the group keeps its count and takes the member's current size
+    and location. Returns whether the sentence was used so.
+    """
+    if _LARGEST_MEMBER_RE.match(sent.text) is None or not state.lesions:
+        return False
+    group = state.lesions[-1]
+    if group.sentence != sent.index - 1 or not (group.multiple or (group.count or 1) > 1):
+        return False
+    sizes = [m for m in state.sizes if sent.start <= m.start < sent.end and not m.is_prior and m.size]
+    if not sizes:
+        return False
+    largest = max(sizes, key=lambda m: m.size.largest_mm if m.size else 0.0)
+    group.size, group.size_class, group.qualifier = largest, None, Qualifier.UP_TO
+    location = _location(state.text, sent.start, sent.end, group.organ)
+    if not location.is_empty:
+        group.location = location
+    return True
+
+
 def _read_sentence(state: _State, sent: Sentence) -> None:
     text = state.text
+    if _largest_member(state, sent):
+        return
     lo = bisect.bisect_left(state.organ_starts, sent.start)
     hi = bisect.bisect_left(state.organ_starts, sent.end)
     organs = [

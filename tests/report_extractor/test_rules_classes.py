@@ -263,3 +263,58 @@ def test_diagnosis_and_restatement_add_no_lesion(
 def test_a_new_lesion_in_the_next_sentence_still_counts() -> None:
     report = extract_report("Hepatic lesion in segment 3, 2 cm. Another lesion is noted.")
     assert _count(report, Organ.LIVER) == 2
+
+
+# ----------------------------------------------------------------------------------------------------
+# Class 14: counts and sizes of groups
+# ----------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "organ", "count"),
+    [
+        pytest.param("LIVER: Small hypodensities in segments 2 and 6.", Organ.LIVER, 2, id="two-segments"),
+        pytest.param("Cysts in the pancreatic head and tail.", Organ.PANCREAS, 2, id="two-parts"),
+        pytest.param("Cysts in both kidneys.", Organ.KIDNEY, "multiple", id="sides-stay-a-group"),
+        pytest.param("Bilateral adrenal adenomas.", Organ.ADRENAL_GLAND, 2, id="bilateral-adrenal"),
+        pytest.param("Bilateral renal cysts.", Organ.KIDNEY, "multiple", id="bilateral-renal"),
+        pytest.param(
+            "Multiple liver cysts in segments 2 and 6.", Organ.LIVER, "multiple", id="multiple-wins"
+        ),
+    ],
+)
+def test_group_counts(text: str, organ: Organ, count: int | str) -> None:
+    assert _count(extract_report(text), organ) == count
+
+
+@pytest.mark.parametrize(
+    ("text", "organ", "mm"),
+    [
+        pytest.param(
+            "Numerous hepatic metastases. The largest, in segment 4, measures 3.5 cm.",
+            Organ.LIVER,
+            35.0,
+            id="next",
+        ),
+        pytest.param(
+            "Several splenic cysts; the largest measures 18 mm (previously 15 mm).",
+            Organ.SPLEEN,
+            18.0,
+            id="semicolon",
+        ),
+    ],
+)
+def test_largest_member_sizes_the_group(text: str, organ: Organ, mm: float) -> None:
+    report = extract_report(text)
+    found = _lesions(report, organ)
+    assert len(found) == 1
+    assert found[0].multiple
+    assert _largest_mm(found[0]) == mm
+
+
+def test_largest_member_takes_its_segment() -> None:
+    found = _lesions(
+        extract_report("Numerous hepatic metastases. The largest, in segment 4, measures 3.5 cm."),
+        Organ.LIVER,
+    )
+    assert found[0].segments == [4]
