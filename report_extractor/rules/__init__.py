@@ -26,6 +26,11 @@ Documented choices:
   the lesion's nature: the lesion is definite. A hedged existence ("a small mass cannot be excluded")
   is ``possible``.
 * Unit-less sizes are converted in code (see :mod:`schemas.parsing`) and returned in mm.
+* Findings notes (issue 13): a line break ends a sentence unless the line is visibly hard-wrapped; a
+  lesion noun in a diagnosis clause ("suggestive of a cyst", "metastasis considered") names the lesion
+  already described and adds none; a plural listing numbered liver segments counts one per segment;
+  "bilateral adrenal nodules" are one per gland; a history-like header (comparison, indication) holds
+  its first line only, and an ADDENDUM is read as findings.
 """
 
 from __future__ import annotations
@@ -34,7 +39,7 @@ from typing import Final
 
 from report_extractor.rules.extractor import extract_report
 
-RULES_VERSION: Final[str] = "1.1"
+RULES_VERSION: Final[str] = "1.2"
 """Version of the rules; bump whenever behaviour changes so stored results are re-extracted."""
 
 __all__ = ["RULES_VERSION", "extract_report"]

@@ -557,12 +557,12 @@ _ONE_PER_SIDE: Final[frozenset[Organ]] = frozenset({Organ.ADRENAL_GLAND})
 
 
 def _listed_sites(text: str, lo: int, hi: int, organ: Organ) -> int:
-    """How many sites a plural lesion phrase lists ("in segments 5 and 8" → 2; poles, pancreas parts).
+    """How many numbered liver segments a plural lesion phrase lists ("in segments 5 and 8" → 2).
 
-    Sides are not counted ("cysts in both kidneys" stays a group of unknown size).
+    Parts, poles and sides are not counted ("cysts in both kidneys" stays a group of unknown size).
     """
-    if organ not in (Organ.LIVER, Organ.PANCREAS, Organ.KIDNEY):
-        return 0
+    if organ is not Organ.LIVER:
+        return 0  # numbered segments are sites; "cysts in the body and tail" may be many
     try:
         items = location_items(text[lo:hi], organ)
     except ValueError:

@@ -46,7 +46,7 @@ _IMPRESSION_HEADERS: Final = re.compile(
     r"^(?:impressions?|conclusions?|summary|assessment|opinion|diagnos[ie]s|final\s+impression)$", re.I
 )
 _FINDINGS_HEADERS: Final = re.compile(
-    r"^(?:findings?|report|body|abdomen(?:\s+and\s+pelvis)?|pelvis|abdomen/pelvis|ct\s+abdomen.*|"
+    r"^(?:findings?|addend(?:um|a)|results?|report|body|abdomen(?:\s+and\s+pelvis)?|pelvis|abdomen/pelvis|ct\s+abdomen.*|"
     r"lymph\s+nodes?|nodes|lymphatics|vascula\w*|vessels|peritoneum|peritoneal\s+cavity|retroperitoneum|"
     r"mesentery|bowel|gi\s+tract|gastrointestinal(?:\s+tract)?|lower\s+chest|lung\s+bases|chest|"
     r"abdominal\s+wall|soft\s+tissues?|musculoskeletal|osseous\s+structures|bones?|other|others|"
@@ -58,7 +58,7 @@ _HISTORY_HEADERS: Final = re.compile(
     r"^(?:(?:clinical\s+)?history|indications?|clinical(?:\s+(?:information|indication|data|notes?))?|"
     r"reason(?:\s+for\s+(?:exam|study|examination))?|techniques?|comparisons?|procedures?|exam(?:ination)?|"
     r"study|protocol|contrast|dose|dlp|ctdi\w*|medications?|allergies|priors?|type\s+of\s+exam|"
-    r"addendum|dictated\s+by|signed\s+by|electronically\s+signed.*|radiation\s+dose.*)$",
+    r"dictated\s+by|signed\s+by|electronically\s+signed.*|radiation\s+dose.*)$",
     re.I,
 )
 _NOT_HEADER_WORDS: Final[frozenset[str]] = frozenset(
@@ -115,6 +115,31 @@ def _split_points(text: str, start: int, end: int) -> list[int]:
     return points
 
 
+def _end_history_at_line_end(
+    text: str, bodies: list[tuple[int, int, SectionKind, tuple[Organ, ...]]]
+) -> list[tuple[int, int, SectionKind, tuple[Organ, ...]]]:
+    """A history-like section (comparison, indication, technique) holds its first line of text only.
+
+    Reports often go on with the findings on the next line without a FINDINGS header ("Comparison:
+    2023.⏎The right adrenal nodule measures ..."); those lines are findings, not history.
+    """
+    out: list[tuple[int, int, SectionKind, tuple[Organ, ...]]] = []
+    for start, end, kind, organs in bodies:
+        if kind is not SectionKind.HISTORY:
+            out.append((start, end, kind, organs))
+            continue
+        content = start
+        while content < end and text[content].isspace():
+            content += 1
+        newline = text.find("\n", content, end)
+        if newline < 0:
+            out.append((start, end, kind, organs))
+            continue
+        out.append((start, newline, kind, organs))
+        out.append((newline, end, SectionKind.FINDINGS, ()))
+    return out
+
+
 def split_report(text: str) -> list[Sentence]:
     """Sections and sentences of ``text``, in order, each with its character span.
 
@@ -141,6 +166,7 @@ def split_report(text: str) -> list[Sentence]:
             organs = h_organs
         cursor = h_end
     bodies.append((cursor, len(text), section, organs))
+    bodies = _end_history_at_line_end(text, bodies)
     sentences: list[Sentence] = []
     for b_start, b_end, kind, h_organs in bodies:
         if b_end <= b_start:

@@ -274,7 +274,9 @@ def test_a_new_lesion_in_the_next_sentence_still_counts() -> None:
     ("text", "organ", "count"),
     [
         pytest.param("LIVER: Small hypodensities in segments 2 and 6.", Organ.LIVER, 2, id="two-segments"),
-        pytest.param("Cysts in the pancreatic head and tail.", Organ.PANCREAS, 2, id="two-parts"),
+        pytest.param(
+            "Cysts in the pancreatic head and tail.", Organ.PANCREAS, "multiple", id="parts-stay-a-group"
+        ),
         pytest.param("Cysts in both kidneys.", Organ.KIDNEY, "multiple", id="sides-stay-a-group"),
         pytest.param("Bilateral adrenal adenomas.", Organ.ADRENAL_GLAND, 2, id="bilateral-adrenal"),
         pytest.param("Bilateral renal cysts.", Organ.KIDNEY, "multiple", id="bilateral-renal"),
@@ -318,3 +320,44 @@ def test_largest_member_takes_its_segment() -> None:
         Organ.LIVER,
     )
     assert found[0].segments == [4]
+
+
+# ----------------------------------------------------------------------------------------------------
+# Class 5: history headers hold one line; addenda are findings
+# ----------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "organ", "mm"),
+    [
+        pytest.param(
+            "COMPARISON: CT of March.\nThe left renal cyst measures 2.4 cm, previously 2.2 cm.",
+            Organ.KIDNEY,
+            24.0,
+            id="comparison-then-findings",
+        ),
+        pytest.param(
+            "Indication:\nstaging.\nA 1.7 cm splenic lesion is new.",
+            Organ.SPLEEN,
+            17.0,
+            id="header-alone-on-line",
+        ),
+        pytest.param(
+            "FINDINGS: Liver normal.\nADDENDUM: A 9 mm hypodense lesion in the pancreatic tail was missed.",
+            Organ.PANCREAS,
+            9.0,
+            id="addendum",
+        ),
+    ],
+)
+def test_findings_after_history_lines_and_in_addenda(text: str, organ: Organ, mm: float) -> None:
+    found = _lesions(extract_report(text), organ)
+    assert len(found) == 1
+    assert _largest_mm(found[0]) == mm
+
+
+def test_history_line_itself_adds_no_lesion() -> None:
+    report = extract_report(
+        "HISTORY: Known hepatic metastases from colon cancer.\nFINDINGS: Liver unremarkable."
+    )
+    assert _status(report)[Organ.LIVER] == "normal"
