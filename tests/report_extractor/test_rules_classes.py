@@ -32,6 +32,12 @@ def _largest_mm(lesion: LLMLesion) -> float | None:
     return max(to_millimetres(lesion.diameters, lesion.unit)) if lesion.diameters else None
 
 
+def _assert_one_lesion_of(text: str, organ: Organ, mm: float) -> None:
+    found = _lesions(extract_report(text), organ)
+    assert len(found) == 1
+    assert _largest_mm(found[0]) == mm
+
+
 # ----------------------------------------------------------------------------------------------------
 # Class 3: one finding per line without periods
 # ----------------------------------------------------------------------------------------------------
@@ -162,9 +168,7 @@ def test_polycystic_organs_are_multiple() -> None:
     ],
 )
 def test_attenuation_thresholds_and_distances_are_not_sizes(text: str, organ: Organ, mm: float) -> None:
-    found = _lesions(extract_report(text), organ)
-    assert len(found) == 1
-    assert _largest_mm(found[0]) == mm
+    _assert_one_lesion_of(text, organ, mm)
 
 
 @pytest.mark.parametrize(
@@ -351,9 +355,7 @@ def test_largest_member_takes_its_segment() -> None:
     ],
 )
 def test_findings_after_history_lines_and_in_addenda(text: str, organ: Organ, mm: float) -> None:
-    found = _lesions(extract_report(text), organ)
-    assert len(found) == 1
-    assert _largest_mm(found[0]) == mm
+    _assert_one_lesion_of(text, organ, mm)
 
 
 def test_history_line_itself_adds_no_lesion() -> None:
