@@ -107,6 +107,8 @@ class ReportStyle(StrEnum):
     NORMAL = "normal"
     FINDINGS_ONLY = "findings_only"
     NOTES = "notes"
+    RECIST = "recist"
+    ADDENDUM = "addendum"
 
 
 class EvalPart(StrEnum):

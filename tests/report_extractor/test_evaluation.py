@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import math
 import re
 from collections import Counter
 from pathlib import Path
@@ -119,6 +121,25 @@ def test_devset_ids_are_new_and_both_parts_present() -> None:
     assert parts[EvalPart.HELDOUT] >= 0.3 * len(DEV_CASES)
     assert parts[EvalPart.TUNING] >= 0.3 * len(DEV_CASES)
     assert all(case.part is EvalPart.TUNING for case in CASES)
+
+
+def test_devset_parts_follow_the_sha256_rule() -> None:
+    """Within each style, the 40 % of ids with the smallest sha256 (rounded half up) are held out."""
+    by_style: dict[ReportStyle, list[EvalCase]] = {}
+    for case in DEV_CASES:
+        by_style.setdefault(case.style, []).append(case)
+    for style, cases in by_style.items():
+        ordered = sorted(cases, key=lambda c: hashlib.sha256(c.id.encode()).hexdigest())
+        n_heldout = math.floor(0.4 * len(ordered) + 0.5)
+        expected = [EvalPart.HELDOUT] * n_heldout + [EvalPart.TUNING] * (len(ordered) - n_heldout)
+        assert [c.part for c in ordered] == expected, style
+
+
+def test_devset_has_the_recist_and_addendum_styles() -> None:
+    styles = Counter(case.style for case in DEV_CASES)
+    assert styles[ReportStyle.RECIST] >= 25
+    assert styles[ReportStyle.ADDENDUM] >= 25
+    assert len(ALL_CASES) >= 300
 
 
 @pytest.mark.parametrize("case", ALL_CASES, ids=[c.id for c in ALL_CASES])
