@@ -70,7 +70,12 @@ def require_api_key(
     authenticate(request.headers, digests, required=bool(digests))
 
 
-def require_metrics_key(request: Request, settings: Annotated[Settings, Depends(get_settings)]) -> None:
+def require_metrics_key(
+    request: Request,
+    settings: Annotated[Settings, Depends(get_settings)],
+    _bearer: Annotated[HTTPAuthorizationCredentials | None, Security(_BEARER)] = None,
+    _api_key: Annotated[str | None, Security(_X_API_KEY)] = None,
+) -> None:
     """Like :func:`require_api_key`, unless ``RSUPER_METRICS_PUBLIC`` opens ``/metrics``."""
     if not settings.metrics_public:
         require_api_key(request)

@@ -130,6 +130,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
 
 ERROR_RESPONSES: Final[dict[int | str, dict[str, Any]]] = {
+    400: {"model": ErrorBody, "description": "Malformed request (e.g. a JSON body that is not UTF-8)"},
     401: {"model": ErrorBody, "description": "Missing or invalid API key"},
     413: {"model": ErrorBody, "description": "Request body or upload too large"},
     422: {"model": ErrorBody, "description": "Invalid input (the detail names the field)"},

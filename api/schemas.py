@@ -7,8 +7,9 @@ from enum import StrEnum
 from typing import Annotated, Any, Final, Literal
 
 from fastapi import Path
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainValidator, WithJsonSchema
 from pydantic_core import PydanticCustomError
+from typing_extensions import TypeAliasType
 
 from report_extractor.engine import MAX_REPORT_ID_CHARS
 from store.jobs import JobStatus
@@ -44,9 +45,15 @@ def _check_encodable(value: str) -> None:
         raise PydanticCustomError("invalid_unicode", "must be valid Unicode (no lone surrogates)") from None
 
 
-def checked_metadata(value: dict[str, Any] | None) -> dict[str, Any] | None:
-    """Reject metadata whose keys or string values hold NUL or lone surrogates (no store keeps
-    them: PostgreSQL's JSONB refuses ``\\u0000``)."""
+def checked_metadata(value: object) -> dict[str, Any] | None:
+    """Accept a JSON object (or null) whose keys and strings, at any depth, hold no NUL and no lone
+    surrogate (no store keeps them: PostgreSQL's JSONB refuses ``\\u0000``).
+
+    Raises:
+        PydanticCustomError: rendered as a 422 naming the field.
+    """
+    if value is not None and not isinstance(value, dict):
+        raise PydanticCustomError("dict_type", "Input should be a valid dictionary")
     stack: list[Any] = [value]
     while stack:
         item = stack.pop()
@@ -63,6 +70,14 @@ def checked_metadata(value: dict[str, Any] | None) -> dict[str, Any] | None:
 
 
 _TEXT_SCHEMA: Final[dict[str, Any]] = {"pattern": TEXT_PATTERN}
+
+_NulFree = Annotated[str, WithJsonSchema({"type": "string", "not": {"pattern": r"\x00"}})]
+MetadataValue = TypeAliasType(
+    "MetadataValue",
+    "bool | int | float | _NulFree | list[MetadataValue] | dict[_NulFree, MetadataValue] | None",
+)
+"""Any JSON value without NUL in its strings or keys (documents ``metadata``; :func:`checked_metadata`
+enforces it with one readable error)."""
 
 ReportId = Annotated[
     str,
@@ -99,7 +114,10 @@ class ReportIn(BaseModel):
         Field(min_length=1, json_schema_extra=_TEXT_SCHEMA, examples=["Liver: 2 cm cyst in segment VI."]),
         AfterValidator(checked_text),
     ]
-    metadata: Annotated[dict[str, Any] | None, AfterValidator(checked_metadata)] = None
+    metadata: Annotated[
+        dict[str, Any] | None,
+        PlainValidator(checked_metadata, json_schema_input_type=dict[_NulFree, MetadataValue] | None),
+    ] = None
 
 
 class ResultFormat(StrEnum):

@@ -1,8 +1,9 @@
 """Stream a multipart upload straight to disk, under a server-chosen name (never held in memory).
 
-Only the client's file *suffix* is used (to pick the reader); the name on disk is a random UUID in
-the configured upload directory, so no client-supplied path is ever opened. Small form fields
-(``id_col``, ``text_col``) are collected, bounded in size and number.
+Only the client's file *suffix* is used to pick the reader (else the part's ``Content-Type``, one of
+:data:`MEDIA_TYPE_SUFFIXES`); the name on disk is a random UUID in the configured upload directory,
+so no client-supplied path is ever opened. The small form fields ``id_col`` and ``text_col`` are
+collected, bounded in size and number; any other field is refused (422), as the OpenAPI document says.
 """
 
 from __future__ import annotations
@@ -21,6 +22,17 @@ from api.errors import ApiError, ErrorCode, invalid_input
 
 ALLOWED_SUFFIXES: Final[tuple[str, ...]] = (".csv", ".tsv", ".xlsx", ".jsonl", ".ndjson", ".parquet")
 """Upload types accepted (those :class:`report_extractor.ingest.ReportTable` reads)."""
+
+MEDIA_TYPE_SUFFIXES: Final[dict[str, str]] = {
+    "text/csv": ".csv",
+    "text/tab-separated-values": ".tsv",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": ".xlsx",
+    "application/jsonl": ".jsonl",
+    "application/x-ndjson": ".ndjson",
+    "application/vnd.apache.parquet": ".parquet",
+}
+"""The file part's ``Content-Type`` for each accepted type (used when the file name has no known
+suffix); the OpenAPI document declares these as the part's encoding."""
 
 FILE_FIELD: Final[str] = "file"
 TEXT_FIELDS: Final[frozenset[str]] = frozenset({"id_col", "text_col"})
@@ -93,6 +105,11 @@ class _Receiver:
         name = params.get(b"name")
         filename = params.get(b"filename")
         self._part.name = name.decode("utf-8", "replace") if name is not None else None
+        if self._part.name != FILE_FIELD and self._part.name not in TEXT_FIELDS:
+            self._fail(
+                invalid_input(f"body: unknown form field; send only {FILE_FIELD}, id_col and text_col")
+            )
+            return
         if filename is None or self._part.name != FILE_FIELD or self.error is not None:
             return
         if self.upload is not None:
@@ -100,6 +117,9 @@ class _Receiver:
             return
         client_name = PurePath(filename.decode("utf-8", "replace").replace("\\", "/")).name
         suffix = PurePath(client_name).suffix.lower()
+        if suffix not in ALLOWED_SUFFIXES:
+            media_type, _ = parse_options_header(self._headers.get(b"content-type", b""))
+            suffix = MEDIA_TYPE_SUFFIXES.get(media_type.decode("latin-1").lower(), suffix)
         if suffix not in ALLOWED_SUFFIXES:
             self._fail(
                 ApiError(

@@ -18,7 +18,7 @@ from api.errors import ERROR_RESPONSES, ApiError, ErrorBody, ErrorCode, invalid_
 from api.results import MEDIA_TYPES, stream_results
 from api.schemas import ColumnsOut, ItemErrorOut, JobCreated, JobIdPath, JobOut, ReportIn, ResultFormat
 from api.services import Services
-from api.uploads import ALLOWED_SUFFIXES, Upload, receive_upload
+from api.uploads import ALLOWED_SUFFIXES, MEDIA_TYPE_SUFFIXES, Upload, receive_upload
 from report_extractor.errors import InputError
 from report_extractor.ingest import ReportTable
 from store import JobInfo, JobNotFoundError, JobStateError, JobStatus, Store, StoreError
@@ -44,12 +44,19 @@ _CREATE_BODY: Final[dict[str, Any]] = {
                 "schema": {
                     "type": "object",
                     "required": ["file"],
+                    "additionalProperties": False,
                     "properties": {
-                        "file": {"type": "string", "format": "binary", "description": str(ALLOWED_SUFFIXES)},
+                        "file": {
+                            "type": "string",
+                            "format": "binary",
+                            "description": f"A table of reports: a file named {', '.join(ALLOWED_SUFFIXES)}, "
+                            "or sent with one of the declared media types",
+                        },
                         "id_col": {"type": "string", "description": "Report ID column (default: detect)"},
                         "text_col": {"type": "string", "description": "Report text column (default: detect)"},
                     },
-                }
+                },
+                "encoding": {"file": {"contentType": ", ".join(MEDIA_TYPE_SUFFIXES)}},
             },
             "application/json": {
                 "schema": {

@@ -103,13 +103,15 @@ def test_jsonl_and_xlsx_uploads_detect_columns(make_client: AppFactory, tmp_path
     [
         ({"file": ("a.exe", b"x")}, {}, 415, "body.file: unsupported file type '.exe'; use one of "
          "['.csv', '.tsv', '.xlsx', '.jsonl', '.ndjson', '.parquet']"),
-        ({"other": ("a.csv", b"id,text\n")}, {}, 422, "body.file: an uploaded file is required"),
+        ({"file": (None, b"id,text\n")}, {}, 422, "body.file: an uploaded file is required"),
+        ({"other": ("a.csv", b"id,text\n")}, {}, 422,
+         "body: unknown form field; send only file, id_col and text_col"),
         ({"file": ("a.csv", b"id,text\nr1,x\n")}, {"id_col": "nope"}, 422,
          "body.file: id_col: column 'nope' not found; the file has ['id', 'text']"),
         ({"file": ("a.csv", b"id,text\n")}, {}, 422, "body.file: the file has no data rows"),
         ({"file": ("a.xlsx", b"not a zip")}, {}, 422, "body.file: could not read the file (BadZipFile)"),
     ],
-    ids=["bad-suffix", "no-file", "bad-column", "no-rows", "corrupt-xlsx"],
+    ids=["bad-suffix", "no-file", "unknown-field", "bad-column", "no-rows", "corrupt-xlsx"],
 )  # fmt: skip
 def test_bad_uploads(
     client: TestClient, tmp_path: Path, files: dict, data: dict, status: int, detail: str
@@ -204,3 +206,21 @@ def test_restart_resumes_interrupted_items_without_redoing_committed_ones(tmp_pa
     check = init_store(settings.store_url)
     assert check.stats()["stored"] == 10
     check.close()
+
+
+@pytest.mark.parametrize(
+    ("media_type", "content"),
+    [
+        ("text/csv", b"report_id,text\nr1,No lesion.\n"),
+        ("application/x-ndjson", b'{"report_id": "r1", "text": "No lesion."}\n'),
+    ],
+    ids=["csv", "ndjson"],
+)
+def test_a_file_without_a_known_suffix_is_read_by_its_declared_media_type(
+    client: TestClient, media_type: str, content: bytes
+) -> None:
+    r = client.post("/v1/jobs", files={"file": ("reports", content, media_type)}, headers=AUTH)
+    assert r.status_code == 202, r.text
+    assert wait_for_job(client, r.json()["job_id"])["done"] == 1
+    r = client.post("/v1/jobs", files={"file": ("scan.png", b"\x89PNG", "image/png")}, headers=AUTH)
+    assert r.status_code == 415
