@@ -391,7 +391,7 @@ _SIZE_CLASS_RE: Final = re.compile(
 _SIZE_CLASS_HINTS: Final[tuple[str, ...]] = ("centimet", "tiny", "massive", "small to", "tstc")
 _DIGIT_RE: Final = re.compile(r"\d")
 _PRIOR_HINT_RE: Final = re.compile(
-    r"previous|prior|former|earlier|baseline|before|compar|was|were|from|last", _I
+    r"previous|prior|former|earlier|baseline|nadir|before|compar|was|were|from|last", _I
 )
 _SIZE_CLASSES: Final[dict[str, SizeClass]] = {
     "sub": SizeClass.SUBCENTIMETER,
@@ -405,14 +405,14 @@ _PRIOR_CUE_RE: Final = re.compile(
     r"\b(?:previously(?!\s+(?:seen|noted|described|identified|demonstrated|mentioned|reported|visualized"
     r"|characterized|known)\b)(?:\s+(?:measur\w+|was|were|at|of|noted\s+at|seen\s+at|described\s+as))?"
     r"|prior(?:\s+(?:exam\w*|study|ct|mri?|scan|imaging))?(?:\s+(?:measur\w+|of))?|formerly|earlier"
-    r"|baseline|before|compared\s+(?:to|with)|in\s+comparison\s+(?:to|with)|(?:last|previous)\s+"
+    r"|baseline|nadir|previous|before|compared\s+(?:to|with)|in\s+comparison\s+(?:to|with)|(?:last|previous)\s+"
     r"(?:exam\w*|study|ct|mri?|scan|imaging)|(?:was|were)(?:\s+(?:measur\w+|approximately|about|up\s+to))*"
     r"|(?<!ranging\s)(?<!range\s)(?<!ranges\s)(?<!varying\s)(?<!measuring\s)from)\s*(?:~\s*)?$",
     _I,
 )
 _PRIOR_WORD_RE: Final = re.compile(
     r"\b(?:previously(?!\s+(?:seen|noted|described|identified|demonstrated|mentioned|reported|visualized"
-    r"|characterized|known)\b)|formerly|baseline|compared\s+(?:to|with)|in\s+comparison\s+(?:to|with)"
+    r"|characterized|known)\b)|formerly|baseline|nadir|compared\s+(?:to|with)|in\s+comparison\s+(?:to|with)"
     r"|(?:last|previous|prior)\s+(?:exam\w*|study|ct|mri?|scan|imaging))\b",
     _I,
 )

@@ -41,6 +41,13 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import Final
 
+from report_extractor.rules.corrections import (
+    RELOCATE_RE,
+    CorrectionKind,
+    blank_replaced_values,
+    correction_kind,
+    corrections_start,
+)
 from report_extractor.rules.lexicon import (
     ANAPHORA_RE,
     ANOTHER_RE,
@@ -80,6 +87,7 @@ from report_extractor.rules.lexicon import (
     malignancy,
     organ_mentions,
 )
+from report_extractor.rules.lists import LESION_LIST_HEAD_RE, SUM_LINE_RE, is_recist_category, site_label_end
 from report_extractor.rules.sections import SectionKind, Sentence, split_report
 from schemas.llm import MAX_LESIONS, MAX_QUOTE_CHARS, LLMLesion, LLMOrgan, LLMReport, LLMUnit
 from schemas.parsing import Location, SizeMention, location_items, parse_location, parse_sizes
@@ -196,6 +204,10 @@ class _State:
     cue_matches: list[re.Match[str]] = field(default_factory=list)
     cue_starts: list[int] = field(default_factory=list)
     resected: dict[int, set[Organ]] = field(default_factory=dict)
+    in_list: bool = False  # inside a lesion list ("TARGET LESIONS:", "the largest are:")
+    label_side: Side | None = (
+        None  # side of the current list item's label read as a header ("- Left adrenal:")
+    )
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -279,6 +291,8 @@ def _lesion_cues(state: _State, sent: Sentence) -> list[_Cue]:
         if (FOREIGN_HINT_RE.search(text, f_lo, start) and FOREIGN_SITE_RE.search(text, f_lo, start)) or (
             FOREIGN_SITE_AFTER_RE.match(text, end, min(sent.end, end + 50))
         ):
+            continue
+        if is_recist_category(text, start, end, sent.start, sent.end):
             continue
         kind = CUE_KINDS[m.lastgroup or "lesion"]
         # a generic finding explained as a non-lesion ("hypodensity, likely focal fat") counts as negated
@@ -786,8 +800,54 @@ def _largest_member(state: _State, sent: Sentence) -> bool:
     return True
 
 
+def _site_item_cue(
+    state: _State,
+    sent: Sentence,
+    cues: list[_Cue],
+    organs: list[tuple[int, int, Organ]],
+    sizes: list[SizeMention],
+) -> _Cue | None:
+    """A lesion for a ``site: size`` list item with no lesion noun ("Liver, segment 7: 34 mm")."""
+    measured = [m for m in sizes if m.size is not None]
+    if not measured or any(not c.negated for c in cues):
+        return None
+    first = min(measured, key=lambda m: m.start)
+    label_start = sent.start
+    if not state.text[sent.start : first.start].strip() and sent.header_organs and state.in_list:
+        # the label was read as an organ header ("- Right adrenal: 23 mm"): start the item at its line
+        label_start = state.text.rfind("\n", 0, sent.start) + 1
+    label_end = site_label_end(state.text, label_start, first.start, in_list=state.in_list)
+    if label_end is None:
+        return None
+    if label_start < sent.start:
+        organ_here = sent.header_organs[0]
+        side = parse_location(state.text[label_start : sent.start], organ_here).side
+        cue = _Cue(start=sent.start, end=sent.start, kind=LesionKind.LESION, plural=False, negated=False)
+        cue.organ = organ_here
+        state.label_side = side if organ_here in PAIRED_ORGANS else None
+        return cue
+    in_label = [o[2] for o in organs if o[0] < label_end]
+    if in_label:
+        organ: Organ | None = in_label[0]
+    elif sent.header_organs:
+        organ = sent.header_organs[0]
+    else:
+        organ = state.previous_organ
+    if organ is None:
+        return None
+    return _Cue(
+        start=sent.start, end=sent.start, kind=LesionKind.LESION, plural=False, negated=False, organ=organ
+    )
+
+
 def _read_sentence(state: _State, sent: Sentence) -> None:
     text = state.text
+    if SUM_LINE_RE.match(sent.text):
+        return
+    if sent.section is SectionKind.IMPRESSION:
+        state.in_list = False
+    elif LESION_LIST_HEAD_RE.search(sent.text):
+        state.in_list = True
     if _largest_member(state, sent):
         return
     lo = bisect.bisect_left(state.organ_starts, sent.start)
@@ -809,6 +869,10 @@ def _read_sentence(state: _State, sent: Sentence) -> None:
     _diagnosis_cues(text, cues)
     # sizes of this sentence
     sent_sizes = [m for m in state.sizes if sent.start <= m.start < sent.end and not m.is_prior]
+    state.label_side = None
+    site_cue = _site_item_cue(state, sent, cues, organs, sent_sizes)
+    if site_cue is not None:
+        cues.append(site_cue)
     if _restates_previous(state, sent, cues, organs, sent_sizes):
         cues = [c for c in cues if c.negated]
     positive = [c for c in cues if not c.negated and c.organ is not None]
@@ -830,7 +894,12 @@ def _read_sentence(state: _State, sent: Sentence) -> None:
     for organ, (o_cues, o_sizes, o_classes) in by_organ.items():
         if organ in resected_here and not o_sizes:
             continue
-        state.lesions.extend(_organ_group(state, sent, organ, o_cues, o_sizes, o_classes))
+        group = _organ_group(state, sent, organ, o_cues, o_sizes, o_classes)
+        if state.label_side is not None:
+            for les in group:
+                if les.location.side is None:
+                    les.location = replace(les.location, side=state.label_side)
+        state.lesions.extend(group)
     # organs described without lesion
     mentioned = {o[2] for o in organs}
     if not organs and sent.header_organs:
@@ -972,6 +1041,95 @@ def _absorb(summary: _Lesion, earlier: list[_Lesion]) -> None:
         other.malignancy_text += " " + summary.malignancy_text
 
 
+def _largest_of(mention: SizeMention | None) -> float | None:
+    return max(mention.size.diameters_mm) if mention is not None and mention.size is not None else None
+
+
+def _overlaps(a: Location, b: Location) -> bool:
+    """Whether two locations share a segment, part, pole or (left/right) side."""
+    return bool(
+        set(a.liver_segments) & set(b.liver_segments)
+        or set(a.pancreas_parts) & set(b.pancreas_parts)
+        or set(a.kidney_poles) & set(b.kidney_poles)
+        or (a.side is not None and a.side is b.side and a.side in (Side.LEFT, Side.RIGHT))
+    )
+
+
+def _referenced(
+    state: _State, sent: Sentence, here: list[_Lesion], earlier: list[_Lesion], numbers: set[float]
+) -> _Lesion | None:
+    """The earlier lesion a correction sentence refers to: by a size it repeats, else by organ and site."""
+    by_size = [les for les in earlier if _largest_of(les.size) in numbers]
+    if by_size:
+        return by_size[0]
+    lo = bisect.bisect_left(state.organ_starts, sent.start)
+    hi = bisect.bisect_left(state.organ_starts, sent.end)
+    organs = {les.organ for les in here} | {o[2] for o in state.organ_words[lo:hi]}
+    candidates = [les for les in earlier if les.organ in organs]
+    where = parse_location(sent.text)
+    located = [les for les in candidates if _overlaps(les.location, where)]
+    if len(located) == 1:
+        return located[0]
+    return candidates[0] if len(candidates) == 1 else None
+
+
+def _update(state: _State, sent: Sentence, target: _Lesion, here: list[_Lesion]) -> None:
+    """Apply a correction sentence to the lesion it refers to (organ, side, site, size)."""
+    moved = RELOCATE_RE.search(state.text, sent.start, sent.end)
+    if moved is not None:
+        after = [o for o in state.organ_words if moved.end() <= o[0] < sent.end]
+        if after and after[0][2] is not target.organ:
+            old = target.organ
+            target.organ = after[0][2]
+            target.location = parse_location(state.text[moved.end() : sent.end], target.organ)
+            if not any(les.organ is old for les in state.lesions):
+                state.normal.add(old)
+            return
+    source = next((les for les in here if les.organ is target.organ), None)
+    new = source.location if source is not None else parse_location(sent.text, target.organ)
+    loc = target.location
+    if new.side in (Side.LEFT, Side.RIGHT) and target.organ in PAIRED_ORGANS:
+        loc = replace(loc, side=new.side)
+    if new.liver_segments:
+        loc = replace(loc, liver_segments=new.liver_segments)
+    if new.pancreas_parts:
+        loc = replace(loc, pancreas_parts=new.pancreas_parts)
+    if new.kidney_poles:
+        loc = replace(loc, kidney_poles=new.kidney_poles)
+    target.location = loc
+    if source is not None and source.size is not None:
+        target.size, target.sizes_mm = source.size, source.sizes_mm
+        target.quote_start, target.quote_end = source.quote_start, source.quote_end
+
+
+def _apply_corrections(
+    state: _State, sentences: list[Sentence], start: int, original: list[SizeMention]
+) -> None:
+    """Apply the sentences from ``start`` (an ADDENDUM or correction) to the lesions read before them."""
+    for sent in sentences:
+        if sent.start < start or sent.section is SectionKind.HISTORY:
+            continue
+        kind = correction_kind(sent.text)
+        earlier = [les for les in state.lesions if 0 <= les.sentence < sent.index]
+        if kind is CorrectionKind.NEW or not earlier:
+            continue
+        here = [les for les in state.lesions if les.sentence == sent.index]
+        numbers = {
+            mm for m in original if sent.start <= m.start < sent.end and (mm := _largest_of(m)) is not None
+        }
+        target = _referenced(state, sent, here, earlier, numbers)
+        if target is None:
+            continue
+        state.lesions = [les for les in state.lesions if les.sentence != sent.index]
+        if kind is CorrectionKind.RETRACT:
+            state.lesions.remove(target)
+            if not any(les.organ is target.organ for les in state.lesions):
+                state.normal.add(target.organ)
+                state.described.add(target.organ)
+            continue
+        _update(state, sent, target, here)
+
+
 def _dedupe(lesions: list[_Lesion]) -> list[_Lesion]:
     kept: list[_Lesion] = []
     for lesion in lesions:
@@ -1043,12 +1201,14 @@ def extract_report(text: str) -> LLMReport:
     """
     if not isinstance(text, str):
         raise TypeError(f"text: expected str, got {type(text).__name__}")
-    state = _State(text=text, sizes=parse_sizes(text))
-    state.organ_words = organ_mentions(text)
+    corrections = corrections_start(text)
+    read = text if corrections is None else blank_replaced_values(text, corrections)
+    state = _State(text=read, sizes=parse_sizes(read))
+    state.organ_words = organ_mentions(read)
     state.organ_starts = [o[0] for o in state.organ_words]
-    state.cue_matches = _cue_matches(text)
+    state.cue_matches = _cue_matches(read)
     state.cue_starts = [m.start() for m in state.cue_matches]
-    sentences = split_report(text)
+    sentences = split_report(read)
     for sent in sentences:
         if RESECTION_HINT_RE.search(text, sent.start, sent.end):
             for resection in RESECTIONS:
@@ -1062,6 +1222,8 @@ def extract_report(text: str) -> LLMReport:
         if sent.section is SectionKind.HISTORY:
             continue
         _read_sentence(state, sent)
+    if corrections is not None:
+        _apply_corrections(state, sentences, corrections, parse_sizes(text))
     lesions = _dedupe([lesion for lesion in state.lesions if lesion.organ not in state.complete])
     lesions.sort(key=lambda lesion: lesion.quote_start)
     lesions = lesions[:MAX_LESIONS]

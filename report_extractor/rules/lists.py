@@ -1,0 +1,97 @@
+"""Lesion lists without lesion nouns: RECIST category headers, "site: size" items and sum lines.
+
+Oncology response reports (RECIST 1.1) and organ templates list lesions as ``site: size`` items
+("Liver, segment 7: 34 mm", "- upper pole: 14 mm", "Left adrenal: 16 mm") under category headers
+("TARGET LESIONS:", "Non-target:", "New lesions: none"), and close with sums of diameters. This module
+recognises those shapes in plain text; :mod:`report_extractor.rules.extractor` turns an item into a
+lesion of the organ its label (or the list's header) names.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Final
+
+__all__ = [
+    "LESION_LIST_HEAD_RE",
+    "RECIST_CATEGORY_AFTER_RE",
+    "RECIST_CATEGORY_BEFORE_RE",
+    "SUM_LINE_RE",
+    "is_recist_category",
+    "site_label_end",
+]
+
+_I: Final = re.IGNORECASE
+
+RECIST_CATEGORY_BEFORE_RE: Final = re.compile(
+    r"\b(?:non[- ]?target|target|new|measurable|non[- ]?measurable|index)\s+$", _I
+)
+"""A RECIST category word right before a lesion noun ("TARGET lesions", "Non-target lesion")."""
+
+RECIST_CATEGORY_AFTER_RE: Final = re.compile(
+    r"\s*(?:\([^)]{0,60}\)|\[[^\]]{0,60}\])?\s*(?:[:.,;]|$|\s+(?:are|include|as\s+follows)\b)", _I
+)
+"""What follows a category noun that names a list, not a lesion: a colon, the end, "(mm, ...)"."""
+
+LESION_LIST_HEAD_RE: Final = re.compile(
+    r"\b(?:(?:non[- ]?target|target|new|measurable)\s+(?:lesions?|sites?|disease)?|targets?|non[- ]?targets?"
+    r"|the\s+largest\s+(?:are|being|include)|(?:as\s+)?follows)\s*(?:\([^)]{0,60}\)|\[[^\]]{0,60}\])?\s*:",
+    _I,
+)
+"""A line that opens a list of lesions ("TARGET LESIONS:", "New lesions:", "the largest are:")."""
+
+SUM_LINE_RE: Final = re.compile(
+    r"^\s*(?:the\s+)?(?:sum|total)\b(?:\s+(?:of|the|target|targets|longest|diameters?|lesions?|measurements?"
+    r"|ld|sld|baseline|\(baseline\)))*\s*(?:[:=]|\d|\()",
+    _I,
+)
+"""A sum-of-diameters line: its numbers describe no single lesion."""
+
+_LABEL_RE: Final = re.compile(r"[:,|]\s*$")
+_SUBSITE_RE: Final = re.compile(
+    r"\b(?:segments?|seg|lobes?|lingula|poles?|interpolar|mid[- ]?(?:pole|kidney)|head|neck|body|tail"
+    r"|uncinate|caudate|dome|hilum|cortex)\b",
+    _I,
+)
+_NOT_A_SITE_RE: Final = re.compile(
+    r"\b(?:nodes?|lymph|duct|cbd|aorta|artery|vein|length|span|wall\s+thickness|thickness|effusion"
+    r"|ascites|sum|total|spleen\s+size|craniocaudal|bipolar|kidney\s+size)\b",
+    _I,
+)
+
+
+def is_recist_category(text: str, start: int, end: int, limit_lo: int, limit_hi: int) -> bool:
+    """Whether the lesion noun at ``text[start:end]`` names a RECIST list ("TARGET LESIONS:").
+
+    Args:
+        text: the report.
+        start: start of the lesion noun.
+        end: end of the lesion noun.
+        limit_lo: start of its sentence (nothing before is looked at).
+        limit_hi: end of its sentence.
+    """
+    before = RECIST_CATEGORY_BEFORE_RE.search(text, max(limit_lo, start - 20), start)
+    return before is not None and RECIST_CATEGORY_AFTER_RE.match(text, end, limit_hi) is not None
+
+
+def site_label_end(text: str, sent_start: int, size_start: int, *, in_list: bool) -> int | None:
+    """Where the ``site:`` label of a ``site: size`` item ends, or None when the text is no such item.
+
+    The text from the sentence start to the first current size must be a short label ending in ``:``,
+    ``,`` or ``|`` that names a sub-site (segment, lobe, pole, pancreas part, ...), or, inside a lesion
+    list (``in_list``), anything but a non-lesion structure (nodes, ducts, vessels, organ lengths).
+
+    Args:
+        text: the report.
+        sent_start: start of the sentence (list item).
+        size_start: start of the sentence's first current size.
+        in_list: the item belongs to a lesion list (a RECIST category or "the largest are:" header).
+    """
+    label = text[sent_start:size_start]
+    if not label.strip() or len(label) > 70 or not _LABEL_RE.search(label) or "\n" in label.strip():
+        return None
+    if _NOT_A_SITE_RE.search(label):
+        return None
+    if _SUBSITE_RE.search(label) or in_list:
+        return size_start
+    return None
