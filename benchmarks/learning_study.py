@@ -15,6 +15,7 @@ Usage:
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import time
 from pathlib import Path
@@ -40,9 +41,11 @@ BASE: dict[str, Any] = {
 """The method benchmark's stage-1 recipe (DynUNet filters 8-64, crops 48×48×32, batch 2, batch Dice)."""
 
 
-def _cohort(folder: Path) -> Path:
+def _cohort(folder: Path, phantom: dict[str, Any]) -> Path:
     if not (folder / "manifest.csv").exists():
-        config = PhantomConfig(shape=(64, 64, 48), spacing=(3.5, 3.5, 4.0), **VISIBLE_LESIONS)
+        config = PhantomConfig(
+            shape=(64, 64, 48), spacing=(3.5, 3.5, 4.0), **(dict(VISIBLE_LESIONS) | phantom)
+        )
         generate_cohort(
             folder,
             n_mask=40,
@@ -71,6 +74,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--name", required=True)
     parser.add_argument("--set", action="append", default=[], help="KEY=JSON override of TrainConfig")
+    parser.add_argument(
+        "--phantom", action="append", default=[], help="KEY=JSON override of the cohort's PhantomConfig"
+    )
     parser.add_argument("--steps", type=int, default=600)
     parser.add_argument("--val-every", type=int, default=100)
     parser.add_argument("--work", type=Path, default=Path("learning-study"))
@@ -86,11 +92,17 @@ def main() -> None:
         key, _, raw = item.partition("=")
         overrides[key] = json.loads(raw)
         _merge(settings, key, overrides[key])
+    phantom = {}
+    for item in args.phantom:
+        key, _, raw = item.partition("=")
+        phantom[key] = json.loads(raw)
+    key = json.dumps(phantom, sort_keys=True)
+    cohort_name = "cohort-" + hashlib.sha256(key.encode()).hexdigest()[:8] if phantom else "cohort"
     run_dir = args.work / "runs" / args.name
     config = TrainConfig.model_validate(
         settings
         | {
-            "data_dir": _cohort(args.work / "cohort"),
+            "data_dir": _cohort(args.work / cohort_name, phantom),
             "out_dir": run_dir,
             "steps": args.steps,
             "val_every": args.val_every,
@@ -103,6 +115,7 @@ def main() -> None:
     row = {
         "name": args.name,
         "overrides": overrides,
+        "phantom": phantom,
         "steps": args.steps,
         "seconds": round(seconds, 1),
         "final_loss": result.losses[-1]["total"] if result.losses else None,

@@ -4,8 +4,10 @@ phantom cohort (CTs, organ/sub-segment masks, tumor masks, free-text reports)
 → extract the reports with a real backend into a SQLite store (and score that extraction against the
   phantom's ground truth)
 → stage 1: train on the few mask cases
-→ stage 2, three arms from the same checkpoint, with the same network, steps, learning rate and seed:
-  A masks only · B masks + extracted report facts (R-Super) · C masks + ground-truth report facts
+→ stage 2, four arms from the same checkpoint, with the same network, steps, learning rate and seed:
+  A masks only · B masks + extracted report facts (R-Super) · C masks + ground-truth report facts ·
+  D the ceiling: every training case with its tumor mask (the report cases' masks too), masks only
+→ the share of the A → D gap that reports recover, (B − A) / (D − A)
 → predict the val + test cases, evaluate (DSC, NSD, lesion F1; report-based sensitivity /
   specificity / F1 / AUC with the operating point chosen on val)
 → ``OUT/report.md`` with the tables, training curves and overlay PNGs.
@@ -60,6 +62,15 @@ class DemoSettings:
     """Zero each lesion channel outside its organ mask (+5 mm) at prediction, in every arm. The masks
     are the dataset's organ masks (which the report losses need anyway); on the phantom they are its
     ground truth."""
+    input_organs: bool = False
+    """Feed the liver / pancreas / kidney masks to the network beside the CT (``input_organs``)."""
+    mask_crop_probs: tuple[float, float, float] = (0.4, 0.3, 0.3)
+    """Tumor-centred / organ-centred / random crop probabilities of mask cases."""
+    optimizer: str = "adamw"
+    """``adamw`` or ``sgd`` (nnU-Net's: Nesterov, momentum 0.99), both stages."""
+    weight_decay: float = 0.05
+    val_every: int = 0
+    """Validate every N steps in every run (the learning curves of the report); 0: never."""
 
 
 VISIBLE_LESIONS: Mapping[str, Any] = MappingProxyType(
@@ -121,7 +132,12 @@ ARMS: dict[str, str] = {
     "A": "masks only",
     "B": "masks + extracted reports (R-Super)",
     "C": "masks + ground-truth report facts",
+    "D": "ceiling: every training case's mask",
 }
+"""The arms, in report order. A, B and C share the mask cases; D also gets the report cases' masks."""
+
+SHARE_KEYS = ("dsc", "lesion_f1")
+"""Metrics whose recovered share :func:`recovered_share` reports."""
 
 SUMMARY_KEYS = (
     "dsc",
@@ -168,17 +184,20 @@ def run_demo(out: Path, settings: DemoSettings = DEFAULT, *, progress: bool = Tr
     )
     results: dict[str, Any] = {}
     curves: dict[str, list[dict[str, float]]] = {}
+    validation: dict[str, list[dict[str, float]]] = {"stage 1": stage1.validation_curve}
     for arm in ARMS:
         source: dict[str, Any] = {}
         if arm == "B":
             source = {"store_url": store_url}
         elif arm == "C":
             source = {"reports_jsonl": cohort / "truth.jsonl"}
+        elif arm == "D":
+            source = {"all_masks": True}
         run = _train(
             cohort,
             runs / f"arm-{arm}",
             settings,
-            mode="masks" if arm == "A" else "reports",
+            mode="reports" if arm in ("B", "C") else "masks",
             steps=settings.arm_steps,
             lr=settings.arm_lr,
             init_from=stage1.checkpoint,
@@ -186,12 +205,14 @@ def run_demo(out: Path, settings: DemoSettings = DEFAULT, *, progress: bool = Tr
             **source,
         )
         curves[arm] = run.losses
+        validation[arm] = run.validation_curve
         results[arm] = _predict_and_evaluate(
             cohort, run.run_dir, out, arm, progress, restrict_to_organs=settings.restrict_to_organs
         )
     minutes = (time.perf_counter() - started) / 60
-    overlays = _overlays(out, cohort, list(ARMS))
-    return _write_report(out, settings, extraction, results, curves, minutes, overlays)
+    overlays = _overlays(out, cohort, ["A", "B", "D"])
+    figures = _plots(out, curves, validation, settings.stage1_steps)
+    return _write_report(out, settings, extraction, results, minutes, overlays, figures)
 
 
 def _extract(cohort: Path, store_url: str, backend: str) -> dict[str, Any]:
@@ -241,14 +262,18 @@ def _train(
         mode=mode,
         steps=steps,
         lr=lr,
+        optimizer=settings.optimizer,
+        weight_decay=settings.weight_decay,
         batch_size=settings.batch_size,
         warmup_steps=min(20, steps // 5),
         checkpoint_every=steps,
+        val_every=settings.val_every,
         seed=settings.seed,
         init_from=init_from,
         network=network,
+        input_organs=ORGANS if settings.input_organs else (),
         loss=LossConfig(batch_dice=settings.batch_dice),
-        sampling=SamplingConfig(crop_size=settings.crop),
+        sampling=SamplingConfig(crop_size=settings.crop, mask_crop_probs=settings.mask_crop_probs),
         progress=progress,
         **source,
     )
@@ -285,6 +310,17 @@ def settings_json(settings: DemoSettings) -> dict[str, Any]:
     return json.loads(json.dumps(plain | {"phantom": dict(settings.phantom)}))
 
 
+def recovered_share(rows: list[dict[str, Any]], key: str) -> float:
+    """``(B − A) / (D − A)`` of metric ``key`` over :func:`summary_rows` rows: the share of the gap
+    between few masks (A) and every mask (D) that the extracted reports (B) recover. ``nan`` when a
+    value is missing or D does not beat A by at least one point (no gap to recover)."""
+    by_arm = {row["arm"]: float(row[key]) for row in rows}
+    a, b, d = (by_arm.get(arm, float("nan")) for arm in ("A", "B", "D"))
+    if any(v != v for v in (a, b, d)) or d - a < 0.01:
+        return float("nan")
+    return (b - a) / (d - a)
+
+
 def summary_rows(results: dict[str, Any]) -> list[dict[str, Any]]:
     """One row per arm: per-organ means of DSC, NSD, lesion F1 and report-based sens./spec./F1/AUC."""
     from segmentation.evaluation import nanmean
@@ -305,24 +341,58 @@ def _write_report(
     settings: DemoSettings,
     extraction: dict[str, Any],
     results: dict[str, Any],
-    curves: dict[str, list[dict[str, float]]],
     minutes: float,
     overlays: list[str],
+    figures: list[str],
 ) -> Path:
     from segmentation.evaluation import percent
 
-    figures = _plots(out, curves)
+    rows = summary_rows(results)
     metrics = extraction["metrics"]
+    shares = {key: recovered_share(rows, key) for key in SHARE_KEYS}
     lines = [
         "# rsuper demo: R-Super on a phantom cohort",
+        "",
+        "## Does report supervision help? (test cases; mean over liver, pancreas, kidney)",
+        "",
+        "| arm | training | DSC | NSD | lesion F1 | report sens. | report spec. | report F1 | AUC |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for row in rows:
+        arm = row["arm"]
+        cells = [percent(row[key]) for key in SUMMARY_KEYS]
+        lines.append(f"| {arm} | {ARMS[arm]} | " + " | ".join(cells) + " |")
+    lines += [
+        "",
+        "Share of the A → D gap recovered by the extracted reports, (B − A) / (D − A): "
+        + ", ".join(
+            f"{'DSC' if key == 'dsc' else 'lesion F1'} "
+            + ("– (D does not beat A: no gap)" if v != v else f"{100 * v:.0f} %")
+            for key, v in shares.items()
+        )
+        + ". One seed: `benchmarks/bench_method.py` gives the spread over seeds.",
+        "",
+        "DSC and NSD are averaged over organs that have a lesion; false positives in healthy organs "
+        "count in the lesion F1 and the report specificity.",
+        "",
+        "## Test cases: ground truth and arms A / B / D on the same slices",
+        "",
+    ]
+    lines += [f"![{name}]({name})" for name in overlays]
+    lines += ["", "## Learning curves", ""] + [f"![{name}]({name})" for name in figures]
+    lines += [
+        "",
+        "## Setting",
         "",
         f"Run time: {minutes:.1f} min. Cohort: {settings.n_mask} mask cases, "
         f"{settings.n_report} report cases, "
         f"{settings.n_val} val and {settings.n_test} test cases (with masks), {settings.shape} voxels at "
         f"{settings.spacing} mm. Network: MONAI DynUNet, filters {list(settings.filters)}, crops "
-        f"{settings.crop}. Stage 1 (masks only): {settings.stage1_steps} steps at lr {settings.stage1_lr:g}; "
-        f"each arm then trains {settings.arm_steps} steps at lr {settings.arm_lr:g} from the same checkpoint "
-        f"with the same seed."
+        f"{settings.crop}"
+        + (", organ masks as input channels" if settings.input_organs else "")
+        + f". Optimiser {settings.optimizer}. Stage 1 (masks only): {settings.stage1_steps} steps at lr "
+        f"{settings.stage1_lr:g}; each arm then trains {settings.arm_steps} steps at lr "
+        f"{settings.arm_lr:g} from the same checkpoint with the same seed."
         + (" Mask loss: batch Dice." if settings.batch_dice else "")
         + (" Predictions restricted to each organ's mask (+5 mm)." if settings.restrict_to_organs else "")
         + (f" Phantom overrides: {dict(settings.phantom)}." if settings.phantom else ""),
@@ -333,27 +403,21 @@ def _write_report(
         "",
         metrics.to_table(),
         "",
-        "## Segmentation (mean over liver, pancreas, kidney; test cases)",
+        "## Per organ",
         "",
-        "| arm | training | DSC | NSD | lesion F1 | report sens. | report spec. | report F1 | AUC |",
-        "|---|---|---|---|---|---|---|---|---|",
     ]
-    for row in summary_rows(results):
-        arm = row["arm"]
-        cells = [percent(row[key]) for key in SUMMARY_KEYS]
-        lines.append(f"| {arm} | {ARMS[arm]} | " + " | ".join(cells) + " |")
-    lines += ["", "Per organ:", ""]
     for arm, ev in results.items():
         lines += [f"### Arm {arm}: {ARMS[arm]}", "", ev.to_markdown(), ""]
-    lines += ["## Training curves", ""] + [f"![{name}]({name})" for name in figures]
-    lines += ["", "## Test cases: ground truth and predictions", ""] + [
-        f"![{name}]({name})" for name in overlays
-    ]
     path = out / "report.md"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     (out / "summary.json").write_text(
         json.dumps(
-            {"minutes": minutes, "settings": settings_json(settings), "arms": summary_rows(results)},
+            {
+                "minutes": minutes,
+                "settings": settings_json(settings),
+                "arms": rows,
+                "recovered_share": shares,
+            },
             indent=2,
             default=float,
         ),
@@ -362,24 +426,58 @@ def _write_report(
     return path
 
 
-def _plots(out: Path, curves: dict[str, list[dict[str, float]]]) -> list[str]:
+def _plots(
+    out: Path,
+    curves: dict[str, list[dict[str, float]]],
+    validation: dict[str, list[dict[str, float]]],
+    stage1_steps: int,
+) -> list[str]:
+    """``curves.png``: each arm's mask loss per stage-2 step; ``validation.png`` (when validated):
+    val DSC (mean over organs) vs step, stage 1 then each arm after it."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(6, 3.5))
-    for arm, losses in curves.items():
-        steps = [row["step"] for row in losses]
-        mask = [row.get("mask/0", float("nan")) for row in losses]
-        ax.plot(steps, mask, label=f"{arm}: {ARMS[arm]}")
-    ax.set_xlabel("stage-2 step")
-    ax.set_ylabel("mask loss (full-res head)")
-    ax.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(out / "curves.png", dpi=100)
-    plt.close(fig)
-    return ["curves.png"]
+    def save(name: str, lines: list[tuple[list[float], list[float], str]], xlabel: str, ylabel: str) -> None:
+        fig, ax = plt.subplots(figsize=(6, 3.5))
+        for x, y, label in lines:
+            ax.plot(
+                x, y, label=label, linewidth=1, marker="o" if name == "validation.png" else None, markersize=3
+            )
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel(ylabel)
+        ax.legend(fontsize=7)
+        fig.tight_layout()
+        fig.savefig(out / name, dpi=100)
+        plt.close(fig)
+
+    losses = [
+        (
+            [row["step"] for row in rows],
+            [row.get("mask/0", float("nan")) for row in rows],
+            f"{arm}: {ARMS[arm]}",
+        )
+        for arm, rows in curves.items()
+    ]
+    save("curves.png", losses, "stage-2 step", "mask loss (full-res head)")
+    if not any(validation.values()):
+        return ["curves.png"]
+    dsc = [
+        (
+            [(0 if name == "stage 1" else stage1_steps) + row["step"] for row in curve],
+            [100 * _mean([v for k, v in row.items() if k.startswith("val/dice_")]) for row in curve],
+            name if name == "stage 1" else f"{name}: {ARMS[name]}",
+        )
+        for name, curve in validation.items()
+    ]
+    save("validation.png", dsc, "step (stage 1, then stage 2)", "val DSC (%)")
+    return ["curves.png", "validation.png"]
+
+
+def _mean(values: list[float]) -> float:
+    finite = [v for v in values if v == v]
+    return sum(finite) / len(finite) if finite else float("nan")
 
 
 def _overlays(out: Path, cohort: Path, arms: list[str], n_cases: int = 3) -> list[str]:

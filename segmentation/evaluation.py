@@ -165,8 +165,12 @@ def evaluate(
                             "case_id": case.case_id,
                             "split": case.split,
                             "organ": organ,
-                            "dsc": dice(p, t),
-                            "nsd": normalized_surface_dice(p, t, spacing, nsd_tolerance_mm),
+                            # DSC / NSD on lesion-positive organs only; a healthy organ's false
+                            # positives are scored by the lesion F1 (docs/METHOD.md section 6)
+                            "dsc": dice(p, t) if t.any() else float("nan"),
+                            "nsd": normalized_surface_dice(p, t, spacing, nsd_tolerance_mm)
+                            if t.any()
+                            else float("nan"),
                             "truth_lesions": det.found + det.missed,
                             "found": det.found,
                             "false_pred": det.false_pred,

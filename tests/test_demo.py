@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from benchmarks.bench_method import SETTINGS
-from rsuper_cli.demo import QUICK, DemoSettings, _train, settings_json
+from rsuper_cli.demo import ARMS, QUICK, DemoSettings, _train, recovered_share, settings_json
 from segmentation.phantom import PhantomConfig
 from segmentation.training import TrainConfig
 from segmentation.training.trainer import Trainer
@@ -55,3 +55,45 @@ def test_trainer_builds_the_mask_loss_with_batch_dice(tmp_path: Path, batch_dice
     config = TrainConfig(data_dir=tmp_path, out_dir=tmp_path / "run", loss={"batch_dice": batch_dice})
     loss = Trainer(config).build_loss()
     assert loss.mask.loss.dice.batch is batch_dice
+
+
+def _rows(**dsc: float) -> list[dict[str, Any]]:
+    return [{"arm": arm, "dsc": value} for arm, value in dsc.items()]
+
+
+@pytest.mark.parametrize(
+    ("rows", "share"),
+    [
+        pytest.param(_rows(A=0.2, B=0.35, C=0.4, D=0.5), 0.5, id="half-the-gap"),
+        pytest.param(_rows(A=0.2, B=0.1, C=0.4, D=0.5), -1 / 3, id="worse-than-A"),
+        pytest.param(_rows(A=0.5, B=0.6, C=0.6, D=0.505), float("nan"), id="no-gap"),
+        pytest.param(_rows(A=0.2, B=float("nan"), C=0.4, D=0.5), float("nan"), id="missing"),
+    ],
+)
+def test_recovered_share(rows: list[dict[str, Any]], share: float) -> None:
+    value = recovered_share(rows, "dsc")
+    assert (value != value and share != share) or value == pytest.approx(share)
+
+
+def test_the_ceiling_arm_trains_every_mask_and_the_report_leads_with_four_arms() -> None:
+    assert list(ARMS) == ["A", "B", "C", "D"]
+    assert "ceiling" in ARMS["D"]
+
+
+def test_demo_training_config_carries_the_recipe(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import segmentation.training as training
+
+    seen: dict[str, Any] = {}
+    monkeypatch.setattr(training, "train", lambda config: seen.setdefault("config", config))
+    settings = replace(
+        QUICK, input_organs=True, mask_crop_probs=(0.6, 0.4, 0.0), optimizer="sgd", val_every=3
+    )
+    _train(
+        tmp_path, tmp_path / "run", settings, mode="masks", steps=9, lr=1e-3, progress=False, all_masks=True
+    )
+    config = seen["config"]
+    assert config.all_masks is True
+    assert config.input_organs == ("liver", "pancreas", "kidney")
+    assert config.sampling.mask_crop_probs == (0.6, 0.4, 0.0)
+    assert config.optimizer == "sgd"
+    assert config.val_every == 3

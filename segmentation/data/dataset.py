@@ -51,6 +51,9 @@ class SamplingConfig(BaseModel):
     report_segment_crop_prob: float = Field(0.9, ge=0.0, le=1.0)
     mask_crop_probs: tuple[float, float, float] = (0.4, 0.3, 0.3)
     """Probabilities of tumor-centred, organ-centred and random crops for mask cases."""
+    organ_balanced: bool = False
+    """Organ-centred crops pick a lesion channel's organ uniformly first, then a voxel in it (instead of
+    a voxel of any organ, which mostly lands in the liver)."""
     flip_prob: float = Field(0.5, ge=0.0, le=1.0)
     rot90_prob: float = Field(0.25, ge=0.0, le=1.0)
     intensity_strength: float = Field(1.0, ge=0.0)
@@ -210,11 +213,21 @@ class TrainCropDataset(Dataset[Sample]):
         if choice == 0 and prepared.tumors is not None:
             pool = np.argwhere(prepared.tumors > 0)
         if (pool is None or not len(pool)) and choice <= 1:
-            pool = np.argwhere(prepared.organs > 0)
+            pool = self._organ_voxels(prepared, rng)
         if pool is not None and len(pool):
             point = pool[rng.integers(len(pool))]
             return [_start_around(int(p), n, s, rng) for p, n, s in zip(point, size, shape, strict=True)]
         return [int(rng.integers(0, s - n + 1)) for n, s in zip(size, shape, strict=True)]
+
+    def _organ_voxels(self, prepared: PreparedCase, rng: np.random.Generator) -> np.ndarray:
+        """``(N, 3)`` voxels of one lesion channel's organ, the organ drawn uniformly among those present
+        (``organ_balanced``), else of any organ. Voxel-uniform over all organs, a small organ such as
+        the pancreas is almost never seen without its lesions."""
+        if self.sampling.organ_balanced:
+            masks = [m for o in self.channels if (m := prepared.organ_mask(o)) is not None and m.any()]
+            if masks:
+                return np.argwhere(masks[int(rng.integers(len(masks)))])
+        return np.argwhere(prepared.organs > 0)
 
     def __getitem__(self, index: int) -> Sample:
         rng = np.random.default_rng([self.seed, int(index)])

@@ -48,10 +48,17 @@ class PhantomConfig:
         lesion_diameter_mm: range of the largest diameter, drawn log-uniformly (default 5-50 mm);
             lesions that do not fit their organ are shrunk.
         lesion_contrast_hu: range of ``|lesion - organ|`` attenuation difference (default 10-70 HU).
+        organ_contrast_hu: per-organ ranges (``"liver"``, ``"pancreas"``, ``"kidney"``) that replace
+            ``lesion_contrast_hu`` for that organ's lesions (default: none). The kidney's parenchyma
+            enhances far more than the liver's, so its cysts and masses differ from it by more HU.
         subtle_fraction: probability that a lesion's contrast is drawn from the low end instead,
             ``[lesion_contrast_hu[0], subtle_contrast_hu]`` (default 0.3, up to 20 HU: hard to see
             under the default noise).
         hyper_fraction: probability that a lesion is hyper- rather than hypo-attenuating (0.25).
+        lesion_edge: width of the lesion's soft edge as a fraction of its radius (default 0.3): the
+            contrast ramps linearly from 0 to full across ``1 ± edge / 2`` of the normalised radius,
+            so it is half its value at the mask border. Smaller values give lesions that keep their
+            stated attenuation up to the border (partial volume then comes from ``blur_sigma_vox``).
 
     Image quality:
         noise_sigma_hu: per-case range of the Gaussian noise standard deviation (default 10-25 HU).
@@ -74,9 +81,11 @@ class PhantomConfig:
     max_lesions_per_organ: int = 3
     lesion_diameter_mm: tuple[float, float] = (5.0, 50.0)
     lesion_contrast_hu: tuple[float, float] = (10.0, 70.0)
+    organ_contrast_hu: dict[str, tuple[float, float]] = field(default_factory=dict)
     subtle_contrast_hu: float = 20.0
     subtle_fraction: float = 0.3
     hyper_fraction: float = 0.25
+    lesion_edge: float = 0.3
     noise_sigma_hu: tuple[float, float] = (10.0, 25.0)
     bias_field_hu: float = 25.0
     enhancement_range: tuple[float, float] = (0.6, 1.25)
@@ -103,11 +112,17 @@ class PhantomConfig:
             raise ValueError(f"max_lesions_per_organ must be in [1, 10], got {self.max_lesions_per_organ}.")
         _range("lesion_diameter_mm", self.lesion_diameter_mm, 1.0, 200.0)
         _range("lesion_contrast_hu", self.lesion_contrast_hu, 0.0, 500.0)
+        for organ, value in self.organ_contrast_hu.items():
+            if organ not in ("liver", "pancreas", "kidney"):
+                raise ValueError(f"organ_contrast_hu keys must be liver, pancreas or kidney, got {organ!r}.")
+            _range(f"organ_contrast_hu[{organ!r}]", tuple(value), 0.0, 500.0)  # type: ignore[arg-type]
         if not self.subtle_contrast_hu >= self.lesion_contrast_hu[0]:
             raise ValueError(
                 f"subtle_contrast_hu must be >= lesion_contrast_hu[0] ({self.lesion_contrast_hu[0]}), "
                 f"got {self.subtle_contrast_hu}."
             )
+        if not 0.0 < self.lesion_edge <= 1.0:
+            raise ValueError(f"lesion_edge must be a share of the radius in (0, 1], got {self.lesion_edge}.")
         for name in ("subtle_fraction", "hyper_fraction", "omission_prob", "multiple_prob"):
             _prob(name, getattr(self, name))
         _prob("subcentimeter_word_prob", self.subcentimeter_word_prob)

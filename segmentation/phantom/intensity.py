@@ -12,7 +12,6 @@ from segmentation.phantom.lesions import LesionSpec, Stone
 __all__ = ["render_ct"]
 
 HU_MIN, HU_MAX = -1024, 3071
-_EDGE = 0.3
 
 
 def _organ_hu(enh: float, steatosis: bool, rng: np.random.Generator) -> np.ndarray:
@@ -62,7 +61,7 @@ def render_ct(
 
     for lesion in lesions:
         sub = img[lesion.blob.bbox]
-        weight = np.clip((1.0 - lesion.blob.rho) / _EDGE + 0.5, 0.0, 1.0)
+        weight = np.clip((1.0 - lesion.blob.rho) / cfg.lesion_edge + 0.5, 0.0, 1.0)
         weight *= anatomy.tissue[lesion.blob.bbox] == Tissue.ORGAN
         sub += lesion.contrast_hu * weight
     if stone is not None:

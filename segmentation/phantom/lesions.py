@@ -203,10 +203,10 @@ def _organ_edt(mask: np.ndarray, spacing: np.ndarray) -> tuple[np.ndarray, np.nd
     return ndimage.distance_transform_edt(mask[box], sampling=spacing), lo
 
 
-def _contrast(rng: np.random.Generator, cfg: PhantomConfig) -> float:
-    lo, hi = cfg.lesion_contrast_hu
+def _contrast(rng: np.random.Generator, cfg: PhantomConfig, organ: str) -> float:
+    lo, hi = cfg.organ_contrast_hu.get(organ, cfg.lesion_contrast_hu)
     if rng.random() < cfg.subtle_fraction:
-        hi = min(hi, cfg.subtle_contrast_hu)
+        hi = max(lo, min(hi, cfg.subtle_contrast_hu))
     magnitude = rng.uniform(lo, hi)
     return float(magnitude if rng.random() < cfg.hyper_fraction else -magnitude)
 
@@ -247,7 +247,7 @@ def place_lesions(
                     d_max = max(lo, d_max * 0.8)
             if spec is None:
                 continue
-            spec.contrast_hu = _contrast(rng, cfg)
+            spec.contrast_hu = _contrast(rng, cfg, organ.value)
             grown = ndimage.binary_dilation(spec.blob.mask, iterations=1)
             occupied[spec.blob.bbox] |= grown
             tumors[spec.blob.bbox][spec.blob.mask] = spec.tumor_label

@@ -20,7 +20,16 @@ from segmentation.data.dataset import SamplingConfig
 from segmentation.data.preprocess import PreprocessConfig
 from segmentation.losses import LossPreset
 
-__all__ = ["LossConfig", "Mode", "NetworkConfig", "TrainConfig", "git_sha"]
+__all__ = ["LossConfig", "Mode", "NetworkConfig", "Optimizer", "TrainConfig", "git_sha"]
+
+
+class Optimizer(StrEnum):
+    """Optimiser of a run."""
+
+    ADAMW = "adamw"
+    """AdamW with ``weight_decay`` (the paper's choice)."""
+    SGD = "sgd"
+    """nnU-Net's SGD: Nesterov, momentum 0.99, ``weight_decay`` as L2."""
 
 
 class Mode(StrEnum):
@@ -84,6 +93,9 @@ class TrainConfig(BaseModel):
     mode: Mode = Mode.MASKS
     trainer: str = "default"
     channels: tuple[str, ...] = ("liver", "pancreas", "kidney")
+    all_masks: bool = False
+    """The ceiling arm (``masks`` mode only): every training case with a tumor mask trains as a mask
+    case, whatever its manifest role, i.e. the report cases' masks are used too."""
     input_organs: tuple[str, ...] = ()
     """Organ masks appended to the CT as network input channels (one 0/1 channel each; a structure
     belongs to organ X when it is named X or ``X_*``). Empty: the CT alone. The report losses need the
@@ -94,6 +106,7 @@ class TrainConfig(BaseModel):
     loss: LossConfig = LossConfig()
     steps: int = Field(1000, ge=1)
     batch_size: int = Field(2, ge=1)
+    optimizer: Optimizer = Optimizer.ADAMW
     lr: float | None = Field(None, gt=0.0)
     """``None``: 1e-3 for ``masks``, 1e-4 for ``reports``."""
     weight_decay: float = Field(0.05, ge=0.0)
@@ -129,6 +142,8 @@ class TrainConfig(BaseModel):
                 f"sampling.max_distance_mm "
                 f"({self.sampling.max_distance_mm}): raise the latter."
             )
+        if self.all_masks and self.mode is Mode.REPORTS:
+            raise ValueError("all_masks (the ceiling arm) trains on masks only: use mode 'masks'.")
         crop = self.sampling.crop_size
         if any(m < c for m, c in zip(self.preprocess.min_shape, crop, strict=True)):
             self.preprocess = self.preprocess.model_copy(

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import numpy as np
 import torch
@@ -28,11 +28,11 @@ from torch import nn
 from torch.utils.data import DataLoader
 
 from segmentation.data.dataset import StepSampler, TrainCropDataset, collate_samples
-from segmentation.data.manifest import Manifest, Role, load_manifest, validate_manifest
+from segmentation.data.manifest import CaseRecord, Manifest, Role, load_manifest, validate_manifest
 from segmentation.losses import ReportSupervisionLoss
 from segmentation.networks import build_network
 from segmentation.records import ReportFacts, load_report_facts
-from segmentation.training.config import Mode, TrainConfig
+from segmentation.training.config import Mode, Optimizer, TrainConfig
 from segmentation.training.state import (
     EMA,
     DistContext,
@@ -102,14 +102,32 @@ class Trainer:
         self.ctx: DistContext = init_distributed(config.device)
         self.run_dir = Path(config.out_dir)
         self.step = 0
+        """Optimisation steps done (restored on resume)."""
         self.history: list[dict[str, float]] = []
+        """Every step's loss terms, timings and lr, in order."""
+        self.validation: dict[str, float] = {}
+        """The last validation's scores."""
+        self.curve: list[dict[str, float]] = []
+        """Every validation of this call, ``{"step": N, **scores}``."""
+        self.last_checkpoint: Path | None = None
+        # built by setup(): network (core = unwrapped, model = DDP-wrapped or core), loss, optimiser, EMA
+        self.core: nn.Module
+        self.model: nn.Module
+        self.loss: ReportSupervisionLoss
+        self.optimizer: torch.optim.Optimizer
+        self.scheduler: torch.optim.lr_scheduler.LRScheduler
+        self.ema: EMA
+        # open while fit() runs, on the main rank only
+        self._writer: Any = None  # torch.utils.tensorboard.SummaryWriter
+        self._log: TextIO | None = None
+        self._bar: Any = None  # tqdm
 
     # ------------------------------------------------------------------ hooks
     def build_network(self) -> nn.Module:
         """The network (any MONAI network by name)."""
         return build_network(self.cfg)
 
-    def build_loss(self) -> nn.Module:
+    def build_loss(self) -> ReportSupervisionLoss:
         """Mask losses on every head; Ball / Volume losses only in ``reports`` mode."""
         reports = self.cfg.mode is Mode.REPORTS
         lc = self.cfg.loss
@@ -127,36 +145,62 @@ class Trainer:
     def build_optimizer(
         self, model: nn.Module
     ) -> tuple[torch.optim.Optimizer, torch.optim.lr_scheduler.LRScheduler]:
-        """AdamW + warm-up / poly LambdaLR."""
-        opt = torch.optim.AdamW(
-            model.parameters(), lr=self.cfg.learning_rate, weight_decay=self.cfg.weight_decay
-        )
+        """AdamW or nnU-Net's SGD (``TrainConfig.optimizer``) + warm-up / poly LambdaLR."""
+        opt: torch.optim.Optimizer
+        if self.cfg.optimizer is Optimizer.SGD:
+            opt = torch.optim.SGD(
+                model.parameters(),
+                lr=self.cfg.learning_rate,
+                momentum=0.99,
+                nesterov=True,
+                weight_decay=self.cfg.weight_decay,
+            )
+        else:
+            opt = torch.optim.AdamW(
+                model.parameters(), lr=self.cfg.learning_rate, weight_decay=self.cfg.weight_decay
+            )
         sched = torch.optim.lr_scheduler.LambdaLR(
             opt, poly_lambda(self.cfg.warmup_steps, self.cfg.steps, self.cfg.poly_power)
         )
         return opt, sched
 
+    def training_cases(self, manifest: Manifest) -> tuple[list[CaseRecord], list[CaseRecord]]:
+        """``(mask cases, report cases)`` this run trains on: mask-role train cases (plus, with
+        ``all_masks``, every report-role train case that has a tumor mask), and the report-role train
+        cases in ``reports`` mode."""
+        train = list(manifest.select(split="train"))
+        masks = [c for c in train if c.role is Role.MASK]
+        if self.cfg.all_masks:
+            masks += [c for c in train if c.role is Role.REPORT and c.tumor_mask is not None]
+        reports = [c for c in train if c.role is Role.REPORT] if self.cfg.mode is Mode.REPORTS else []
+        return masks, reports
+
     def load_data(self) -> tuple[Manifest, dict[str, ReportFacts]]:
         """Read and validate the manifest (ONE error listing every problem) and the report facts."""
         manifest = load_manifest(self.cfg.data_dir)
-        roles = [Role.MASK] + ([Role.REPORT] if self.cfg.mode is Mode.REPORTS else [])
-        train = list(manifest.select(split="train", roles=roles))
+        _, report_cases = self.training_cases(manifest)
+        reports_mode = self.cfg.mode is Mode.REPORTS
+        roles = [Role.MASK] + ([Role.REPORT] if reports_mode or self.cfg.all_masks else [])
         facts: dict[str, ReportFacts] = {}
-        if self.cfg.mode is Mode.REPORTS:
-            ids = [c.report_id for c in train if c.role is Role.REPORT and c.report_id]
+        if reports_mode:
+            ids = [c.report_id for c in report_cases if c.report_id]
             facts, _ = load_report_facts(
                 ids, store_url=self.cfg.store_url, reports_jsonl=self.cfg.reports_jsonl
             )
-        validate_manifest(manifest, channels=self.cfg.channels, roles=roles, has_report=facts.__contains__)
+        validate_manifest(
+            manifest,
+            channels=self.cfg.channels,
+            roles=roles,
+            has_report=facts.__contains__ if reports_mode else None,
+        )
         return manifest, facts
 
     def dataloaders(self, manifest: Manifest, facts: dict[str, ReportFacts]) -> DataLoader:
         """The training loader from the current step to ``cfg.steps`` (this rank's share)."""
-        roles = [Role.MASK] + ([Role.REPORT] if self.cfg.mode is Mode.REPORTS else [])
-        cases = manifest.select(split="train", roles=roles)
+        mask_cases, report_cases = self.training_cases(manifest)
         dataset = TrainCropDataset(
-            [c for c in cases if c.role is Role.MASK],
-            [c for c in cases if c.role is Role.REPORT],
+            mask_cases,
+            report_cases,
             facts,
             manifest.labels,
             self.cfg.channels,
@@ -214,10 +258,13 @@ class Trainer:
         return out
 
     def validate(self, manifest: Manifest) -> dict[str, float]:
-        """Mean Dice per channel of the EMA weights on validation cases with tumor masks (rank 0)."""
+        """EMA weights on validation cases with tumor masks (rank 0), per lesion channel:
+        ``val/dice_<organ>``, the mean DSC over cases whose organ has a lesion (a healthy organ has no
+        DSC to score; its false positives count in the lesion F1), and ``val/lesion_f1_<organ>``
+        over all cases (``docs/METHOD.md`` section 6)."""
         from segmentation.data.preprocess import prepare_case
         from segmentation.inference import predict_prepared
-        from segmentation.metrics import dice_per_channel
+        from segmentation.metrics import DetectionCounts, detection_counts, dice
 
         cases = [c for c in manifest.select(split="val") if c.tumor_mask is not None][
             : self.cfg.val_max_cases
@@ -227,6 +274,7 @@ class Trainer:
         net = self.build_network().to(self.ctx.device)
         net.load_state_dict(self.ema.state_dict())
         scores: dict[str, list[float]] = {c: [] for c in self.cfg.channels}
+        counts = {c: DetectionCounts(0, 0, 0, 0) for c in self.cfg.channels}
         for case in cases:
             prepared = prepare_case(case, manifest.labels, self.cfg.preprocess, self.cfg.resolved_cache_dir)
             probs = predict_prepared(
@@ -236,13 +284,14 @@ class Trainer:
                 self.ctx.device,
                 input_organs=self.cfg.input_organs,
             )
-            truth = torch.from_numpy(prepared.tumor_channels(self.cfg.channels, manifest.labels))
-            for organ, dsc in zip(self.cfg.channels, dice_per_channel(probs > 0.5, truth > 0.5), strict=True):
-                scores[organ].append(dsc)
-        return {
-            f"val/dice_{o}": float(np.nanmean(v)) if np.isfinite(v).any() else float("nan")
-            for o, v in scores.items()
-        }
+            truth = prepared.tumor_channels(self.cfg.channels, manifest.labels) > 0.5
+            pred = probs.numpy() > 0.5
+            for c, organ in enumerate(self.cfg.channels):
+                if truth[c].any():
+                    scores[organ].append(dice(pred[c], truth[c]))
+                counts[organ] = counts[organ] + detection_counts(pred[c], truth[c])
+        out = {f"val/dice_{o}": float(np.mean(v)) if v else float("nan") for o, v in scores.items()}
+        return out | {f"val/lesion_f1_{o}": c.f1 for o, c in counts.items()}
 
     def checkpoint(self) -> Path:
         """Write ``checkpoints/step_N.pt`` and ``last.pt`` (rank 0)."""
@@ -281,7 +330,7 @@ class Trainer:
             state = load_checkpoint(self.cfg.init_from)
             self.core.load_state_dict(state.get("ema") or state["model"])
             logger.info("initialised from %s (step %s)", self.cfg.init_from, state.get("step"))
-        self.model: nn.Module = self.core
+        self.model = self.core
         if self.ctx.distributed:
             unused = self.cfg.network.heads is not None
             ids = [self.ctx.local_rank] if self.ctx.device.type == "cuda" else None
@@ -323,6 +372,39 @@ class Trainer:
                 package.setLevel(level)
                 handler.close()
 
+    def on_step_end(self, values: dict[str, float]) -> None:
+        """After each step: log the step's values (main rank) and write a checkpoint on its cadence."""
+        if self.ctx.is_main:
+            for key, v in values.items():
+                if key != "step" and self._writer is not None:
+                    self._writer.add_scalar(f"train/{key}" if "/" not in key else key, v, self.step)
+            if self._log is not None:
+                self._log.write(json.dumps(values) + "\n")
+            if self._bar is not None:
+                self._bar.set_postfix(
+                    loss=f"{values['total']:.4f}",
+                    step_s=f"{values['step_s']:.2f}",
+                    data_s=f"{values['data_s']:.2f}",
+                )
+                self._bar.update(1)
+        if self.step % self.cfg.checkpoint_every == 0 or self.step == self.cfg.steps:
+            if self.ctx.is_main:
+                self.last_checkpoint = self.checkpoint()
+            self.ctx.barrier()
+
+    def on_validation_end(self, scores: dict[str, float]) -> None:
+        """After each validation (main rank): keep the scores in the curve, log them."""
+        self.validation = scores
+        self.curve.append({"step": self.step, **scores})
+        if self._writer is not None:
+            for key, v in scores.items():
+                self._writer.add_scalar(key, v, self.step)
+        logger.info("step %d validation: %s", self.step, scores)
+
+    def _due_validation(self) -> bool:
+        every = self.cfg.val_every
+        return bool(every) and (self.step % every == 0 or self.step == self.cfg.steps)
+
     def _fit(self, main: bool) -> RunResult:
         """The training loop of :meth:`fit` (``main``: this rank writes logs and checkpoints)."""
         from torch.utils.tensorboard import SummaryWriter
@@ -333,66 +415,44 @@ class Trainer:
         if main:
             self.cfg.save(self.run_dir / "config.json")
         loader = self.dataloaders(manifest, facts)
-        writer = SummaryWriter(str(self.run_dir / "tensorboard")) if main else None
-        log = (self.run_dir / "losses.jsonl").open("a", encoding="utf-8") if main else None
-        bar = tqdm(
+        if main:
+            self._writer = SummaryWriter(str(self.run_dir / "tensorboard"))
+            self._log = (self.run_dir / "losses.jsonl").open("a", encoding="utf-8")
+        self._bar = tqdm(
             total=self.cfg.steps,
             initial=self.step,
             desc=f"train[{self.cfg.mode.value}]",
             disable=not (main and self.cfg.progress),
         )
-        ckpt: Path | None = None
-        validation: dict[str, float] = {}
-        curve: list[dict[str, float]] = []
         tick = time.perf_counter()
         try:
             for batch in loader:
                 data_s = time.perf_counter() - tick
                 values = self.train_step(batch)
                 self.step += 1
-                step_s = time.perf_counter() - tick
-                values.update(step=self.step, data_s=data_s, step_s=step_s)
+                values.update(step=self.step, data_s=data_s, step_s=time.perf_counter() - tick)
                 self.history.append(values)
-                if main:
-                    assert writer is not None
-                    assert log is not None
-                    for key, v in values.items():
-                        if key != "step":
-                            writer.add_scalar(f"train/{key}" if "/" not in key else key, v, self.step)
-                    log.write(json.dumps(values) + "\n")
-                    bar.set_postfix(
-                        loss=f"{values['total']:.4f}", step_s=f"{step_s:.2f}", data_s=f"{data_s:.2f}"
-                    )
-                    bar.update(1)
-                if self.step % self.cfg.checkpoint_every == 0 or self.step == self.cfg.steps:
+                self.on_step_end(values)
+                if self._due_validation():
                     if main:
-                        ckpt = self.checkpoint()
-                    self.ctx.barrier()
-                if self.cfg.val_every and (
-                    self.step % self.cfg.val_every == 0 or self.step == self.cfg.steps
-                ):
-                    if main:
-                        validation = self.validate(manifest)
-                        for key, v in validation.items():
-                            writer.add_scalar(key, v, self.step)  # type: ignore[union-attr]
-                        logger.info("step %d validation: %s", self.step, validation)
-                        curve.append({"step": self.step, **validation})
+                        self.on_validation_end(self.validate(manifest))
                     self.ctx.barrier()
                 tick = time.perf_counter()
         finally:
-            bar.close()
-            if writer is not None:
-                writer.close()
-            if log is not None:
-                log.close()
+            self._bar.close()
+            if self._writer is not None:
+                self._writer.close()
+            if self._log is not None:
+                self._log.close()
+            self._writer = self._log = self._bar = None
         last = self.run_dir / "checkpoints" / "last.pt"
         return RunResult(
             self.run_dir,
             self.step,
-            ckpt or (last if last.exists() else None),
+            self.last_checkpoint or (last if last.exists() else None),
             self.history,
-            validation,
-            curve,
+            self.validation,
+            self.curve,
         )
 
 

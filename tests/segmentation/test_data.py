@@ -241,3 +241,37 @@ def test_input_organ_channels_are_not_intensity_augmented(cohort: Path) -> None:
         sample = dataset[i]
         assert sample.image.shape == (3, 16, 16, 16)
         assert set(sample.image[1:].unique().tolist()) <= {0.0, 1.0}
+
+
+@pytest.mark.parametrize("balanced", [False, True])
+def test_organ_centred_crops_balance_the_lesion_organs(cohort: Path, balanced: bool) -> None:
+    """Voxel-uniform organ crops land in the liver most of the time; organ-balanced ones give each
+    lesion channel's organ about a third."""
+    manifest = load_manifest(cohort)
+    cases = list(manifest.select(split="train", roles=[Role.MASK]))
+    dataset = TrainCropDataset(
+        cases,
+        [],
+        {},
+        manifest.labels,
+        CHANNELS,
+        PreprocessConfig(min_shape=(16, 16, 16)),
+        SamplingConfig(crop_size=(16, 16, 16), mask_crop_probs=(0.0, 1.0, 0.0), organ_balanced=balanced),
+        None,
+        seed=0,
+    )
+    prepared = prepare_case(cases[0], manifest.labels, PreprocessConfig(min_shape=(16, 16, 16)), None)
+    rng = np.random.default_rng(0)
+    hits = dict.fromkeys(CHANNELS, 0)
+    masks = {o: prepared.organ_mask(o) for o in CHANNELS}
+    for _ in range(300):
+        pool = dataset._organ_voxels(prepared, rng)
+        point = tuple(pool[rng.integers(len(pool))])  # as _mask_crop draws its centre
+        for organ, mask in masks.items():
+            hits[organ] += int(mask is not None and bool(mask[point]))
+    share = {o: n / 300 for o, n in hits.items()}
+    if balanced:
+        assert all(0.2 < s < 0.47 for s in share.values()), share
+    else:
+        assert share["liver"] > 0.7, share
+        assert share["pancreas"] < 0.1, share

@@ -28,6 +28,15 @@ def cube(shape: tuple[int, int, int], lo: int, hi: int) -> np.ndarray:
     return out
 
 
+def _write_prediction_index(pred: Path, rows: list[dict[str, str]], channels: list[str]) -> None:
+    """``predictions.csv`` and ``prediction.json`` as ``rsuper predict`` writes them."""
+    with (pred / "predictions.csv").open("w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    (pred / "prediction.json").write_text(json.dumps({"channels": channels, "threshold": 0.5}))
+
+
 def test_dice_and_nsd_hand_computed() -> None:
     a, b = cube((10, 10, 10), 2, 6), cube((10, 10, 10), 2, 6)
     assert dice(a, b) == 1.0
@@ -107,12 +116,7 @@ def test_evaluate_a_perfect_predictor(tmp_path: Path) -> None:
             nib.save(nib.Nifti1Image((arr == int(value)).astype(np.float32), tumors.affine), path)
             entry[f"prob_{organ}"] = str(path.relative_to(pred))
         rows.append(entry)
-    with (pred / "predictions.csv").open("w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-    info = {"channels": list(labels.values()), "threshold": 0.5}
-    (pred / "prediction.json").write_text(json.dumps(info))
+    _write_prediction_index(pred, rows, list(labels.values()))
 
     result = evaluate(pred, data, tmp_path / "eval", speck_mm3=0.0)
     assert result.chosen_on == "val"
@@ -130,3 +134,35 @@ def test_evaluate_a_perfect_predictor(tmp_path: Path) -> None:
     assert "| pancreas |" in md
     assert "AUC" in md
     assert (tmp_path / "eval" / "roc.png").stat().st_size > 1000
+
+
+def test_a_healthy_organs_false_positive_costs_lesion_f1_not_dsc(tmp_path: Path) -> None:
+    """DSC / NSD average over lesion-positive organs; a blob in a healthy organ is a false detection."""
+    data = tmp_path / "data"
+    cfg = PhantomConfig(shape=(20, 20, 20), spacing=(6.0, 6.0, 6.0), lesion_diameter_mm=(15.0, 30.0))
+    generate_cohort(data, n_mask=0, n_report=0, n_val=0, n_test=6, seed=5, config=cfg, progress=False)
+    labels = json.loads((data / "labels.json").read_text())["tumors"]
+    pred = tmp_path / "pred"
+    rows, painted = [], None
+    for row in csv.DictReader((data / "manifest.csv").open()):
+        tumors = nib.load(data / row["tumor_mask"])
+        arr = np.asarray(tumors.dataobj)
+        (pred / row["case_id"]).mkdir(parents=True)
+        entry = {k: row[k] for k in ("case_id", "split", "role", "tumor_mask")}
+        for value, organ in labels.items():
+            prob = (arr == int(value)).astype(np.float32)
+            if painted is None and not prob.any():
+                prob[1:4, 1:4, 1:4] = 1.0  # a false lesion in an organ that has none
+                painted = organ
+            path = pred / row["case_id"] / f"prob_{organ}.nii.gz"
+            nib.save(nib.Nifti1Image(prob, tumors.affine), path)
+            entry[f"prob_{organ}"] = str(path.relative_to(pred))
+        rows.append(entry)
+    _write_prediction_index(pred, rows, list(labels.values()))
+
+    result = evaluate(pred, data, tmp_path / "eval", speck_mm3=0.0)
+    assert painted is not None
+    m = result.pixel[painted]
+    assert m["dsc"] == 1.0  # every lesion-positive case is perfect; the healthy one has no DSC
+    assert m["lesion_precision"] < 1.0
+    assert m["lesion_f1"] < 1.0

@@ -305,8 +305,11 @@ def test_report_noise_knobs() -> None:
         ({"lesion_diameter_mm": (30.0, 10.0)}, "lesion_diameter_mm"),
         ({"noise_sigma_hu": (-1.0, 5.0)}, "noise_sigma_hu"),
         ({"style_weights": {"narrative": 0.0}}, "style_weights"),
+        ({"lesion_edge": 0.0}, "lesion_edge"),
+        ({"organ_contrast_hu": {"spleen": (10.0, 20.0)}}, "organ_contrast_hu"),
+        ({"organ_contrast_hu": {"kidney": (90.0, 60.0)}}, "organ_contrast_hu"),
     ],
-    ids=["shape", "spacing", "healthy", "diameters", "noise", "styles"],
+    ids=["shape", "spacing", "healthy", "diameters", "noise", "styles", "edge", "organ", "organ-range"],
 )
 def test_config_rejects_bad_values(kwargs: dict[str, Any], match: str) -> None:
     with pytest.raises(ValueError, match=match):
@@ -330,3 +333,24 @@ def test_generate_cohort_simple_splits(tmp_path: Path, n: int, expected: tuple[i
     got = (roles.get("mask", 0), roles.get("report", 0), splits.get("val", 0), splits.get("test", 0))
     assert got == expected
     assert len(_rows(tmp_path / "c" / "manifest.csv")) == n
+
+
+def test_organ_contrast_replaces_the_default_range_for_that_organ() -> None:
+    cfg = PhantomConfig(
+        shape=(48, 48, 32),
+        spacing=(6.0, 6.0, 7.0),
+        healthy_fraction=0.0,
+        lesion_contrast_hu=(30.0, 40.0),
+        subtle_fraction=0.0,
+        subtle_contrast_hu=30.0,
+        organ_contrast_hu={"kidney": (100.0, 120.0)},
+    )
+    seen: dict[str, list[float]] = {}
+    for index in range(6):
+        for lesion in generate_case(index, 3, cfg).lesions:
+            seen.setdefault(lesion.organ.value, []).append(abs(lesion.contrast_hu))
+    assert seen.get("kidney")
+    assert all(100.0 <= c <= 120.0 for c in seen["kidney"])
+    others = [c for organ, values in seen.items() if organ != "kidney" for c in values]
+    assert others
+    assert all(30.0 <= c <= 40.0 for c in others)

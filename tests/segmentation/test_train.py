@@ -15,6 +15,7 @@ import pytest
 from segmentation.data.dataset import SamplingConfig
 from segmentation.phantom import PhantomConfig, generate_cohort
 from segmentation.training import NetworkConfig, TrainConfig, train
+from segmentation.training.trainer import Trainer
 
 PHANTOM = PhantomConfig(
     shape=(20, 20, 20), spacing=(6.0, 6.0, 6.0), lesion_diameter_mm=(12.0, 30.0), healthy_fraction=0.0
@@ -53,7 +54,12 @@ def test_two_stage_protocol(cohort: Path, tmp_path: Path) -> None:
     assert stage1.final_step == 2
     assert stage1.checkpoint is not None
     assert stage1.checkpoint.is_file()
-    assert set(stage1.validation) == {"val/dice_liver", "val/dice_pancreas", "val/dice_kidney"}
+    assert set(stage1.validation) == {
+        f"val/{metric}_{organ}"
+        for metric in ("dice", "lesion_f1")
+        for organ in ("liver", "pancreas", "kidney")
+    }
+    assert stage1.validation_curve == [{"step": 2, **stage1.validation}]
     assert all("ball/0" not in h for h in stage1.losses)
 
     cfg = tiny_config(
@@ -169,5 +175,47 @@ def test_organ_input_channels_train_and_validate(cohort: Path, tmp_path: Path) -
     run = train(
         tiny_config(cohort, tmp_path / "organs", steps=2, val_every=2, input_organs=("liver", "kidney"))
     )
-    assert set(run.validation) == {"val/dice_liver", "val/dice_pancreas", "val/dice_kidney"}
+    assert {k for k in run.validation if k.startswith("val/dice_")} == {
+        "val/dice_liver",
+        "val/dice_pancreas",
+        "val/dice_kidney",
+    }
     assert run.validation_curve == [{"step": 2, **run.validation}]
+
+
+def test_all_masks_trains_the_report_cases_as_mask_cases(cohort: Path, tmp_path: Path) -> None:
+    from segmentation.data.manifest import Role, load_manifest
+
+    manifest = load_manifest(cohort)
+    few = Trainer(tiny_config(cohort, tmp_path / "few"))
+    every = Trainer(tiny_config(cohort, tmp_path / "every", all_masks=True))
+    few_masks, few_reports = few.training_cases(manifest)
+    all_masks, all_reports = every.training_cases(manifest)
+    training = manifest.select(split="train")
+    assert [c.case_id for c in few_masks] == [c.case_id for c in training if c.role is Role.MASK]
+    assert sorted(c.case_id for c in all_masks) == sorted(c.case_id for c in training)
+    assert few_reports == all_reports == []
+    run = train(tiny_config(cohort, tmp_path / "every-run", steps=1, all_masks=True))
+    assert run.final_step == 1
+    with pytest.raises(ValueError, match="all_masks"):
+        tiny_config(
+            cohort, tmp_path / "bad", all_masks=True, mode="reports", reports_jsonl=cohort / "truth.jsonl"
+        )
+
+
+def test_hooks_see_every_step_and_validation(cohort: Path, tmp_path: Path) -> None:
+    seen: dict[str, list[int]] = {"steps": [], "validations": []}
+
+    class Recording(Trainer):
+        def on_step_end(self, values: dict[str, float]) -> None:
+            super().on_step_end(values)
+            seen["steps"].append(int(values["step"]))
+
+        def on_validation_end(self, scores: dict[str, float]) -> None:
+            super().on_validation_end(scores)
+            seen["validations"].append(self.step)
+
+    result = Recording(tiny_config(cohort, tmp_path / "hooks", steps=3, val_every=2)).fit()
+    assert seen == {"steps": [1, 2, 3], "validations": [2, 3]}
+    assert [row["step"] for row in result.validation_curve] == [2, 3]
+    assert (tmp_path / "hooks" / "checkpoints" / "last.pt").is_file()
