@@ -12,6 +12,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib.metadata import PackageNotFoundError, version
+from typing import Any
 
 from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
@@ -70,6 +71,7 @@ def create_app(
         summary="Free-text CT reports in, validated tumor records out (R-Super).",
         lifespan=lifespan,
     )
+    _document_limits(app, settings)
     app.state.settings = settings
     app.state.metrics = app_metrics
     app.state.key_digests = digests
@@ -102,3 +104,17 @@ def create_app(
         )
     app.add_middleware(MetricsMiddleware, metrics=app_metrics)
     return app
+
+
+def _document_limits(app: FastAPI, settings: Settings) -> None:
+    """Write the configured batch size into the OpenAPI document (``maxItems`` of a batch)."""
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = FastAPI.openapi(app)
+            reports = schema["components"]["schemas"]["BatchIn"]["properties"]["reports"]
+            reports["maxItems"] = settings.max_batch_reports
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -1,8 +1,8 @@
 """Read queries the API needs that the store's repository does not offer (yet).
 
 They use only the store's public surface (:attr:`Store.engine`, the ORM models and
-:func:`store.convert.record_to_extraction`): look up one extraction by its full key, and page
-through a job's items in row order.
+:func:`store.convert.record_to_extraction`): page through a job's items in row order, and look up
+their extractions. (Lookups by key moved into the store: :meth:`store.Store.find_extractions`.)
 """
 
 from __future__ import annotations
@@ -32,22 +32,6 @@ class JobItemView:
     text_sha256: str | None
     status: str
     error: str | None
-
-
-def find_extraction(
-    store: Store, report_id: str, text_sha256: str, extractor_version: str, *, only_ok: bool = True
-) -> ReportExtraction | None:
-    """The stored extraction with exactly this key (an ``ok`` one unless ``only_ok`` is False)."""
-    stmt = select(ExtractionRow.id, ExtractionRow.record).where(
-        ExtractionRow.report_id == report_id,
-        ExtractionRow.text_sha256 == text_sha256,
-        ExtractionRow.extractor_version == extractor_version,
-    )
-    if only_ok:
-        stmt = stmt.where(ExtractionRow.status == ExtractionStatus.OK.value)
-    with Session(store.engine) as session:
-        row = session.execute(stmt.order_by(ExtractionRow.id.desc()).limit(1)).one_or_none()
-    return None if row is None else record_to_extraction(row.record, row_id=row.id)
 
 
 def iter_job_items(store: Store, job_id: str, *, page: int = PAGE) -> Iterator[list[JobItemView]]:

@@ -11,7 +11,9 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainValidato
 from pydantic_core import PydanticCustomError
 from typing_extensions import TypeAliasType
 
+from api.errors import ErrorBody
 from report_extractor.engine import MAX_REPORT_ID_CHARS
+from schemas.records import ReportExtraction
 from store.jobs import JobStatus
 
 _SPACE: Final[str] = r"\t-\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
@@ -118,6 +120,55 @@ class ReportIn(BaseModel):
         dict[str, Any] | None,
         PlainValidator(checked_metadata, json_schema_input_type=dict[_NulFree, MetadataValue] | None),
     ] = None
+
+
+class BatchIn(BaseModel):
+    """Many reports in one request (``POST /v1/extractions:batch``).
+
+    Each item is checked on its own against :class:`ReportIn`: an invalid one gets its own error in
+    the answer and never fails the others, so the items are declared as any JSON value here.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    reports: Annotated[
+        list[Any],
+        Field(
+            min_length=1,
+            description="Reports, each a `ReportIn` object; at most `RSUPER_MAX_BATCH_REPORTS` (maxItems).",
+        ),
+    ]
+
+
+class BatchItemStatus(StrEnum):
+    """What happened to one report of a batch."""
+
+    OK = "ok"
+    """Extracted (or already stored, ``cached``); ``record`` holds the result."""
+    FAILED = "failed"
+    """The backend failed or answered invalidly; a ``failed`` record is kept, retry later."""
+    REJECTED = "rejected"
+    """The item is not a valid report (``error`` names the field); nothing was stored."""
+
+
+class BatchItemOut(BaseModel):
+    """The result of one report of a batch, at the item's position."""
+
+    index: int
+    report_id: str | None = Field(description="The item's report ID (null when it had no valid one).")
+    status: BatchItemStatus
+    cached: bool = Field(False, description="The record was already stored; the backend was not called.")
+    record: ReportExtraction | None = None
+    error: ErrorBody | None = None
+
+
+class BatchOut(BaseModel):
+    """Answer to ``POST /v1/extractions:batch``: one result per report, in request order."""
+
+    ok: int
+    failed: int
+    rejected: int
+    results: list[BatchItemOut]
 
 
 class ResultFormat(StrEnum):

@@ -15,6 +15,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from report_extractor.engine import DEFAULT_MAX_REPORT_CHARS
 
+MAX_BATCH_REPORTS: Final[int] = 5_000
+"""Upper bound of ``RSUPER_MAX_BATCH_REPORTS`` (one batch is saved in one transaction)."""
+
 MIN_API_KEY_CHARS: Final[int] = 16
 """Shortest API key accepted (shorter keys are guessable)."""
 
@@ -37,6 +40,7 @@ class Settings(BaseSettings):
         max_body_bytes: largest JSON request body (413 above).
         max_upload_bytes: largest uploaded file (413 above).
         max_report_chars: longest report text (422 above).
+        max_batch_reports: most reports in one ``POST /v1/extractions:batch`` (422 above).
         upload_dir: where uploads are written (under server-chosen names) until the job is created.
         backend_concurrency: backend calls in flight at once (API requests and job batches together).
         job_batch_size: job items claimed and extracted per backend call.
@@ -59,6 +63,7 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(10 * 1024 * 1024, ge=1024)
     max_upload_bytes: int = Field(1024 * 1024 * 1024, ge=1024)
     max_report_chars: int = Field(DEFAULT_MAX_REPORT_CHARS, ge=1)
+    max_batch_reports: int = Field(256, ge=1, le=MAX_BATCH_REPORTS)
     upload_dir: Path = Path("rsuper-uploads")
     backend_concurrency: int = Field(4, ge=1, le=256)
     job_batch_size: int = Field(16, ge=1, le=1000)

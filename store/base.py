@@ -136,9 +136,19 @@ class StoreBase:
 
     @contextmanager
     def _read(self) -> Iterator[Session]:
-        """A session for reads (its transaction is rolled back on exit)."""
-        with self._read_sessions() as session:
-            yield session
+        """A session for reads (its transaction is rolled back on exit).
+
+        Raises:
+            StoreUnavailableError: the SQLite file was deleted while the store was open (a new
+                connection would silently create an empty database in its place).
+            StoreError: on database errors (first line of the message only, as for writes).
+        """
+        self._check_file()
+        try:
+            with self._read_sessions() as session:
+                yield session
+        except DBAPIError as e:
+            raise StoreError(f"database error on {self.url}: {describe_db_error(e)}") from e
 
     def _lock_report(self, session: Session, report_id: str) -> None:
         """Serialize writers of one report ID (PostgreSQL advisory lock, released at commit)."""

@@ -1,22 +1,32 @@
-"""``POST /v1/extractions``: one report in, its validated record out (stored, idempotent)."""
+"""``POST /v1/extractions``: one report in, its validated record out (stored, idempotent);
+``POST /v1/extractions:batch``: many reports in one round trip, one result (or error) per report."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
+from typing import Final
 
 import anyio.to_thread
 from fastapi import APIRouter, Response
+from pydantic import ValidationError
 
 from api.deps import ExtractorDep, MetricsDep, ServicesDep, StoreDep
-from api.errors import ERROR_RESPONSES, ApiError, ErrorBody, ErrorCode, invalid_input
-from api.queries import find_extraction
-from api.schemas import ReportIn
-from report_extractor.batch import failed_record
-from report_extractor.engine import ReportInput, validate_report
+from api.errors import (
+    ERROR_RESPONSES,
+    ApiError,
+    ErrorBody,
+    ErrorCode,
+    format_validation_errors,
+    invalid_input,
+)
+from api.schemas import BatchIn, BatchItemOut, BatchItemStatus, BatchOut, ReportIn
+from report_extractor.batch import OutcomeKind, ReportOutcome, extract_batch, failed_record
+from report_extractor.engine import Extractor, ReportInput, validate_report
 from report_extractor.errors import InputError, ReportExtractorError
 from report_extractor.phi import report_ref
 from schemas.records import ExtractionStatus, ReportExtraction
-from store import StoreError
+from store import SaveRequest, Store, StoreError
 
 logger = logging.getLogger(__name__)
 
@@ -54,10 +64,9 @@ async def create_extraction(
     except InputError as e:
         raise invalid_input(f"body.{e}") from None
     version = extractor.version
+    key = (report.report_id, report.sha256)
     try:
-        stored = await anyio.to_thread.run_sync(
-            lambda: find_extraction(store, report.report_id, report.sha256, version)
-        )
+        stored = await anyio.to_thread.run_sync(lambda: store.find_extractions([key], version).get(key))
     except StoreError as e:
         raise _store_down(e) from None
     if stored is not None:
@@ -85,11 +94,133 @@ async def create_extraction(
             "; the report is kept as failed, retry later",
         )
     if not written:  # a concurrent request stored the same key first: answer with that record
-        again = await anyio.to_thread.run_sync(
-            lambda: find_extraction(store, report.report_id, report.sha256, version)
-        )
+        again = await anyio.to_thread.run_sync(lambda: store.find_extractions([key], version).get(key))
         return again or record
     return record
+
+
+_UNAVAILABLE: Final[ErrorBody] = ErrorBody(
+    code=ErrorCode.BACKEND_UNAVAILABLE,
+    detail="backend unavailable; the report is kept as failed, retry later",
+)
+_FAILED: Final[ErrorBody] = ErrorBody(
+    code=ErrorCode.BACKEND_FAILED, detail="backend failed; the report is kept as failed, retry later"
+)
+_INVALID: Final[ErrorBody] = ErrorBody(
+    code=ErrorCode.BACKEND_FAILED,
+    detail="backend gave an invalid answer; the report is kept as failed, retry later",
+)
+
+
+@router.post(
+    ":batch",
+    response_model=BatchOut,
+    summary="Extract many reports in one request",
+    responses={
+        **ERROR_RESPONSES,
+        503: {"model": ErrorBody, "description": "Store unavailable (nothing of the batch is stored)"},
+    },
+)
+async def create_extractions_batch(
+    body: BatchIn, services: ServicesDep, store: StoreDep, extractor: ExtractorDep, metrics: MetricsDep
+) -> BatchOut:
+    """Extract up to ``RSUPER_MAX_BATCH_REPORTS`` reports in one round trip and store them in one
+    transaction.
+
+    Every report gets its own result, in request order: ``ok`` with its record (``cached`` when it
+    was already stored with this extractor version: the backend is not called again), ``failed``
+    (the backend failed; a ``failed`` record is kept and the next request retries it) or
+    ``rejected`` (not a valid report: the error names the field, nothing is stored). One bad report
+    never fails the others; only an unusable store fails the whole request (503).
+    """
+    limit = services.settings.max_batch_reports
+    if len(body.reports) > limit:
+        raise invalid_input(f"body.reports: at most {limit} reports per batch, got {len(body.reports)}")
+    results: list[BatchItemOut | None] = [None] * len(body.reports)
+    positions: list[int] = []
+    reports: list[ReportInput] = []
+    for i, item in enumerate(body.reports):
+        if not isinstance(item, dict):
+            results[i] = _rejected(i, None, f"body.reports.{i}: Input should be a valid dictionary or object")
+            continue
+        try:
+            valid = ReportIn.model_validate(item)
+        except ValidationError as e:
+            errors = [
+                {**err, "loc": ("body", "reports", i, *err["loc"])} for err in e.errors(include_url=False)
+            ]
+            results[i] = _rejected(i, None, format_validation_errors(errors))
+            continue
+        positions.append(i)
+        reports.append(ReportInput(valid.report_id, valid.text, dict(valid.metadata or {})))
+    max_chars = services.settings.max_report_chars
+    keep_text = services.settings.keep_text
+    try:
+        outcomes = await anyio.to_thread.run_sync(
+            lambda: extract_batch(reports, extractor, store, max_chars=max_chars), limiter=services.limiter
+        )
+        known = await anyio.to_thread.run_sync(lambda: _save_batch(store, extractor, outcomes, keep_text))
+    except StoreError as e:
+        raise _store_down(e) from None
+    for i, outcome in zip(positions, outcomes, strict=True):
+        results[i] = _batch_item(i, outcome, known)
+    done = [r for r in results if r is not None]
+    metrics.observe_records([o.record for o in outcomes if o.record is not None], "api")
+    rejected = sum(1 for r in done if r.status is BatchItemStatus.REJECTED)
+    if rejected:
+        metrics.rejected.inc(rejected)
+    if any(o.error_kind in ("backend_unavailable", "backend_error") for o in outcomes):
+        metrics.backend_errors.labels("api", "unavailable").inc()
+    ok = sum(1 for r in done if r.status is BatchItemStatus.OK)
+    logger.info("batch of %d reports: %d ok, %d rejected", len(done), ok, rejected)
+    return BatchOut(ok=ok, failed=len(done) - ok - rejected, rejected=rejected, results=done)
+
+
+def _save_batch(
+    store: Store, extractor: Extractor, outcomes: Sequence[ReportOutcome], keep_text: bool
+) -> dict[tuple[str, str], ReportExtraction]:
+    """Save the batch's new records in one transaction; returns every record the answer needs by
+    (report ID, text hash): the new ones and those already stored ``ok`` (skipped)."""
+    new = [o for o in outcomes if o.record is not None]
+    store.save_many(
+        [
+            SaveRequest(o.record, o.report.text if keep_text else None, o.report.metadata or None)
+            for o in new
+            if o.record is not None
+        ]
+    )
+    known = {(o.report.report_id, o.report.sha256): o.record for o in new if o.record is not None}
+    skipped = {(o.report.report_id, o.report.sha256) for o in outcomes if o.kind is OutcomeKind.SKIPPED}
+    if skipped - known.keys():
+        known.update(store.find_extractions(skipped - known.keys(), extractor.version))
+    return known
+
+
+def _batch_item(
+    index: int, outcome: ReportOutcome, known: dict[tuple[str, str], ReportExtraction]
+) -> BatchItemOut:
+    report_id = outcome.report.report_id
+    if outcome.kind is OutcomeKind.INPUT_ERROR:
+        return _rejected(index, report_id, f"body.reports.{index}.{outcome.error}")
+    record = known.get((report_id, outcome.report.sha256))
+    if record is None:  # stored ok earlier, gone since (a concurrent delete): try again
+        error = ErrorBody(code=ErrorCode.CONFLICT, detail="the stored record changed meanwhile; retry")
+        return BatchItemOut(index=index, report_id=report_id, status=BatchItemStatus.FAILED, error=error)
+    cached = outcome.kind is OutcomeKind.SKIPPED
+    if record.status is ExtractionStatus.OK:
+        return BatchItemOut(
+            index=index, report_id=report_id, status=BatchItemStatus.OK, cached=cached, record=record
+        )
+    if outcome.error_kind in ("backend_unavailable", "backend_error"):
+        error = _UNAVAILABLE
+    else:
+        error = _FAILED if record.status is ExtractionStatus.FAILED else _INVALID
+    return BatchItemOut(index=index, report_id=report_id, status=BatchItemStatus.FAILED, error=error)
+
+
+def _rejected(index: int, report_id: str | None, detail: str) -> BatchItemOut:
+    error = ErrorBody(code=ErrorCode.INVALID_INPUT, detail=detail)
+    return BatchItemOut(index=index, report_id=report_id, status=BatchItemStatus.REJECTED, error=error)
 
 
 async def _save(store: StoreDep, record: ReportExtraction, report: ReportInput, keep_text: bool) -> bool:

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
 
 from api.settings import Settings
+
+AppFactory = Callable[..., TestClient]
+"""The ``make_client`` fixture: builds an app (lifespan entered) and returns its TestClient."""
 
 API_KEY = "test-key-0123456789abcdef"
 AUTH = {"Authorization": f"Bearer {API_KEY}"}

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from api_cases import make_settings
+from api_cases import AppFactory, make_settings
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
@@ -15,8 +15,6 @@ from sqlalchemy.engine import make_url
 
 from api.app import create_app
 from report_extractor.backends import Backend
-
-AppFactory = Callable[..., TestClient]
 
 
 @pytest.fixture
@@ -53,7 +51,10 @@ API_SCHEMA = "rsuper_api_test"
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A store URL on each database: a file under ``tmp_path``, or an empty PostgreSQL schema."""
+    """A store URL on each database: a file under ``tmp_path``, or an empty PostgreSQL schema.
+
+    Request it before ``make_client``, so that the apps are closed before the schema is dropped.
+    """
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'store.db'}"
         return

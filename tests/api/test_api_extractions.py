@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import pytest
-from api_cases import AUTH
-from conftest import AppFactory
+from api_cases import AUTH, AppFactory
 from fastapi.testclient import TestClient
 
 from report_extractor.backends.base import Completion, CompletionRequest, Failure

@@ -10,8 +10,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from api_cases import AUTH, make_settings, wait_for_job
-from conftest import AppFactory
+from api_cases import AUTH, AppFactory, make_settings, wait_for_job
 from fastapi.testclient import TestClient
 
 from api.app import create_app

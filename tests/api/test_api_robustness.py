@@ -10,8 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
-from api_cases import AUTH, wait_for_job
-from conftest import AppFactory
+from api_cases import AUTH, AppFactory, wait_for_job
 
 from api.schemas import TEXT_PATTERN
 from report_extractor.backends.base import Failure
@@ -188,7 +187,7 @@ NUL = "must not contain NUL (\\x00) characters"
     ],
 )
 def test_nul_bytes_and_over_long_ids_are_422_naming_the_field_on_every_route(
-    make_client: AppFactory, store_url: str, method: str, path: str, body: object, detail: str
+    store_url: str, make_client: AppFactory, method: str, path: str, body: object, detail: str
 ) -> None:
     client = make_client(backend="rules", store_url=store_url, raise_errors=False)
     r = client.request(method.upper(), path, json=body, headers=AUTH)

@@ -7,8 +7,7 @@ from pathlib import Path
 
 import anyio
 import pytest
-from api_cases import API_KEY, AUTH, make_settings, wait_for_job
-from conftest import AppFactory
+from api_cases import API_KEY, AUTH, AppFactory, make_settings, wait_for_job
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import URL, make_url
 
 from schemas.records import (
     AlignmentKind,
@@ -175,3 +181,21 @@ TEXTS = {
     "BDMAP_00000007": FAILED_TEXT,
 }
 """Report text of each case (for hashing)."""
+
+
+@contextmanager
+def scratch_schema(base_url: str) -> Iterator[URL]:
+    """A fresh, empty PostgreSQL schema (dropped afterwards); yields a URL whose search path is it."""
+    schema = f"store_test_{uuid.uuid4().hex[:12]}"
+    url = make_url(base_url)
+    if url.drivername == "postgresql":
+        url = url.set(drivername="postgresql+psycopg")
+    admin = create_engine(url)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield url.update_query_dict({"options": f"-csearch_path={schema}"})
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()

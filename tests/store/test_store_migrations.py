@@ -7,9 +7,9 @@ import threading
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from conftest import scratch_schema
 from sqlalchemy import Column, Engine, Integer, MetaData, Table, inspect
 from sqlalchemy.engine import URL
+from store_cases import scratch_schema
 
 from store import Store, create_store_engine
 from store.migrate import upgrade

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -11,7 +12,7 @@ from store_cases import TEXTS, VERSION, cases, finding, make, prov
 
 from schemas.records import ExtractionStatus, Lesion, OrganStatus, ReportExtraction, text_sha256
 from schemas.vocabulary import Organ
-from store import ExtractionSink, SaveRequest, Store, StoreInputError
+from store import ExtractionSink, SaveRequest, Store, StoreInputError, StoreUnavailableError, init_store
 from store.models import ExtractionRow, LesionRow, OrganFindingRow, ReportRow
 from store.repository import IN_CHUNK
 
@@ -139,6 +140,21 @@ def test_existing_keys_beyond_one_in_chunk(store: Store) -> None:
     assert store.existing_keys(keys, VERSION) == set(keys[:n])
 
 
+def test_find_extractions_by_key(store: Store) -> None:
+    store.save_extraction(_ok("R1", "a"))
+    store.save_extraction(_failed("R2", "b"))
+    store.save_extraction(_ok("R3", "c", version="other"))
+    keys = [("R1", text_sha256("a")), ("R2", text_sha256("b")), ("R3", text_sha256("c")), ("R1", "zz")]
+    found = store.find_extractions(keys, VERSION)
+    assert list(found) == [keys[0]]
+    assert found[keys[0]].status is ExtractionStatus.OK
+    assert found[keys[0]].text_sha256 == text_sha256("a")
+    anything = store.find_extractions(iter(keys), VERSION, only_ok=False)
+    assert sorted(anything) == sorted(keys[:2])
+    assert anything[keys[1]].status is ExtractionStatus.FAILED
+    assert store.find_extractions([], VERSION) == {}
+
+
 def test_current_is_latest_ok_else_latest(store: Store) -> None:
     store.save_extraction(_ok("R1", "v1 text", version="v1"))
     store.save_extraction(
@@ -222,3 +238,16 @@ def test_concurrent_saves_of_one_report_keep_one_current(store: Store) -> None:
         current = conn.execute(select(ExtractionRow.status).where(ExtractionRow.is_current)).scalars().all()
     assert current == ["ok"]
     assert _rows(store, ExtractionRow) == 12
+
+
+def test_reads_of_a_deleted_sqlite_file_fail_instead_of_creating_an_empty_one(tmp_path: Path) -> None:
+    path = tmp_path / "gone.db"
+    store = init_store(f"sqlite:///{path}")
+    store.save_extraction(_ok("R1", "a"))
+    path.unlink()
+    with pytest.raises(StoreUnavailableError, match="no longer exists"):
+        store.existing_keys([("R1", text_sha256("a"))], VERSION)
+    with pytest.raises(StoreUnavailableError, match="no longer exists"):
+        store.current_extraction("R1")
+    assert not path.exists()
+    store.close()
