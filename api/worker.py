@@ -4,8 +4,10 @@ Each claimed batch goes through the batch engine shared with ``rsuper extract``
 (:func:`report_extractor.batch.extract_batch`) and is finished in one transaction (records saved and
 items marked together), so a killed server loses at most the batches in flight: at startup
 :meth:`JobWorker.start` puts claimed items back (``requeue_claimed``) and the lanes pick up every
-active job (``resumable_jobs``). Reports already extracted with the same extractor version are
-marked done without calling the backend, so nothing committed is redone.
+active job (``resumable_jobs``); a job whose rows were still being stored is failed with the reason
+(``fail_interrupted_creations``: it holds only part of its upload). Reports already extracted with
+the same extractor version are marked done without calling the backend, so nothing committed is
+redone.
 
 Concurrency towards the backend is bounded by one :class:`anyio.CapacityLimiter` shared with the
 API's single-report route; the blocking extractor runs in worker threads.
@@ -80,6 +82,7 @@ class JobWorker:
             n = await anyio.to_thread.run_sync(self.store.requeue_claimed)
             if n:
                 logger.info("requeued %d job items interrupted by the last shutdown", n)
+            self._log_interrupted(await anyio.to_thread.run_sync(self._fail_interrupted, None))
         self._tasks = [asyncio.create_task(self._lane(i), name=f"job-lane-{i}") for i in range(self.lanes)]
         if self.stale_claim_s > 0:
             self._tasks.append(asyncio.create_task(self._sweeper(), name="job-sweeper"))
@@ -137,7 +140,16 @@ class JobWorker:
                 logger.error("stale-claim sweep failed: %s", e)
 
     def _requeue_stale(self) -> int:
+        self._log_interrupted(self._fail_interrupted(timedelta(seconds=self.stale_claim_s)))
         return self.store.requeue_claimed(older_than=timedelta(seconds=self.stale_claim_s))
+
+    def _fail_interrupted(self, older_than: timedelta | None) -> list[str]:
+        return self.store.fail_interrupted_creations(older_than=older_than)
+
+    @staticmethod
+    def _log_interrupted(job_ids: list[str]) -> None:
+        for job_id in job_ids:
+            logger.warning("job %s failed: its creation was interrupted by a shutdown", job_id)
 
     def _claim(self) -> list[ClaimedItem]:
         for job in self.store.resumable_jobs():

@@ -397,6 +397,41 @@ class JobQueueMixin(StoreBase):
             result = session.execute(stmt.execution_options(synchronize_session=False))
             return int(getattr(result, "rowcount", 0) or 0)
 
+    def fail_interrupted_creations(self, *, older_than: timedelta | None = None) -> list[str]:
+        """Fail the jobs left ``creating`` by a process that stopped while storing their rows.
+
+        Such a job holds only part of its upload, so it can neither finish nor be resumed: it becomes
+        ``failed`` with the reason and the number of rows stored (its rows are no longer claimed).
+        Call at startup (one server process: every ``creating`` job is interrupted) or, with several
+        processes, with ``older_than`` (a live creator stores a chunk, and touches the job, every few
+        seconds).
+
+        Returns:
+            The IDs of the jobs failed.
+        """
+        stmt = select(JobRow.id).where(JobRow.status == JobStatus.CREATING.value)
+        cutoff = None if older_than is None else utcnow() - older_than
+        if cutoff is not None:
+            stmt = stmt.where(JobRow.updated_at <= cutoff)
+        with self._read() as session:
+            candidates = list(session.execute(stmt).scalars())
+        failed = []
+        for job_id in candidates:
+            with self._write() as session:
+                job = self._job_row(session, job_id, lock=True)
+                if job.status != JobStatus.CREATING.value:
+                    continue  # its creator finished meanwhile
+                if cutoff is not None and as_utc(job.updated_at) > as_utc(cutoff):
+                    continue  # its creator is alive after all
+                job.status = JobStatus.FAILED.value
+                job.error = (
+                    f"job creation was interrupted after {job.total} rows were stored (the server "
+                    "stopped); create the job again"
+                )
+                job.updated_at = utcnow()
+                failed.append(job_id)
+        return failed
+
     def retry_failed(self, job_id: str) -> int:
         """Put a job's failed items back to ``pending`` and reactivate the job.
 

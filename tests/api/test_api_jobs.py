@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import openpyxl
@@ -223,3 +224,24 @@ def test_a_file_without_a_known_suffix_is_read_by_its_declared_media_type(
     assert wait_for_job(client, r.json()["job_id"])["done"] == 1
     r = client.post("/v1/jobs", files={"file": ("scan.png", b"\x89PNG", "image/png")}, headers=AUTH)
     assert r.status_code == 415
+
+
+def test_a_job_left_creating_by_a_kill_is_failed_visibly_at_startup(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path)
+    store = init_store(settings.store_url)
+
+    def upload_cut_short() -> Iterator[tuple[str, str | None]]:
+        yield from ((f"r{i}", f"text {i}") for i in range(3))
+        raise RuntimeError("server killed while storing the upload")
+
+    with pytest.raises(RuntimeError):
+        store.create_job(upload_cut_short(), backend="fake", chunk_size=2)
+    (job,) = store.list_jobs()
+    store.close()
+    with TestClient(create_app(settings)) as client:
+        body = client.get(f"/v1/jobs/{job.id}", headers=AUTH).json()
+        assert (body["status"], body["total"], body["pending"]) == ("failed", 2, 2)
+        assert body["error"] == (
+            "job creation was interrupted after 2 rows were stored (the server stopped); create the job again"
+        )
+        assert client.post(f"/v1/jobs/{job.id}/cancel", headers=AUTH).status_code == 409

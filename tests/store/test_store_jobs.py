@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
@@ -101,8 +102,6 @@ def test_restart_requeues_claimed_items(store: Store) -> None:
 
 
 def test_requeue_only_old_claims(store: Store) -> None:
-    from datetime import timedelta
-
     job_id = store.create_job(_items(2))
     store.claim_items(job_id, limit=2)
     assert store.requeue_claimed(job_id, older_than=timedelta(hours=1)) == 0
@@ -216,3 +215,31 @@ def test_retry_of_a_cancelled_job_is_refused(store: Store) -> None:
         store.retry_failed(job_id)
     assert store.get_job(job_id).status is JobStatus.CANCELLED
     assert store.claim_items(job_id, 10) == []
+
+
+def _interrupted_creation(store: Store, rows: int, chunk_size: int) -> str:
+    """Create a job whose row stream stops with an error after ``rows`` rows (a killed creator)."""
+
+    def rows_then_crash() -> Iterator[tuple[str, str | None]]:
+        yield from _items(rows)
+        raise RuntimeError("killed")
+
+    with pytest.raises(RuntimeError, match="killed"):
+        store.create_job(rows_then_crash(), chunk_size=chunk_size)
+    (job,) = store.list_jobs([JobStatus.CREATING])
+    return job.id
+
+
+def test_a_job_left_creating_by_a_kill_is_failed_visibly(store: Store) -> None:
+    job_id = _interrupted_creation(store, rows=5, chunk_size=2)
+    finished = store.create_job(_items(2))
+    assert store.fail_interrupted_creations(older_than=timedelta(hours=1)) == []  # could be alive
+    assert store.fail_interrupted_creations() == [job_id]
+    info = store.get_job(job_id)
+    assert info.status is JobStatus.FAILED
+    assert info.error == (
+        "job creation was interrupted after 4 rows were stored (the server stopped); create the job again"
+    )
+    assert store.claim_items(job_id, 10) == []
+    assert store.get_job(finished).status is JobStatus.PENDING
+    assert store.fail_interrupted_creations() == []
