@@ -1,15 +1,29 @@
-"""Load benchmark of ``POST /v1/extractions`` with the ``rules`` backend (loopback only, bounded).
+"""Load benchmark of the service: single-report and batch POSTs, server and client in separate processes.
 
-Starts ``python -m rsuper_cli.serve`` on 127.0.0.1 (free port, temporary SQLite store, one process),
-then sends ``--requests`` distinct reports from ``--concurrency`` threads (keep-alive clients) and
-prints requests/s and p50 / p90 / p99 latency. Stops after ``--max-seconds`` whatever the count.
+For each server setup (store × worker processes) it starts ``python -m rsuper_cli.serve`` on 127.0.0.1
+(free port, ``rules`` backend), then, for each POST mode and concurrency, runs the load client as a
+process of its own (``bench_api.py client ...``: asyncio + httpx, ``--concurrency`` requests in
+flight). Each run records requests/s, reports/s, p50 / p90 / p99 latency, errors, and the machine's
+load average (1-minute, before and at most during the run, sampled every 0.5 s): on a shared machine a
+number taken under someone else's load is not the service's number. Runs are bounded by
+``--requests`` and ``--max-seconds``. Results go to stdout as a table and, with ``--out``, as JSON
+lines.
 
-    .venv/bin/python benchmarks/bench_api.py --requests 2000 --concurrency 8
+    # the issue's grid (run on a quiet machine):
+    .venv/bin/python benchmarks/bench_api.py --concurrency 1 8 32 --mode single batch \\
+        --workers 1 2 --store sqlite postgresql+psycopg://user:pw@127.0.0.1/rsuper_bench --out runs.jsonl
+    # smoke (a few seconds):
+    .venv/bin/python benchmarks/bench_api.py --requests 20 --concurrency 2 --mode single batch --batch-size 4
+
+A PostgreSQL store must be an empty scratch database: the benchmark writes into it and does not
+clean up. A SQLite store is a fresh file in a temporary folder.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import json
 import os
 import signal
 import socket
@@ -19,7 +33,10 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -30,6 +47,83 @@ TEMPLATES = (
     "Liver: multiple cysts up to 1.{d} cm. Spleen normal. Left kidney: {n} mm cyst in the upper pole.",
     "IMPRESSION: {n} mm mass in the pancreatic head, suspicious for adenocarcinoma. No liver lesion.",
 )
+MODES = ("single", "batch")
+
+
+def report(i: int, run: str) -> dict[str, str]:
+    """The ``i``-th synthetic report of a run (distinct IDs and texts, so nothing is cached)."""
+    text = TEMPLATES[i % 3].format(n=5 + i % 60, d=i % 10) + f" Exam {i}."
+    return {"report_id": f"{run}-{i}", "text": text}
+
+
+# ---------------------------------------------------------------------------------------------- client
+
+
+async def _client(
+    port: int, mode: str, concurrency: int, requests: int, batch: int, run: str, max_s: float
+) -> dict[str, Any]:
+    """Send ``requests`` POSTs with ``concurrency`` in flight; latency per request, in seconds."""
+    url = "/v1/extractions" if mode == "single" else "/v1/extractions:batch"
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    latencies: list[float] = []
+    errors = 0
+    counter = iter(range(requests))
+    deadline = time.monotonic() + max_s
+    async with httpx.AsyncClient(
+        base_url=f"http://127.0.0.1:{port}", headers={"X-API-Key": KEY}, limits=limits, timeout=120
+    ) as client:
+
+        async def worker() -> None:
+            nonlocal errors
+            for i in counter:
+                if time.monotonic() > deadline:
+                    return
+                if mode == "single":
+                    body: Any = report(i, run)
+                else:
+                    body = {"reports": [report(i * batch + j, run) for j in range(batch)]}
+                t0 = time.perf_counter()
+                r = await client.post(url, json=body)
+                latencies.append(time.perf_counter() - t0)
+                ok = r.status_code == 200 and (mode == "single" or r.json()["ok"] == batch)
+                errors += not ok
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        wall = time.perf_counter() - started
+    per_request = 1 if mode == "single" else batch
+    q = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else [latencies[0]] * 99
+    return {
+        "requests": len(latencies),
+        "reports": len(latencies) * per_request,
+        "errors": errors,
+        "wall_s": round(wall, 3),
+        "req_per_s": round(len(latencies) / wall, 1),
+        "reports_per_s": round(len(latencies) * per_request / wall, 1),
+        "p50_ms": round(q[49] * 1000, 1),
+        "p90_ms": round(q[89] * 1000, 1),
+        "p99_ms": round(q[98] * 1000, 1),
+    }
+
+
+def client_main(argv: list[str]) -> None:
+    """``bench_api.py client ...``: one load run; prints its result as one JSON line."""
+    p = argparse.ArgumentParser(prog="bench_api.py client")
+    p.add_argument("--port", type=int, required=True)
+    p.add_argument("--mode", choices=MODES, required=True)
+    p.add_argument("--concurrency", type=int, required=True)
+    p.add_argument("--requests", type=int, required=True)
+    p.add_argument("--batch-size", type=int, required=True)
+    p.add_argument("--run", required=True, help="prefix of the report IDs (unique per run)")
+    p.add_argument("--max-seconds", type=float, required=True)
+    a = p.parse_args(argv)
+    result = asyncio.run(
+        _client(a.port, a.mode, a.concurrency, a.requests, a.batch_size, a.run, a.max_seconds)
+    )
+    print(json.dumps(result))
+
+
+# ---------------------------------------------------------------------------------------------- server
 
 
 def _free_port() -> int:
@@ -38,71 +132,131 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _start(port: int, store_url: str) -> subprocess.Popen[bytes]:
+@contextmanager
+def server(store_url: str, workers: int, max_batch: int) -> Iterator[int]:
+    """A running service on 127.0.0.1 (its port); stopped (SIGTERM, then SIGKILL) on exit."""
+    port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("RSUPER_")}
-    env.update(RSUPER_API_KEYS=KEY, RSUPER_BACKEND_CONCURRENCY="4")
-    cmd = [sys.executable, "-m", "rsuper_cli.serve", "--port", str(port), "--store", store_url,
-           "--backend", "rules", "--log-level", "warning"]  # fmt: skip
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env)
-    for _ in range(300):
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
-                return proc
-        except httpx.TransportError:
+    env.update(RSUPER_API_KEYS=KEY, RSUPER_MAX_BATCH_REPORTS=str(max_batch))
+    cmd = [sys.executable, "-m", "rsuper_cli.serve", "--host", "127.0.0.1", "--port", str(port),
+           "--store", store_url, "--backend", "rules", "--workers", str(workers),
+           "--log-level", "warning"]  # fmt: skip
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, start_new_session=True)
+    try:
+        for _ in range(600):
+            if proc.poll() is not None:
+                raise SystemExit(f"server exited with {proc.returncode} before it was ready")
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
             time.sleep(0.1)
-    proc.kill()
-    raise SystemExit("server did not become ready")
+        else:
+            raise SystemExit("server did not become ready in 60 s")
+        yield port
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+class LoadSampler:
+    """Samples the 1-minute load average every ``period`` seconds in a thread (max and mean)."""
+
+    def __init__(self, period: float = 0.5) -> None:
+        self.period = period
+        self.samples: list[float] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.period):
+            self.samples.append(os.getloadavg()[0])
+
+    def __enter__(self) -> LoadSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def _run_client(port: int, mode: str, concurrency: int, args: argparse.Namespace, run: str) -> dict[str, Any]:
+    requests = args.requests if mode == "single" else max(1, args.requests // args.batch_size)
+    cmd = [sys.executable, __file__, "client", "--port", str(port), "--mode", mode,
+           "--concurrency", str(concurrency), "--requests", str(requests),
+           "--batch-size", str(args.batch_size), "--run", run,
+           "--max-seconds", str(args.max_seconds)]  # fmt: skip
+    out = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=args.max_seconds + 120)
+    if out.returncode != 0:
+        raise SystemExit(f"client failed ({out.returncode}): {out.stderr[-2000:]}")
+    result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+    return result
 
 
 def main() -> None:
-    """Run the benchmark and print the numbers."""
+    """Run the grid and print (and optionally write) the numbers."""
+    if sys.argv[1:2] == ["client"]:
+        client_main(sys.argv[2:])
+        return
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--requests", type=int, default=2000, help="total requests (bounded)")
-    parser.add_argument("--concurrency", type=int, default=8, help="client threads")
-    parser.add_argument("--max-seconds", type=float, default=60.0, help="stop sending after this long")
+    parser.add_argument("--requests", type=int, default=2000, help="reports per run (bounded)")
+    parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 8, 32], help="requests in flight")
+    parser.add_argument("--mode", choices=MODES, nargs="+", default=list(MODES), help="POST kind")
+    parser.add_argument("--batch-size", type=int, default=64, help="reports per batch POST")
+    parser.add_argument("--store", nargs="+", default=["sqlite"], help="'sqlite' or a PostgreSQL URL")
+    parser.add_argument("--workers", type=int, nargs="+", default=[1], help="server processes")
+    parser.add_argument("--max-seconds", type=float, default=60.0, help="stop each run after this long")
+    parser.add_argument("--out", type=Path, help="append one JSON line per run here")
     args = parser.parse_args()
-    if not 1 <= args.requests <= 100_000 or not 1 <= args.concurrency <= 64:
-        raise SystemExit("--requests must be in [1, 100000] and --concurrency in [1, 64]")
-    port = _free_port()
-    with tempfile.TemporaryDirectory() as tmp:
-        proc = _start(port, f"sqlite:///{Path(tmp) / 'bench.db'}")
-        try:
-            latencies: list[float] = []
-            errors = 0
-            lock = threading.Lock()
-            counter = iter(range(args.requests))
-            deadline = time.monotonic() + args.max_seconds
-
-            def worker() -> None:
-                nonlocal errors
-                with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers={"X-API-Key": KEY}) as c:
-                    for i in counter:
-                        if time.monotonic() > deadline:
-                            return
-                        text = TEMPLATES[i % 3].format(n=5 + i % 60, d=i % 10) + f" Exam {i}."
-                        t0 = time.perf_counter()
-                        r = c.post("/v1/extractions", json={"report_id": f"b{i}", "text": text})
-                        dt = time.perf_counter() - t0
-                        with lock:
-                            latencies.append(dt)
-                            errors += r.status_code != 200
-
-            started = time.perf_counter()
-            threads = [threading.Thread(target=worker) for _ in range(args.concurrency)]
-            for t in threads:
-                t.start()
-            for t in threads:
-                t.join()
-            wall = time.perf_counter() - started
-        finally:
-            proc.send_signal(signal.SIGTERM)
-            proc.wait(timeout=30)
-    q = statistics.quantiles(latencies, n=100)
-    print(f"requests={len(latencies)} errors={errors} concurrency={args.concurrency} wall={wall:.2f}s")
-    print(f"throughput={len(latencies) / wall:.1f} req/s")
-    print(f"latency p50={q[49] * 1000:.1f}ms p90={q[89] * 1000:.1f}ms p99={q[98] * 1000:.1f}ms")
+    if not 1 <= args.requests <= 1_000_000 or not all(1 <= c <= 256 for c in args.concurrency):
+        raise SystemExit("--requests must be in [1, 1000000] and --concurrency in [1, 256]")
+    if not 1 <= args.batch_size <= 5_000:
+        raise SystemExit("--batch-size must be in [1, 5000]")
+    rows = []
+    stamp = time.strftime("%Y%m%dT%H%M%S")
+    for store in args.store:
+        for workers in args.workers:
+            with tempfile.TemporaryDirectory() as tmp:
+                url = f"sqlite:///{Path(tmp) / 'bench.db'}" if store == "sqlite" else store
+                with server(url, workers, args.batch_size) as port:
+                    for mode in args.mode:
+                        for concurrency in args.concurrency:
+                            kind = "sqlite" if store == "sqlite" else "pg"
+                            run = f"{stamp}-{kind}-w{workers}-{mode}-c{concurrency}"
+                            before = os.getloadavg()[0]
+                            with LoadSampler() as load:
+                                result = _run_client(port, mode, concurrency, args, run)
+                            row = {
+                                "store": "sqlite" if store == "sqlite" else "postgresql",
+                                "workers": workers,
+                                "mode": mode,
+                                "batch_size": args.batch_size if mode == "batch" else 1,
+                                "concurrency": concurrency,
+                                **result,
+                                "load_before": round(before, 2),
+                                "load_max": round(max(load.samples, default=before), 2),
+                                "cpus": os.cpu_count(),
+                            }
+                            rows.append(row)
+                            print(json.dumps(row), flush=True)
+                            if args.out:
+                                with args.out.open("a") as f:
+                                    f.write(json.dumps(row) + "\n")
+    print()
+    print("| store | workers | mode | conc | req/s | reports/s | p50 ms | p90 ms | p99 ms | errors | load |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        print(f"| {r['store']} | {r['workers']} | {r['mode']} | {r['concurrency']} | {r['req_per_s']} | "
+              f"{r['reports_per_s']} | {r['p50_ms']} | {r['p90_ms']} | {r['p99_ms']} | {r['errors']} | "
+              f"{r['load_before']}/{r['load_max']} |")  # fmt: skip
 
 
 if __name__ == "__main__":
