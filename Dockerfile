@@ -8,6 +8,7 @@ COPY store ./store
 COPY api ./api
 COPY rsuper_cli ./rsuper_cli
 COPY segmentation ./segmentation
+COPY phantom ./phantom
 RUN pip install --no-cache-dir --prefix=/install ".[api,postgres]"
 
 FROM python:3.11-slim

@@ -10,6 +10,7 @@ training loss, seconds). ``benchmarks/results/learning.md`` reads these lines.
 Usage:
     python benchmarks/learning_study.py --name base
     python benchmarks/learning_study.py --name org --set input_organs='["liver","pancreas","kidney"]'
+    python benchmarks/learning_study.py --table    # every logged run as the markdown table of learning.md
 """
 
 from __future__ import annotations
@@ -21,9 +22,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+from phantom import PhantomConfig, generate_cohort
 from rsuper_cli.demo import VISIBLE_LESIONS
 from segmentation.data.dataset import SamplingConfig
-from segmentation.phantom import PhantomConfig, generate_cohort
 from segmentation.training import TrainConfig, train
 from segmentation.training.config import LossConfig, NetworkConfig
 
@@ -72,7 +73,8 @@ def _merge(base: dict[str, Any], key: str, value: Any) -> None:
 def main() -> None:
     """Run one variant and append its curve to the log."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--name", required=True)
+    parser.add_argument("--name")
+    parser.add_argument("--table", action="store_true", help="print the logged runs as a markdown table")
     parser.add_argument("--set", action="append", default=[], help="KEY=JSON override of TrainConfig")
     parser.add_argument(
         "--phantom", action="append", default=[], help="KEY=JSON override of the cohort's PhantomConfig"
@@ -82,6 +84,11 @@ def main() -> None:
     parser.add_argument("--work", type=Path, default=Path("learning-study"))
     parser.add_argument("--log", type=Path, default=Path("benchmarks/results/learning_runs.jsonl"))
     args = parser.parse_args()
+    if args.table:
+        print(table(args.log))
+        return
+    if not args.name:
+        parser.error("--name is required to run a variant")
     settings = json.loads(json.dumps(BASE))
     network = NetworkConfig()
     settings["network"] = network.model_copy(
@@ -125,6 +132,37 @@ def main() -> None:
     with args.log.open("a", encoding="utf-8") as fh:
         fh.write(json.dumps(row) + "\n")
     print(json.dumps(row))
+
+
+def _mean(row: dict[str, float], prefix: str) -> float:
+    values = [v for k, v in row.items() if k.startswith(prefix) and v == v]
+    return sum(values) / len(values) if values else float("nan")
+
+
+def table(log: Path) -> str:
+    """Markdown: one row per logged run, its changes, the mean val DSC (%) at each validation and the
+    last validation's per-organ DSC / lesion F1 (liver, pancreas, kidney)."""
+    lines = [
+        "| run | changes (TrainConfig; phantom) | steps | val DSC by step (mean over organs, %) "
+        "| last: DSC liver / pancreas / kidney | last: lesion F1 liver / pancreas / kidney | s |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for raw in log.read_text(encoding="utf-8").splitlines():
+        run = json.loads(raw)
+        changes = ", ".join(f"{k}={json.dumps(v)}" for k, v in run["overrides"].items()) or "base"
+        if run.get("phantom"):
+            changes += "; " + ", ".join(f"{k}={json.dumps(v)}" for k, v in run["phantom"].items())
+        curve = " / ".join(f"{row['step']}: {100 * _mean(row, 'val/dice_'):.0f}" for row in run["val"])
+        last = run["val"][-1] if run["val"] else {}
+
+        def organs(prefix: str, last: dict[str, float] = last) -> str:
+            values = [last.get(f"{prefix}{o}", float("nan")) for o in ("liver", "pancreas", "kidney")]
+            return " / ".join("–" if v != v else f"{100 * v:.0f}" for v in values)
+
+        cells = [run["name"], changes.replace("|", "/"), str(run["steps"]), curve]
+        cells += [organs("val/dice_"), organs("val/lesion_f1_"), f"{run['seconds']:.0f}"]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

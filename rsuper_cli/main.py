@@ -265,7 +265,7 @@ def phantom(
     overwrite: Annotated[bool, typer.Option(help="Replace an existing cohort in OUT.")] = False,
 ) -> None:
     """Generate a synthetic CT cohort with organ/sub-segment masks, tumor masks and free-text reports."""
-    from segmentation.phantom import generate_cohort_simple
+    from phantom import generate_cohort_simple
 
     try:
         summary = generate_cohort_simple(out, cases, seed, overwrite=overwrite)

@@ -1,1 +1,3 @@
-"""rsuper segmentation: report targets, R-Super losses (and, later, data pipeline, trainer, inference)."""
+"""rsuper segmentation, the training consumer: report facts and targets (``records``, ``targets``),
+the R-Super losses (``losses``), the data pipeline (``data``), networks, the trainer (``training``),
+inference and evaluation. The phantom cohort it trains on in the demo lives in the ``phantom`` package."""

@@ -27,7 +27,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from schemas.records import CountKind, ExtractionStatus, Lesion, OrganFinding, Qualifier, ReportExtraction
-from schemas.records import OrganStatus as RecordStatus
 from schemas.vocabulary import Organ, Side
 from segmentation.targets import LesionFact, OrganFact, OrganStatus
 
@@ -112,11 +111,9 @@ def _organ_fact(finding: OrganFinding, open_ended: bool, n_listed: int) -> Organ
             count = finding.count.value
         else:
             multiple = True
-    if finding.status is RecordStatus.LESION and count is None and not multiple and n_listed:
+    if finding.status is OrganStatus.LESION and count is None and not multiple and n_listed:
         count = n_listed
-    return OrganFact(
-        organ=finding.organ.value, status=OrganStatus(finding.status.value), count=count, multiple=multiple
-    )
+    return OrganFact(organ=finding.organ.value, status=finding.status, count=count, multiple=multiple)
 
 
 def extraction_to_facts(extraction: ReportExtraction) -> ReportFacts:

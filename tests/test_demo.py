@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from benchmarks.bench_method import SETTINGS
+from phantom import PhantomConfig
 from rsuper_cli.demo import ARMS, QUICK, DemoSettings, _train, recovered_share, settings_json
-from segmentation.phantom import PhantomConfig
 from segmentation.training import TrainConfig
 from segmentation.training.trainer import Trainer
 

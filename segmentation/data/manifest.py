@@ -1,6 +1,6 @@
 """Dataset description: a manifest of cases plus a label map, validated up front.
 
-Layout (the phantom cohort's, :mod:`segmentation.phantom`, is the reference)::
+Layout (the phantom cohort's, :mod:`phantom`, is the reference)::
 
     DATA/
       manifest.csv   case_id, image, organ_mask, tumor_mask, report_id, split, role

@@ -9,7 +9,7 @@ from typing import TypeVar
 
 import torch
 
-from segmentation.report_target import Box, ReportTarget
+from segmentation.targets import Box, ReportTarget
 
 E = TypeVar("E", bound=StrEnum)
 

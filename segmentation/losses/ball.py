@@ -29,7 +29,7 @@ from segmentation.losses._common import (
     relative_box,
 )
 from segmentation.losses._localize import conv3d_same, rank_weights
-from segmentation.report_target import LesionTarget, ReportTarget
+from segmentation.targets import LesionTarget, ReportTarget
 
 __all__ = ["BallLoss", "BallVolume", "PseudoMask"]
 

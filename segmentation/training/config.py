@@ -65,6 +65,9 @@ class NetworkConfig(BaseModel):
     heads: tuple[int, ...] | None = (0, 2)
     init_bias: float | None = -2.0
     """Bias of the 1x1x1 output convolutions (lesion prior ~12%); ``None`` keeps MONAI's init."""
+    organ_gated: bool = False
+    """One organ-agnostic lesion map, gated per lesion channel by that organ's input mask
+    (:class:`~segmentation.networks.OrganGatedLesionNet`); needs every channel in ``input_organs``."""
 
 
 class LossConfig(BaseModel):
@@ -144,6 +147,12 @@ class TrainConfig(BaseModel):
             )
         if self.all_masks and self.mode is Mode.REPORTS:
             raise ValueError("all_masks (the ceiling arm) trains on masks only: use mode 'masks'.")
+        missing = [c for c in self.channels if c not in self.input_organs]
+        if self.network.organ_gated and missing:
+            raise ValueError(
+                f"network.organ_gated gates each lesion channel by its organ's input mask: add {missing} "
+                f"to input_organs (now {list(self.input_organs)})."
+            )
         crop = self.sampling.crop_size
         if any(m < c for m, c in zip(self.preprocess.min_shape, crop, strict=True)):
             self.preprocess = self.preprocess.model_copy(

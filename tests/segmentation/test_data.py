@@ -12,12 +12,12 @@ import numpy as np
 import pytest
 import torch
 
+from phantom import PhantomConfig, generate_cohort
 from segmentation.data.augment import transform_target
 from segmentation.data.dataset import SamplingConfig, StepSampler, TrainCropDataset
 from segmentation.data.fallback import split_kidneys, split_pancreas, subsegment_fallback
 from segmentation.data.manifest import ManifestError, Role, load_manifest, validate_manifest
 from segmentation.data.preprocess import PreprocessConfig, prepare_case
-from segmentation.phantom import PhantomConfig, generate_cohort
 from segmentation.records import load_report_facts
 from segmentation.targets import LesionFact, OrganFact, build_report_target
 

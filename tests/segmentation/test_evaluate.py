@@ -10,6 +10,7 @@ import nibabel as nib
 import numpy as np
 import pytest
 
+from phantom import PhantomConfig, generate_cohort
 from segmentation.evaluation import evaluate
 from segmentation.metrics import (
     binary_scores,
@@ -19,7 +20,6 @@ from segmentation.metrics import (
     normalized_surface_dice,
     roc_auc,
 )
-from segmentation.phantom import PhantomConfig, generate_cohort
 
 
 def cube(shape: tuple[int, int, int], lo: int, hi: int) -> np.ndarray:

@@ -11,9 +11,9 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
+from phantom import PhantomConfig, generate_cohort
 from rsuper_cli.train import register
 from segmentation.inference import predict
-from segmentation.phantom import PhantomConfig, generate_cohort
 
 # an anisotropic, non-RAS-free grid: predictions must come back onto it exactly
 PHANTOM = PhantomConfig(
@@ -210,3 +210,44 @@ def test_build_network_takes_one_input_channel_per_input_organ(tmp_path: Path) -
     assert out.shape == (1, 3, 16, 16, 16)
     with pytest.raises(RuntimeError):
         net(torch.zeros(1, 1, 16, 16, 16))
+
+
+def test_organ_gated_network_shares_one_lesion_map_inside_each_organ(tmp_path: Path) -> None:
+    import torch
+
+    from segmentation.networks import OUTSIDE_LOGIT, OrganGatedLesionNet, build_network
+    from segmentation.training import TrainConfig
+    from segmentation.training.config import NetworkConfig
+
+    organs = ("liver", "pancreas", "kidney")
+    cfg = TrainConfig(
+        data_dir=tmp_path,
+        out_dir=tmp_path / "run",
+        input_organs=("kidney", "liver", "pancreas"),  # another order than the channels
+        network=NetworkConfig(organ_gated=True),
+    )
+    net = build_network(cfg)
+    assert isinstance(net, OrganGatedLesionNet)
+    x = torch.rand(2, 4, 16, 16, 16)
+    x[:, 1:] = 0.0
+    x[:, 1, :8] = 1.0  # kidney: first half of the first axis
+    x[:, 2, 8:, :8] = 1.0  # liver
+    x[:, 3, 8:, 8:] = 1.0  # pancreas
+    net.eval()
+    out = net(x)
+    assert out.shape == (2, 3, 16, 16, 16)
+    shared = net.net(x)[:, 0]
+    for c, organ in enumerate(organs):
+        inside = x[:, 1 + cfg.input_organs.index(organ)] > 0.5
+        assert torch.equal(out[:, c][inside], shared[inside])
+        assert bool((out[:, c][~inside] == OUTSIDE_LOGIT).all())
+    net.train()
+    heads = net(x)  # DynUNet's deep-supervision heads: (B, heads, C, ...)
+    assert heads.shape[:3] == (2, 3, 3)
+    with pytest.raises(ValueError, match="add \\['pancreas'\\] to input_organs"):
+        TrainConfig(
+            data_dir=tmp_path,
+            out_dir=tmp_path / "run",
+            input_organs=("liver", "kidney"),
+            network=NetworkConfig(organ_gated=True),
+        )

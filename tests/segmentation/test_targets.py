@@ -227,7 +227,7 @@ def test_region_mask_is_the_exact_anisotropic_dilation(radius: float) -> None:
     ],
 )
 def test_shift_dilation_equals_distance_transform(spacing, radius) -> None:
-    from segmentation.targets import _dilate, _distance_mm
+    from segmentation.targets.build import _dilate, _distance_mm
 
     rng = np.random.default_rng(1)
     mask = rng.random((20, 23, 19)) > 0.995
@@ -236,7 +236,7 @@ def test_shift_dilation_equals_distance_transform(spacing, radius) -> None:
 
 
 def test_bbox_equals_nonzero_extent() -> None:
-    from segmentation.targets import _bbox
+    from segmentation.targets.build import _bbox
 
     rng = np.random.default_rng(2)
     for _ in range(5):
@@ -249,8 +249,8 @@ def test_bbox_equals_nonzero_extent() -> None:
 
 @pytest.mark.parametrize("spacing", [(1.0, 1.0, 1.0), (0.8, 0.9, 2.5)])
 def test_union_region_distance_equals_its_own_distance_transform(spacing) -> None:
-    from segmentation.report_target import quantise_distance
-    from segmentation.targets import _distance_mm
+    from segmentation.targets import quantise_distance
+    from segmentation.targets.build import _distance_mm
 
     lesions = [
         LesionFact("pancreas", (10.0,), ("pancreas_head",)),

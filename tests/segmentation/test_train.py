@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from phantom import PhantomConfig, generate_cohort
 from segmentation.data.dataset import SamplingConfig
-from segmentation.phantom import PhantomConfig, generate_cohort
 from segmentation.training import NetworkConfig, TrainConfig, train
 from segmentation.training.trainer import Trainer
 

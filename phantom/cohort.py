@@ -17,11 +17,11 @@ import nibabel as nib
 import numpy as np
 from tqdm import tqdm
 
-from segmentation.phantom.anatomy import ORGAN_LABELS, SPLEEN_LABEL, Anatomy, build_anatomy
-from segmentation.phantom.config import PhantomConfig, ReportStyle
-from segmentation.phantom.intensity import render_ct
-from segmentation.phantom.lesions import TUMOR_LABELS, LesionSpec, Stone, place_lesions, place_stone
-from segmentation.phantom.reports import CaseFacts, ReportResult, write_report
+from phantom.anatomy import ORGAN_LABELS, SPLEEN_LABEL, Anatomy, build_anatomy
+from phantom.config import PhantomConfig, ReportStyle
+from phantom.intensity import render_ct
+from phantom.lesions import TUMOR_LABELS, LesionSpec, Stone, place_lesions, place_stone
+from phantom.reports import CaseFacts, ReportResult, write_report
 
 __all__ = [
     "MANIFEST_COLUMNS",

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 
-from segmentation.phantom.anatomy import SPLEEN_LABEL, Anatomy, Tissue, smooth_field
-from segmentation.phantom.config import PhantomConfig
-from segmentation.phantom.lesions import LesionSpec, Stone
+from phantom.anatomy import SPLEEN_LABEL, Anatomy, Tissue, smooth_field
+from phantom.config import PhantomConfig
+from phantom.lesions import LesionSpec, Stone
 
 __all__ = ["render_ct"]
 

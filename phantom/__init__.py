@@ -2,9 +2,15 @@
 free-text radiology reports, so the whole R-Super loop (extract reports → train with report supervision →
 evaluate) runs on a laptop.
 
+A package of its own beside ``report_extractor`` and ``segmentation``: it writes data for both (reports
+for the extractor, volumes and masks for the training consumer) and imports only ``schemas``.
+Modules: ``config`` (the knobs), ``anatomy`` (organs, sub-segments, tissues), ``lesions`` (placement,
+size, contrast), ``intensity`` (the CT rendering), ``phrases`` / ``sentences`` / ``reports`` (report
+text in several styles, with the truth of what each report says), ``cohort`` (cases, splits, files).
+
 Usage::
 
-    from segmentation.phantom import PhantomConfig, generate_cohort
+    from phantom import PhantomConfig, generate_cohort
     summary = generate_cohort(Path("phantom"), n_mask=10, n_report=60, n_val=10, n_test=20, seed=0)
 
 Orientation: every volume is RAS+ with a diagonal affine holding the real voxel spacing (mm):
@@ -40,14 +46,14 @@ Generation is deterministic: the same seed (and config) gives the same bytes; ca
 ``(seed, i)``.
 """
 
-from segmentation.phantom.cohort import (
+from phantom.cohort import (
     CohortSummary,
     PhantomCase,
     generate_case,
     generate_cohort,
     generate_cohort_simple,
 )
-from segmentation.phantom.config import PhantomConfig, ReportStyle
+from phantom.config import PhantomConfig, ReportStyle
 
 __all__ = [
     "CohortSummary",

@@ -8,10 +8,10 @@ from typing import Final
 
 import numpy as np
 
+from phantom.lesions import LesionSpec, Stone
+from phantom.phrases import format_number, pick, round_mm
 from schemas.records import AlignmentKind, Count, Evidence, Lesion, OrganFinding, OrganStatus
 from schemas.vocabulary import Organ
-from segmentation.phantom.lesions import LesionSpec, Stone
-from segmentation.phantom.phrases import format_number, pick, round_mm
 
 __all__ = [
     "NORMAL_LONG",

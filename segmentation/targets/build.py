@@ -1,4 +1,4 @@
-"""Report targets: the one module where report facts become tensors.
+"""Building report targets: where report facts become tensors.
 
 A report case carries, per organ, facts extracted from its radiology report (lesion status, count,
 diameters, sub-segments). Together with the case's organ / sub-segment masks and voxel spacing they
@@ -33,15 +33,14 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from enum import StrEnum
 
 import numpy as np
 import torch
 from scipy.ndimage import distance_transform_edt
 
 from segmentation.geometry import complete_diameters_mm, ellipsoid_volume_mm3, validate_spacing
-from segmentation.report_target import (
+from segmentation.targets.facts import LesionFact, OrganFact, OrganStatus
+from segmentation.targets.tensors import (
     DISTANCE_STEP_MM,
     FAR,
     Box,
@@ -51,17 +50,7 @@ from segmentation.report_target import (
     quantise_distance,
 )
 
-__all__ = [
-    "SUBSEGMENT_FALLBACKS",
-    "Box",
-    "ChannelTarget",
-    "LesionFact",
-    "LesionTarget",
-    "OrganFact",
-    "OrganStatus",
-    "ReportTarget",
-    "build_report_target",
-]
+__all__ = ["SUBSEGMENT_FALLBACKS", "build_report_target"]
 
 logger = logging.getLogger(__name__)
 
@@ -72,63 +61,6 @@ SUBSEGMENT_FALLBACKS: dict[str, str] = {
     "pancreas_neck": "pancreas_head",
     "pancreas_uncinate": "pancreas_head",
 }
-
-
-class OrganStatus(StrEnum):
-    """Lesion status of an organ as stated by the report."""
-
-    LESION = "lesion"
-    NORMAL = "normal"
-    NOT_MENTIONED = "not_mentioned"
-    ABSENT = "absent"
-
-
-@dataclass(frozen=True)
-class LesionFact:
-    """One reported lesion.
-
-    Attributes:
-        organ: organ name, e.g. ``"liver"``, ``"pancreas"``, ``"kidney"``.
-        diameters_mm: 1-3 diameters in mm, or ``None`` when the size is unknown.
-        subsegments: mask labels of the sub-segments holding the lesion, e.g. ``("liver_segment_5",)``,
-            ``("pancreas_head",)``, ``("kidney_left",)``; empty when the location is unknown.
-    """
-
-    organ: str
-    diameters_mm: tuple[float, ...] | None = None
-    subsegments: tuple[str, ...] = ()
-
-    def __post_init__(self) -> None:
-        if not self.organ:
-            raise ValueError("LesionFact.organ must be a non-empty organ name, got ''.")
-        if self.diameters_mm is not None:
-            complete_diameters_mm(self.diameters_mm)  # raises a precise ValueError
-
-
-@dataclass(frozen=True)
-class OrganFact:
-    """What the report says about one organ.
-
-    Attributes:
-        organ: organ name (as in :class:`LesionFact`).
-        status: ``"lesion"``, ``"normal"``, ``"not_mentioned"`` or ``"absent"`` (resected).
-        count: exact number of lesions when stated, else ``None`` (then the listed lesions are all).
-        multiple: ``True`` for "multiple", "innumerable" or "at least N": no exact count.
-    """
-
-    organ: str
-    status: OrganStatus | str
-    count: int | None = None
-    multiple: bool = False
-
-    def __post_init__(self) -> None:
-        try:
-            object.__setattr__(self, "status", OrganStatus(self.status))
-        except ValueError as e:
-            valid = ", ".join(s.value for s in OrganStatus)
-            raise ValueError(f"OrganFact.status must be one of {valid}; got {self.status!r}.") from e
-        if self.count is not None and self.count < 0:
-            raise ValueError(f"OrganFact.count must be >= 0 or None, got {self.count}.")
 
 
 def _as_bool_array(name: str, mask: MaskLike) -> np.ndarray:

@@ -16,6 +16,26 @@ from typing import Final
 
 import numpy as np
 
+from phantom.config import PhantomConfig, ReportStyle
+from phantom.lesions import LesionSpec
+from phantom.phrases import (
+    KindPhrase,
+    LocationPhrase,
+    kind_phrase,
+    location_phrase,
+    pick,
+    round_mm,
+    size_phrase,
+)
+from phantom.sentences import (
+    NORMAL_LONG,
+    NORMAL_SHORT,
+    Builder,
+    CaseFacts,
+    article,
+    cap,
+    other_organ,
+)
 from schemas.records import (
     Count,
     CountKind,
@@ -29,26 +49,6 @@ from schemas.records import (
     text_sha256,
 )
 from schemas.vocabulary import Organ, Side
-from segmentation.phantom.config import PhantomConfig, ReportStyle
-from segmentation.phantom.lesions import LesionSpec
-from segmentation.phantom.phrases import (
-    KindPhrase,
-    LocationPhrase,
-    kind_phrase,
-    location_phrase,
-    pick,
-    round_mm,
-    size_phrase,
-)
-from segmentation.phantom.sentences import (
-    NORMAL_LONG,
-    NORMAL_SHORT,
-    Builder,
-    CaseFacts,
-    article,
-    cap,
-    other_organ,
-)
 
 __all__ = ["GENERATOR_VERSION", "TRUTH_BACKEND", "CaseFacts", "ReportResult", "write_report"]
 

@@ -13,9 +13,9 @@ from typing import TypeVar
 
 import numpy as np
 
+from phantom.lesions import LesionSpec
 from schemas.records import Certainty, LesionKind, Malignancy, Qualifier, Size
 from schemas.vocabulary import KidneyPole, Organ, PancreasPart, Side
-from segmentation.phantom.lesions import LesionSpec
 
 __all__ = [
     "ROMAN",

@@ -13,8 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import ndimage
 
-from schemas.vocabulary import KidneyPole, Organ, PancreasPart, Side
-from segmentation.phantom.anatomy import (
+from phantom.anatomy import (
     KIDNEY_LABELS,
     LIVER_LABELS,
     PANCREAS_LABELS,
@@ -22,7 +21,8 @@ from segmentation.phantom.anatomy import (
     Tissue,
     rotation_matrix,
 )
-from segmentation.phantom.config import PhantomConfig
+from phantom.config import PhantomConfig
+from schemas.vocabulary import KidneyPole, Organ, PancreasPart, Side
 
 __all__ = ["TUMOR_LABELS", "Blob", "LesionSpec", "Stone", "place_lesions", "place_stone"]
 

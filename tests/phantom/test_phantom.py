@@ -14,10 +14,10 @@ import numpy as np
 import pytest
 from scipy import ndimage
 
+from phantom import PhantomConfig, generate_case, generate_cohort, generate_cohort_simple
+from phantom.cohort import MANIFEST_COLUMNS, REPORT_COLUMNS
 from schemas.records import CountKind, OrganStatus, ReportExtraction, text_sha256
 from schemas.vocabulary import Organ, Side
-from segmentation.phantom import PhantomConfig, generate_case, generate_cohort, generate_cohort_simple
-from segmentation.phantom.cohort import MANIFEST_COLUMNS, REPORT_COLUMNS
 
 TINY = PhantomConfig(shape=(48, 48, 32), spacing=(5.0, 5.0, 6.0), lesion_diameter_mm=(10.0, 45.0))
 SIZE_RE = re.compile(r"\d+(?:[.,]\d+)?\s*(?:cm|mm)\b")
