@@ -13,6 +13,7 @@ import anyio.to_thread
 from api.metrics import Metrics
 from api.settings import Settings
 from api.worker import JobWorker
+from api.writer import BatchedWriter
 from report_extractor.backends import Backend, CompletionRequest, create_backend
 from report_extractor.backends.fake import EMPTY_ANSWER
 from report_extractor.engine import Extractor
@@ -30,11 +31,13 @@ class Services:
     extractor: Extractor
     limiter: anyio.CapacityLimiter
     worker: JobWorker
+    writer: BatchedWriter
     owns_store: bool
     owns_backend: bool
 
     async def close(self) -> None:
-        """Stop the worker, then release what this process opened."""
+        """Save what the writer holds, stop the worker, then release what this process opened."""
+        await self.writer.stop()
         await self.worker.stop()
         if self.owns_backend:
             await anyio.to_thread.run_sync(self.extractor.backend.close)
@@ -59,7 +62,8 @@ def build_backend(settings: Settings) -> Backend:
 async def open_services(
     settings: Settings, metrics: Metrics, *, store: Store | None = None, backend: Backend | None = None
 ) -> Services:
-    """Open the store (migrating it), build the backend and extractor, and start the job worker.
+    """Open the store (migrating it), build the backend and extractor, start the job worker and the
+    record writer.
 
     ``store`` / ``backend`` given by the caller (tests) are used as they are and not closed here.
     """
@@ -83,5 +87,9 @@ async def open_services(
         stale_claim_s=settings.stale_claim_s,
     )
     await worker.start()
+    writer = BatchedWriter(
+        store, max_records=settings.write_batch_max, max_wait_s=settings.write_batch_wait_ms / 1000
+    )
+    writer.start()
     logger.info("service ready: store %s, extractor %s", store.url, extractor.version)
-    return Services(settings, store, extractor, limiter, worker, owns_store, owns_backend)
+    return Services(settings, store, extractor, limiter, worker, writer, owns_store, owns_backend)

@@ -47,6 +47,8 @@ class Settings(BaseSettings):
         job_poll_s: how often idle job workers look for new work.
         stale_claim_s: items claimed longer ago than this are put back (0: never; multi-process setups).
         requeue_on_start: at startup, put every claimed item back (safe with one server process).
+        write_batch_max: most single-request records committed in one transaction.
+        write_batch_wait_ms: how long a single-request record waits for others to share its commit.
         keep_text: store report text with records (PHI; off by default).
         fake_delay_s: seconds the ``fake`` backend sleeps per report (tests and demos only).
     """
@@ -70,6 +72,8 @@ class Settings(BaseSettings):
     job_poll_s: float = Field(1.0, gt=0, le=60)
     stale_claim_s: float = Field(0.0, ge=0)
     requeue_on_start: bool = True
+    write_batch_max: int = Field(64, ge=1, le=MAX_BATCH_REPORTS)
+    write_batch_wait_ms: float = Field(2.0, ge=0, le=1000)
     keep_text: bool = False
     fake_delay_s: float = Field(0.0, ge=0, le=10)
 

@@ -28,7 +28,7 @@ from store.errors import StoreInputError
 from store.jobs import JobQueueMixin
 from store.migrate import upgrade
 from store.models import ExtractionRow, OrganFindingRow, ReportRow
-from store.writer import SaveRequest, save_requests
+from store.writer import SaveRequest, save_requests, save_requests_each
 
 __all__ = ["ExtractionSink", "SaveRequest", "Store", "init_store"]
 
@@ -138,6 +138,22 @@ class Store(JobQueueMixin, StoreBase):
         if batch:
             written += self._save_batch(batch)
         return written
+
+    def save_each(self, requests: Sequence[SaveRequest]) -> list[bool]:
+        """Save records of independent requests in one transaction (same rules as
+        :meth:`save_extraction`); says for each one whether it was written.
+
+        Returns:
+            One flag per request, in order: False when an ``ok`` record with its key was already
+            stored (or an earlier request of the batch stored it).
+
+        Raises:
+            StoreInputError: a text that does not hash to its record's ``text_sha256`` (nothing of
+                the batch is written).
+            StoreError: on database errors (nothing of the batch is written).
+        """
+        with self._write() as session:
+            return save_requests_each(session, list(requests))
 
     def _save_batch(self, batch: list[SaveRequest]) -> int:
         with self._write() as session:

@@ -54,6 +54,12 @@ def save_requests(session: Session, requests: list[SaveRequest]) -> int:
         StoreInputError: when a given text does not hash to its record's ``text_sha256`` (nothing of
             the batch is written: the caller's transaction rolls back).
     """
+    return sum(save_requests_each(session, requests))
+
+
+def save_requests_each(session: Session, requests: list[SaveRequest]) -> list[bool]:
+    """Like :func:`save_requests`, but says for each request whether its record was written (False:
+    an ``ok`` record with its key was already stored, or came earlier in the batch)."""
     for r in requests:
         if r.text is not None and text_sha256(r.text) != r.extraction.text_sha256:
             raise StoreInputError(
@@ -61,27 +67,31 @@ def save_requests(session: Session, requests: list[SaveRequest]) -> int:
                 "text the record was extracted from (or no text)."
             )
     if not requests:
-        return 0
+        return []
     is_pg = session.get_bind().dialect.name == "postgresql"
     if is_pg:
         keys = sorted({advisory_key(r.extraction.report_id) for r in requests})
         session.execute(
             text("SELECT pg_advisory_xact_lock(k) FROM unnest(CAST(:keys AS bigint[])) AS k"), {"keys": keys}
         )
-    rounds: list[list[SaveRequest]] = []
+    rounds: list[list[int]] = []
     seen: defaultdict[Key, int] = defaultdict(int)
-    for r in requests:
+    for i, r in enumerate(requests):
         k = key_of(r.extraction)
         if seen[k] == len(rounds):
             rounds.append([])
-        rounds[seen[k]].append(r)
+        rounds[seen[k]].append(i)
         seen[k] += 1
-    written = sum(_save_round(session, batch, is_pg) for batch in rounds)
+    written = [False] * len(requests)
+    for indices in rounds:
+        flags = _save_round(session, [requests[i] for i in indices], is_pg)
+        for i, flag in zip(indices, flags, strict=True):
+            written[i] = flag
     return written
 
 
-def _save_round(session: Session, batch: list[SaveRequest], is_pg: bool) -> int:
-    """Save requests with distinct keys."""
+def _save_round(session: Session, batch: list[SaveRequest], is_pg: bool) -> list[bool]:
+    """Save requests with distinct keys; whether each one was written."""
     report_ids = sorted({r.extraction.report_id for r in batch})
     existing: dict[Key, tuple[int, str]] = {
         (rid, sha, ver): (row_id, status)
@@ -95,9 +105,10 @@ def _save_round(session: Session, batch: list[SaveRequest], is_pg: bool) -> int:
             ).where(ExtractionRow.report_id.in_(report_ids))
         )
     }
-    todo = [r for r in batch if existing.get(key_of(r.extraction), (0, ""))[1] != _OK]
+    flags = [existing.get(key_of(r.extraction), (0, ""))[1] != _OK for r in batch]
+    todo = [r for r, write in zip(batch, flags, strict=True) if write]
     if not todo:
-        return 0
+        return flags
     report_pks = _upsert_reports(session, todo, is_pg)
     stale = [existing[k][0] for r in todo if (k := key_of(r.extraction)) in existing]
     if stale:
@@ -123,7 +134,7 @@ def _save_round(session: Session, batch: list[SaveRequest], is_pg: bool) -> int:
     if lesions:
         session.execute(insert(LesionRow), lesions)
     _refresh_current(session, sorted({r.extraction.report_id for r in todo}))
-    return len(todo)
+    return flags
 
 
 def _upsert_reports(session: Session, todo: list[SaveRequest], is_pg: bool) -> dict[tuple[str, str], int]:

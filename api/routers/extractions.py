@@ -21,6 +21,7 @@ from api.errors import (
     invalid_input,
 )
 from api.schemas import BatchIn, BatchItemOut, BatchItemStatus, BatchOut, ReportIn
+from api.services import Services
 from report_extractor.batch import OutcomeKind, ReportOutcome, extract_batch, failed_record
 from report_extractor.engine import Extractor, ReportInput, validate_report
 from report_extractor.errors import InputError, ReportExtractorError
@@ -78,14 +79,14 @@ async def create_extraction(
         logger.error("backend unavailable for report %s: %s", report_ref(report.report_id), type(e).__name__)
         metrics.backend_errors.labels("api", "unavailable").inc()
         record = failed_record(extractor, report, f"backend unavailable ({type(e).__name__})")
-        await _save(store, record, report, services.settings.keep_text)
+        await _save(services, record, report)
         raise ApiError(
             503,
             ErrorCode.BACKEND_UNAVAILABLE,
             "backend unavailable; the report is kept as failed, retry later",
         ) from None
     metrics.observe_records([record], "api")
-    written = await _save(store, record, report, services.settings.keep_text)
+    written = await _save(services, record, report)
     if record.status is not ExtractionStatus.OK:
         raise ApiError(
             502,
@@ -223,13 +224,11 @@ def _rejected(index: int, report_id: str | None, detail: str) -> BatchItemOut:
     return BatchItemOut(index=index, report_id=report_id, status=BatchItemStatus.REJECTED, error=error)
 
 
-async def _save(store: StoreDep, record: ReportExtraction, report: ReportInput, keep_text: bool) -> bool:
+async def _save(services: Services, record: ReportExtraction, report: ReportInput) -> bool:
+    """Hand the record to the process's writer; True once committed (False: already stored ``ok``)."""
+    text = report.text if services.settings.keep_text else None
     try:
-        return await anyio.to_thread.run_sync(
-            lambda: store.save_extraction(
-                record, text=report.text if keep_text else None, metadata=report.metadata or None
-            )
-        )
+        return await services.writer.save(SaveRequest(record, text, report.metadata or None))
     except StoreError as e:
         raise _store_down(e) from None
 

@@ -251,3 +251,22 @@ def test_reads_of_a_deleted_sqlite_file_fail_instead_of_creating_an_empty_one(tm
         store.current_extraction("R1")
     assert not path.exists()
     store.close()
+
+
+def test_save_each_says_which_records_were_written(store: Store) -> None:
+    store.save_extraction(_ok("R1", "a"))
+    store.save_extraction(_failed("R2", "b"))
+    requests = [
+        SaveRequest(_ok("R1", "a")),  # already stored ok
+        SaveRequest(_ok("R2", "b")),  # replaces the failed one
+        SaveRequest(_ok("R3", "c")),
+        SaveRequest(_ok("R3", "c")),  # the same key again in the batch
+        SaveRequest(_ok("R4", "d"), "d", {"site": "x"}),
+    ]
+    assert store.save_each(requests) == [False, True, True, False, True]
+    assert store.save_each([]) == []
+    assert store.count(status=ExtractionStatus.OK) == 4
+    assert store.report_text("R4", text_sha256("d")) == "d"
+    with pytest.raises(StoreInputError, match="does not hash"):
+        store.save_each([SaveRequest(_ok("R5", "e")), SaveRequest(_ok("R6", "f"), "other text")])
+    assert store.current_extraction("R5") is None  # nothing of a refused batch is written

@@ -1,0 +1,137 @@
+"""One writer per process for the records of single-report requests, with batched commits.
+
+Request handlers hand their record to :meth:`BatchedWriter.save` and wait; one task takes what is
+queued (up to ``max_records``, waiting at most ``max_wait_s`` for more once the first arrived), saves
+it in one transaction (:meth:`store.Store.save_each`) in a worker thread, and answers each waiting
+request once that transaction is committed, i.e. when its record is durable. Under load many requests
+share one commit instead of each paying a transaction and queueing on SQLite's write lock; alone, a
+request waits at most ``max_wait_s``.
+
+A failed batch is retried one record per transaction, so one record the store refuses fails only its
+own request; a store that is down fails each request of the batch with its error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass, field
+
+import anyio.to_thread
+
+from store import SaveRequest, Store, StoreError, StoreUnavailableError
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class _Pending:
+    request: SaveRequest
+    done: asyncio.Future[bool] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
+
+
+class BatchedWriter:
+    """Saves records handed in by concurrent requests in shared transactions (see the module doc).
+
+    Args:
+        store: where the records go.
+        max_records: most records per transaction.
+        max_wait_s: how long the first record of a batch waits for company (0: take what is queued).
+    """
+
+    def __init__(self, store: Store, *, max_records: int = 64, max_wait_s: float = 0.002) -> None:
+        if max_records < 1:
+            raise ValueError(f"max_records must be >= 1, got {max_records}")
+        if max_wait_s < 0:
+            raise ValueError(f"max_wait_s must be >= 0, got {max_wait_s}")
+        self.store = store
+        self.max_records = max_records
+        self.max_wait_s = max_wait_s
+        self.commits = 0
+        self._queue: asyncio.Queue[_Pending] = asyncio.Queue()
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        """Start the writer task (in the running event loop)."""
+        self._task = asyncio.create_task(self._run(), name="record-writer")
+
+    async def stop(self) -> None:
+        """Save what is queued, then stop the task."""
+        if self._task is None:
+            return
+        await self._queue.join()
+        self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
+        self._task = None
+
+    async def save(self, request: SaveRequest) -> bool:
+        """Save one record; returns once it is committed.
+
+        Returns:
+            True when the record was written; False when an ``ok`` record with its key was already
+            stored.
+
+        Raises:
+            StoreError: the store refused the record or is unavailable.
+        """
+        if self._task is None:
+            raise StoreUnavailableError("the record writer is not running")
+        pending = _Pending(request)
+        await self._queue.put(pending)
+        return await pending.done
+
+    async def _next_batch(self) -> list[_Pending]:
+        batch = [await self._queue.get()]
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.max_wait_s
+        while len(batch) < self.max_records:
+            if not self._queue.empty():
+                batch.append(self._queue.get_nowait())
+                continue
+            left = deadline - loop.time()
+            if left <= 0:
+                break
+            try:
+                batch.append(await asyncio.wait_for(self._queue.get(), left))
+            except TimeoutError:
+                break
+        return batch
+
+    async def _run(self) -> None:
+        while True:
+            batch = await self._next_batch()
+            try:
+                await self._commit(batch)
+            finally:
+                for _ in batch:
+                    self._queue.task_done()
+
+    async def _commit(self, batch: list[_Pending]) -> None:
+        requests = [p.request for p in batch]
+        try:
+            written = await anyio.to_thread.run_sync(self.store.save_each, requests)
+        except StoreUnavailableError as e:
+            _answer_all(batch, e)
+            return
+        except Exception as e:  # one record may be the cause: save them one by one
+            if len(batch) == 1:
+                _answer_all(batch, e if isinstance(e, StoreError) else StoreError(type(e).__name__))
+                return
+            logger.warning(
+                "a batch of %d records failed (%s); saving them one by one", len(batch), type(e).__name__
+            )
+            for pending in batch:
+                await self._commit([pending])
+            return
+        self.commits += 1
+        for pending, flag in zip(batch, written, strict=True):
+            if not pending.done.done():
+                pending.done.set_result(flag)
+
+
+def _answer_all(batch: list[_Pending], error: BaseException) -> None:
+    for pending in batch:
+        if not pending.done.done():
+            pending.done.set_exception(error)
