@@ -1,6 +1,6 @@
 """Streamed job results: JSONL, a CSV summary, and the two R-Super CSVs.
 
-Rows are produced page by page from the store (:func:`api.queries.iter_job_items`), so a job of any
+Rows are produced page by page from the store (:meth:`store.Store.iter_job_items`), so a job of any
 size streams in flat memory. Items still pending appear with their status (results of a running job
 are partial).
 """
@@ -13,10 +13,9 @@ import json
 from collections.abc import Iterable, Iterator
 from typing import Any, Final
 
-from api.queries import JobItemView, extractions_for, iter_job_items
 from api.schemas import ResultFormat
 from schemas.records import ExtractionStatus, OrganStatus, ReportExtraction
-from store import Store
+from store import JobItemView, Store
 from store.rsuper_csv import PER_CT_COLUMNS, PER_TUMOR_COLUMNS, per_ct_row, per_tumor_rows
 
 SUMMARY_COLUMNS: Final[tuple[str, ...]] = (
@@ -40,8 +39,9 @@ MEDIA_TYPES: Final[dict[ResultFormat, str]] = {
 
 
 def _pages(store: Store, job_id: str, version: str | None) -> Iterator[list[tuple[JobItemView, Any]]]:
-    for items in iter_job_items(store, job_id):
-        found = extractions_for(store, items, version)
+    for items in store.iter_job_items(job_id):
+        keys = {(i.report_id, i.text_sha256) for i in items if i.text_sha256 is not None}
+        found = store.find_extractions(keys, version, only_ok=False)
         yield [(i, found.get((i.report_id, i.text_sha256 or ""))) for i in items]
 
 

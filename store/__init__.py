@@ -14,7 +14,7 @@ from store.errors import (
     StoreSchemaError,
     StoreUnavailableError,
 )
-from store.jobs import ClaimedItem, ItemError, ItemResult, ItemStatus, JobInfo, JobStatus
+from store.jobs import ClaimedItem, ItemError, ItemResult, ItemStatus, JobInfo, JobItemView, JobStatus
 from store.repository import ExtractionSink, SaveRequest, Store, init_store
 
 __all__ = [
@@ -27,6 +27,7 @@ __all__ = [
     "ItemResult",
     "ItemStatus",
     "JobInfo",
+    "JobItemView",
     "JobNotFoundError",
     "JobStateError",
     "JobStatus",

@@ -14,7 +14,7 @@ so that :meth:`~JobQueueMixin.retry_failed` can run them again.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -121,6 +121,21 @@ class ItemError:
     row_index: int
     report_id: str
     error: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class JobItemView:
+    """A job item without its text (for result pages)."""
+
+    row_index: int
+    report_id: str
+    text_sha256: str | None
+    status: str
+    error: str | None
+
+
+ITEM_PAGE: Final[int] = 500
+"""Job items per query when paging (well below the parameter limits of SQLite and PostgreSQL)."""
 
 
 def _item_values(job_id: str, row_index: int, report_id: str, text: str | None) -> dict[str, Any]:
@@ -487,6 +502,32 @@ class JobQueueMixin(StoreBase):
                 job.error = error
                 job.updated_at = utcnow()
             return JobInfo.from_row(job)
+
+    def iter_job_items(self, job_id: str, *, page: int = ITEM_PAGE) -> Iterator[list[JobItemView]]:
+        """A job's items in row order, ``page`` at a time (keyset pagination, flat memory; one short
+        read transaction per page)."""
+        if page < 1:
+            raise StoreInputError(f"page: must be >= 1, got {page}")
+        last = -1
+        while True:
+            stmt = (
+                select(
+                    JobItemRow.row_index,
+                    JobItemRow.report_id,
+                    JobItemRow.text_sha256,
+                    JobItemRow.status,
+                    JobItemRow.error,
+                )
+                .where(JobItemRow.job_id == job_id, JobItemRow.row_index > last)
+                .order_by(JobItemRow.row_index)
+                .limit(page)
+            )
+            with self._read() as session:
+                rows = [JobItemView(*r) for r in session.execute(stmt)]
+            if not rows:
+                return
+            yield rows
+            last = rows[-1].row_index
 
     def job_item_counts(self, job_id: str) -> dict[str, int]:
         """Items per :class:`ItemStatus` (zeros included), counted from the items themselves."""

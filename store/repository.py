@@ -186,36 +186,39 @@ class Store(JobQueueMixin, StoreBase):
         return found
 
     def find_extractions(
-        self, keys: Iterable[tuple[str, str]], extractor_version: str, *, only_ok: bool = True
+        self, keys: Iterable[tuple[str, str]], extractor_version: str | None, *, only_ok: bool = True
     ) -> dict[tuple[str, str], ReportExtraction]:
-        """The stored extraction of each (report ID, text hash) key for ``extractor_version``.
+        """The stored extraction of each (report ID, text hash) key.
 
         Args:
             keys: (report_id, text_sha256) pairs, any number (queried in chunks of :data:`IN_CHUNK`).
-            extractor_version: the extractor version to look for.
-            only_ok: only ``ok`` records (else any status, the newest of each key).
+            extractor_version: the extractor version to look for (None: any version).
+            only_ok: only ``ok`` records; else any status, an ``ok`` one preferred, then the newest.
 
         Returns:
             The records found, by key (keys without a record are absent).
         """
         wanted = set(keys)
         ids = sorted({rid for rid, _ in wanted})
-        best: dict[tuple[str, str], tuple[int, dict[str, Any]]] = {}
+        best: dict[tuple[str, str], tuple[tuple[bool, int], dict[str, Any]]] = {}
         with self._read() as session:
             for start in range(0, len(ids), IN_CHUNK):
                 stmt = select(
-                    ExtractionRow.id, ExtractionRow.report_id, ExtractionRow.text_sha256, ExtractionRow.record
-                ).where(
-                    ExtractionRow.extractor_version == extractor_version,
-                    ExtractionRow.report_id.in_(ids[start : start + IN_CHUNK]),
-                )
+                    ExtractionRow.id,
+                    ExtractionRow.report_id,
+                    ExtractionRow.text_sha256,
+                    ExtractionRow.status,
+                    ExtractionRow.record,
+                ).where(ExtractionRow.report_id.in_(ids[start : start + IN_CHUNK]))
+                if extractor_version is not None:
+                    stmt = stmt.where(ExtractionRow.extractor_version == extractor_version)
                 if only_ok:
                     stmt = stmt.where(ExtractionRow.status == _OK)
-                for row_id, rid, sha, record in session.execute(stmt):
-                    key = (rid, sha)
-                    if key in wanted and (key not in best or row_id > best[key][0]):
-                        best[key] = (row_id, record)
-        return {key: record_to_extraction(rec, row_id=row_id) for key, (row_id, rec) in best.items()}
+                for row_id, rid, sha, status, record in session.execute(stmt):
+                    key, rank = (rid, sha), (status == _OK, row_id)
+                    if key in wanted and (key not in best or rank > best[key][0]):
+                        best[key] = (rank, record)
+        return {key: record_to_extraction(rec, row_id=rank[1]) for key, (rank, rec) in best.items()}
 
     def current_extraction(self, report_id: str) -> ReportExtraction | None:
         """The current extraction of ``report_id`` (latest ``ok``, else latest), or None if none."""

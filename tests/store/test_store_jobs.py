@@ -15,6 +15,7 @@ from schemas.records import text_sha256
 from store import (
     ItemError,
     ItemStatus,
+    JobItemView,
     JobNotFoundError,
     JobStateError,
     JobStatus,
@@ -243,3 +244,15 @@ def test_a_job_left_creating_by_a_kill_is_failed_visibly(store: Store) -> None:
     assert store.claim_items(job_id, 10) == []
     assert store.get_job(finished).status is JobStatus.PENDING
     assert store.fail_interrupted_creations() == []
+
+
+def test_iter_job_items_pages_in_row_order_without_text(store: Store) -> None:
+    job_id = store.create_job(_items(7))
+    pages = list(store.iter_job_items(job_id, page=3))
+    assert [len(p) for p in pages] == [3, 3, 1]
+    items = [i for p in pages for i in p]
+    assert [i.row_index for i in items] == list(range(7))
+    assert items[4] == JobItemView(4, "R00004", text_sha256("report text 4"), "pending", None)
+    assert list(store.iter_job_items("no-such-job")) == []
+    with pytest.raises(StoreInputError, match="page: must be >= 1"):
+        next(store.iter_job_items(job_id, page=0))

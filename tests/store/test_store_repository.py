@@ -153,6 +153,10 @@ def test_find_extractions_by_key(store: Store) -> None:
     assert sorted(anything) == sorted(keys[:2])
     assert anything[keys[1]].status is ExtractionStatus.FAILED
     assert store.find_extractions([], VERSION) == {}
+    store.save_extraction(_ok("R2", "b", version="other"))
+    any_version = store.find_extractions(keys, None, only_ok=False)
+    assert any_version[keys[1]].status is ExtractionStatus.OK  # an ok one preferred
+    assert any_version[keys[2]].provenance.extractor_version == "other"
 
 
 def test_current_is_latest_ok_else_latest(store: Store) -> None:
