@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from schemas.records import ReportExtraction
+from schemas.records import Lesion, ReportExtraction
 from store.errors import StoreError
 
 
@@ -43,37 +43,40 @@ def finding_values(extraction: ReportExtraction, extraction_id: int) -> list[dic
     ]
 
 
+def lesion_projection(lesion: Lesion) -> dict[str, Any]:
+    """The flat columns of one lesion, shared by the ``lesions`` table and the exported lesion table
+    (vocabulary values as strings, lists for segments / parts / poles / diameters, evidence split
+    into quote, span and alignment)."""
+    ev, size = lesion.evidence, lesion.size
+    return {
+        "organ": lesion.organ.value,
+        "side": None if lesion.side is None else lesion.side.value,
+        "liver_segments": list(lesion.liver_segments),
+        "pancreas_parts": [p.value for p in lesion.pancreas_parts],
+        "kidney_poles": [p.value for p in lesion.kidney_poles],
+        "diameters_mm": None if size is None else list(size.diameters_mm),
+        "size_qualifier": None if size is None else size.qualifier.value,
+        "largest_mm": None if size is None else size.largest_mm,
+        "size_class": None if lesion.size_class is None else lesion.size_class.value,
+        "count_kind": lesion.count.kind.value,
+        "count_value": lesion.count.value,
+        "certainty": lesion.certainty.value,
+        "kind": lesion.kind.value,
+        "malignancy": lesion.malignancy.value,
+        "evidence_quote": None if ev is None else ev.quote,
+        "evidence_start": None if ev is None else ev.start,
+        "evidence_end": None if ev is None else ev.end,
+        "evidence_alignment": None if ev is None else ev.alignment.value,
+        "confidence": lesion.confidence,
+    }
+
+
 def lesion_values(extraction: ReportExtraction, extraction_id: int) -> list[dict[str, Any]]:
     """``lesions`` rows, in report order."""
-    rows = []
-    for i, lesion in enumerate(extraction.lesions):
-        ev = lesion.evidence
-        rows.append(
-            {
-                "extraction_id": extraction_id,
-                "lesion_index": i,
-                "organ": lesion.organ.value,
-                "side": None if lesion.side is None else lesion.side.value,
-                "liver_segments": list(lesion.liver_segments),
-                "pancreas_parts": [p.value for p in lesion.pancreas_parts],
-                "kidney_poles": [p.value for p in lesion.kidney_poles],
-                "diameters_mm": None if lesion.size is None else list(lesion.size.diameters_mm),
-                "size_qualifier": None if lesion.size is None else lesion.size.qualifier.value,
-                "largest_mm": None if lesion.size is None else lesion.size.largest_mm,
-                "size_class": None if lesion.size_class is None else lesion.size_class.value,
-                "count_kind": lesion.count.kind.value,
-                "count_value": lesion.count.value,
-                "certainty": lesion.certainty.value,
-                "kind": lesion.kind.value,
-                "malignancy": lesion.malignancy.value,
-                "evidence_quote": None if ev is None else ev.quote,
-                "evidence_start": None if ev is None else ev.start,
-                "evidence_end": None if ev is None else ev.end,
-                "evidence_alignment": None if ev is None else ev.alignment.value,
-                "confidence": lesion.confidence,
-            }
-        )
-    return rows
+    return [
+        {"extraction_id": extraction_id, "lesion_index": i, **lesion_projection(lesion)}
+        for i, lesion in enumerate(extraction.lesions)
+    ]
 
 
 def record_to_extraction(record: dict[str, Any], *, row_id: int | None = None) -> ReportExtraction:

@@ -17,6 +17,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from schemas.records import ExtractionStatus, ReportExtraction
+from store.convert import lesion_projection
 from store.errors import StoreInputError
 from store.repository import Store
 from store.rsuper_csv import PER_CT_COLUMNS, PER_TUMOR_COLUMNS, per_ct_row, per_tumor_rows
@@ -70,41 +71,20 @@ def lesion_table_rows(extraction: ReportExtraction) -> list[dict[str, Any]]:
     if extraction.status is not ExtractionStatus.OK:
         return []
     prov = extraction.provenance
-    rows = []
-    for i, lesion in enumerate(extraction.lesions):
-        ev, size = lesion.evidence, lesion.size
-        rows.append(
-            {
-                "report_id": extraction.report_id,
-                "text_sha256": extraction.text_sha256,
-                "extractor_version": prov.extractor_version,
-                "backend": prov.backend,
-                "model": prov.model,
-                "lesion_index": i,
-                "organ": lesion.organ.value,
-                "organ_status": extraction.finding(lesion.organ).status.value,
-                "side": None if lesion.side is None else lesion.side.value,
-                "liver_segments": list(lesion.liver_segments),
-                "pancreas_parts": [p.value for p in lesion.pancreas_parts],
-                "pancreas_mask_parts": list(dict.fromkeys(p.mask_part.value for p in lesion.pancreas_parts)),
-                "kidney_poles": [p.value for p in lesion.kidney_poles],
-                "diameters_mm": None if size is None else list(size.diameters_mm),
-                "largest_mm": None if size is None else size.largest_mm,
-                "size_qualifier": None if size is None else size.qualifier.value,
-                "size_class": None if lesion.size_class is None else lesion.size_class.value,
-                "count_kind": lesion.count.kind.value,
-                "count_value": lesion.count.value,
-                "certainty": lesion.certainty.value,
-                "kind": lesion.kind.value,
-                "malignancy": lesion.malignancy.value,
-                "evidence_quote": None if ev is None else ev.quote,
-                "evidence_start": None if ev is None else ev.start,
-                "evidence_end": None if ev is None else ev.end,
-                "evidence_alignment": None if ev is None else ev.alignment.value,
-                "confidence": lesion.confidence,
-            }
-        )
-    return rows
+    return [
+        {
+            "report_id": extraction.report_id,
+            "text_sha256": extraction.text_sha256,
+            "extractor_version": prov.extractor_version,
+            "backend": prov.backend,
+            "model": prov.model,
+            "lesion_index": i,
+            "organ_status": extraction.finding(lesion.organ).status.value,
+            "pancreas_mask_parts": list(dict.fromkeys(p.mask_part.value for p in lesion.pancreas_parts)),
+            **lesion_projection(lesion),
+        }
+        for i, lesion in enumerate(extraction.lesions)
+    ]
 
 
 def write_jsonl(extractions: Iterable[ReportExtraction], out_path: Path) -> int:
