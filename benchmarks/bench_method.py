@@ -27,8 +27,8 @@ from pathlib import Path
 
 from rsuper_cli.demo import (
     ARMS,
+    DECISIVE,
     DEFAULT,
-    PV_PHASE_LESIONS,
     SHARE_KEYS,
     DemoSettings,
     evaluate_arm,
@@ -38,31 +38,7 @@ from rsuper_cli.demo import (
     summary_rows,
 )
 
-BENCH = DemoSettings(
-    n_mask=6,
-    n_report=42,
-    n_val=8,
-    n_test=16,
-    shape=(64, 64, 48),
-    spacing=(3.5, 3.5, 4.0),
-    crop=(32, 32, 24),
-    filters=(8, 16, 32, 64),
-    stage1_steps=600,
-    arm_steps=1200,
-    stage1_lr=5e-3,
-    arm_lr=3e-3,
-    batch_dice=True,
-    restrict_to_organs=True,
-    input_organs=True,
-    organ_gated=True,
-    mask_crop_probs=(0.5, 0.5, 0.0),
-    organ_balanced=True,
-    intensity_strength=0.0,
-    phantom=PV_PHASE_LESIONS,
-)
-"""The decisive setting (chosen from arm A and D runs only, ``benchmarks/results/learning.md``)."""
-
-SETTINGS: dict[str, DemoSettings] = {"bench": BENCH, "demo": DEFAULT}
+SETTINGS: dict[str, DemoSettings] = {"bench": DECISIVE, "demo": DEFAULT}
 
 METRICS = {
     "dsc": "DSC",
@@ -188,7 +164,8 @@ def _rescore(out: Path) -> None:
     summary = out / "summary.json"
     data = json.loads(summary.read_text())
     done = [arm for arm in ARMS if (out / "predictions" / f"arm-{arm}").is_dir()]
-    data["arms"] = summary_rows({arm: evaluate_arm(out, arm) for arm in done})
+    min_lesion = float(data["settings"].get("min_lesion_mm3", 0.0))
+    data["arms"] = summary_rows({arm: evaluate_arm(out, arm, min_lesion_mm3=min_lesion) for arm in done})
     data["recovered_share"] = {key: recovered_share(data["arms"], key) for key in SHARE_KEYS}
     summary.write_text(json.dumps(data, indent=2, default=float), encoding="utf-8")
 

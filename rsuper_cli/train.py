@@ -149,13 +149,23 @@ def evaluate(
         Path | None, typer.Option(help="JSONL of ReportExtraction records instead.")
     ] = None,
     nsd_tolerance_mm: Annotated[float, typer.Option(min=0.0)] = 2.0,
+    min_lesion_mm3: Annotated[
+        float,
+        typer.Option(min=0.0, help="Drop predicted components under this volume before per-voxel metrics."),
+    ] = 0.0,
 ) -> None:
     """Per-voxel (DSC, NSD, lesion F1) and report-based (sens., spec., F1, AUC) metrics."""
     from segmentation.evaluation import evaluate as run_evaluate
 
     try:
         result = run_evaluate(
-            pred, data, out, store_url=store, reports_jsonl=reports_jsonl, nsd_tolerance_mm=nsd_tolerance_mm
+            pred,
+            data,
+            out,
+            store_url=store,
+            reports_jsonl=reports_jsonl,
+            nsd_tolerance_mm=nsd_tolerance_mm,
+            min_lesion_mm3=min_lesion_mm3,
         )
     except (ValueError, FileNotFoundError) as e:
         raise _fail(str(e)) from e

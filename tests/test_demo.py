@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -29,7 +30,9 @@ def test_settings_are_immutable_and_serialisable() -> None:
         QUICK.phantom["subtle_fraction"] = 0.5  # type: ignore[index]
     plain = settings_json(replace(QUICK, seed=3))
     assert plain["seed"] == 3
-    assert plain["phantom"] == {k: list(v) if isinstance(v, tuple) else v for k, v in QUICK.phantom.items()}
+    assert plain["phantom"]["noise_sigma_hu"] == list(QUICK.phantom["noise_sigma_hu"])
+    assert plain["phantom"]["organ_contrast_hu"] == {"kidney": [60.0, 150.0]}
+    assert json.loads(json.dumps(plain)) == plain
 
 
 @pytest.mark.parametrize("batch_dice", [True, False])

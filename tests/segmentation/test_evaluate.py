@@ -166,3 +166,15 @@ def test_a_healthy_organs_false_positive_costs_lesion_f1_not_dsc(tmp_path: Path)
     assert m["dsc"] == 1.0  # every lesion-positive case is perfect; the healthy one has no DSC
     assert m["lesion_precision"] < 1.0
     assert m["lesion_f1"] < 1.0
+
+    # the false lesion is 27 voxels of 216 mm³: a clean-up threshold above that drops it (with any true
+    # lesion as small); one at a single voxel keeps every component
+    def false_preds(out: Path) -> int:
+        with (out / "pixel_cases.csv").open() as fh:
+            return sum(int(r["false_pred"]) for r in csv.DictReader(fh) if r["organ"] == painted)
+
+    assert false_preds(tmp_path / "eval") == 1
+    kept = evaluate(pred, data, tmp_path / "eval-1vox", speck_mm3=0.0, min_lesion_mm3=216.0)
+    assert kept.pixel[painted] == m
+    evaluate(pred, data, tmp_path / "eval-clean", speck_mm3=0.0, min_lesion_mm3=28 * 216.0)
+    assert false_preds(tmp_path / "eval-clean") == 0
