@@ -287,7 +287,7 @@ def demo(
     ] = False,
     seed: Annotated[int, typer.Option(help="Seed of the cohort, the initialisation and the sampling.")] = 0,
 ) -> None:
-    """The whole loop on a phantom cohort: reports → store → train (3 arms) → evaluate → report.md."""
+    """The whole loop on a phantom cohort: reports → store → train (4 arms) → evaluate → report.md."""
     from dataclasses import replace
 
     from rsuper_cli.demo import DEFAULT, QUICK, run_demo
@@ -295,4 +295,5 @@ def demo(
     settings = replace(QUICK if quick else DEFAULT, seed=seed)
     report = run_demo(out, settings)
     console.print(f"[bold green]done[/]: {report}")
-    typer.echo(report.read_text(encoding="utf-8").split("## Segmentation", 1)[-1].split("Per organ:", 1)[0])
+    text = report.read_text(encoding="utf-8")
+    typer.echo(text.split("## Test cases", 1)[0].split("\n", 1)[-1])  # the arms table and the recovered share
