@@ -445,12 +445,23 @@ def _write_report(
         f"{settings.spacing} mm. Network: MONAI DynUNet, filters {list(settings.filters)}, crops "
         f"{settings.crop}"
         + (", organ masks as input channels" if settings.input_organs else "")
+        + (", one organ-gated lesion map" if settings.organ_gated else "")
         + f". Optimiser {settings.optimizer}. Stage 1 (masks only): {settings.stage1_steps} steps at lr "
         f"{settings.stage1_lr:g}; each arm then trains {settings.arm_steps} steps at lr "
         f"{settings.arm_lr:g} from the same checkpoint with the same seed."
         + (" Mask loss: batch Dice." if settings.batch_dice else "")
         + (" Predictions restricted to each organ's mask (+5 mm)." if settings.restrict_to_organs else "")
-        + (f" Phantom overrides: {dict(settings.phantom)}." if settings.phantom else ""),
+        + (
+            f" Predicted components under {settings.min_lesion_mm3:g} mm³ dropped before the per-voxel"
+            " metrics."
+            if settings.min_lesion_mm3
+            else ""
+        )
+        + (
+            f" Phantom overrides: `{json.dumps(settings_json(settings)['phantom'])}`."
+            if settings.phantom
+            else ""
+        ),
         "",
         f"## Report extraction ({extraction['version']})",
         "",
@@ -487,47 +498,63 @@ def _plots(
     validation: dict[str, list[dict[str, float]]],
     stage1_steps: int,
 ) -> list[str]:
-    """``curves.png``: each arm's mask loss per stage-2 step; ``validation.png`` (when validated):
-    val DSC (mean over organs) vs step, stage 1 then each arm after it."""
+    """``curves.png``: each arm's mask loss and the report arms' Ball / Volume losses per stage-2 step
+    (means over the last :data:`SMOOTH_STEPS` steps in which the term was computed); ``validation.png``
+    (when validated): val DSC (mean over organs) vs step, stage 1 then each arm after it."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    def save(name: str, lines: list[tuple[list[float], list[float], str]], xlabel: str, ylabel: str) -> None:
-        fig, ax = plt.subplots(figsize=(6, 3.5))
-        for x, y, label in lines:
-            ax.plot(
-                x, y, label=label, linewidth=1, marker="o" if name == "validation.png" else None, markersize=3
-            )
-        ax.set_xlabel(xlabel)
-        ax.set_ylabel(ylabel)
-        ax.legend(fontsize=7)
-        fig.tight_layout()
-        fig.savefig(out / name, dpi=100)
-        plt.close(fig)
-
-    losses = [
-        (
-            [row["step"] for row in rows],
-            [row.get("mask/0", float("nan")) for row in rows],
-            f"{arm}: {ARMS[arm]}",
-        )
-        for arm, rows in curves.items()
-    ]
-    save("curves.png", losses, "stage-2 step", "mask loss (full-res head)")
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 3.6))
+    for arm, rows in curves.items():
+        left.plot(*_smoothed(rows, "mask/0"), label=f"{arm}: {ARMS[arm]}", linewidth=1)
+        for key, style in (("ball/0", "-"), ("volume/1", "--")):
+            if any(row.get(key, 0.0) > 0 for row in rows):
+                right.plot(
+                    *_smoothed(rows, key), style, label=f"{arm}: {key.split('/')[0]} loss", linewidth=1
+                )
+    left.set_ylabel("mask loss (full-res head)")
+    right.set_ylabel("report losses")
+    fig.suptitle(f"running means over {SMOOTH_STEPS} steps (report losses: steps with a target)", fontsize=9)
+    for ax in (left, right):
+        ax.set_xlabel("stage-2 step")
+        if ax.lines:
+            ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(out / "curves.png", dpi=100)
+    plt.close(fig)
     if not any(validation.values()):
         return ["curves.png"]
-    dsc = [
-        (
-            [(0 if name == "stage 1" else stage1_steps) + row["step"] for row in curve],
-            [100 * _mean([v for k, v in row.items() if k.startswith("val/dice_")]) for row in curve],
-            name if name == "stage 1" else f"{name}: {ARMS[name]}",
-        )
-        for name, curve in validation.items()
-    ]
-    save("validation.png", dsc, "step (stage 1, then stage 2)", "val DSC (%)")
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    for name, curve in validation.items():
+        steps = [(0 if name == "stage 1" else stage1_steps) + row["step"] for row in curve]
+        dsc = [100 * _mean([v for k, v in row.items() if k.startswith("val/dice_")]) for row in curve]
+        label = name if name == "stage 1" else f"{name}: {ARMS[name]}"
+        ax.plot(steps, dsc, marker="o", markersize=3, linewidth=1, label=label)
+    ax.set_xlabel("step (stage 1, then stage 2)")
+    ax.set_ylabel("val DSC (%)")
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(out / "validation.png", dpi=100)
+    plt.close(fig)
     return ["curves.png", "validation.png"]
+
+
+SMOOTH_STEPS = 50
+"""Window of the running means in ``curves.png``."""
+
+
+def _smoothed(rows: list[dict[str, float]], key: str) -> tuple[list[float], list[float]]:
+    """``(steps, running means)`` of ``key`` over the steps that computed it (a report loss is 0 in a
+    step without a report target; those steps are left out)."""
+    points = [(row["step"], row[key]) for row in rows if row.get(key, 0.0) > 0 or key.startswith("mask")]
+    steps, means, window = [], [], []
+    for step, value in points:
+        window = [*window[-(SMOOTH_STEPS - 1) :], value]
+        steps.append(step)
+        means.append(sum(window) / len(window))
+    return steps, means
 
 
 def _mean(values: list[float]) -> float:
