@@ -18,6 +18,7 @@ from rich.table import Table
 
 from rsuper_cli import __version__
 from rsuper_cli.llm import llm_app
+from rsuper_cli.review import review_stats_command
 from rsuper_cli.serve import serve_command
 from rsuper_cli.train import register as register_training
 
@@ -160,13 +161,17 @@ def export(
     fmt: Annotated[str, typer.Option("--format", help="jsonl, parquet, rsuper-per-tumor or rsuper-per-ct.")],
     out: Annotated[Path, typer.Option(help="Output file.")],
     store: StoreOption = None,
+    reviewed_only: Annotated[
+        bool, typer.Option("--reviewed-only", help="Only reports a reviewer corrected or accepted.")
+    ] = False,
 ) -> None:
-    """Export the current extraction of every report (JSONL, Parquet, or the two R-Super CSVs)."""
+    """Export the current extraction of every report (JSONL, Parquet, or the two R-Super CSVs);
+    a reviewer's correction is the current extraction of its report."""
     from store import init_store
     from store.export import export as export_store
 
     try:
-        n = export_store(init_store(_store_url(store)), fmt, out)
+        n = export_store(init_store(_store_url(store)), fmt, out, reviewed_only=reviewed_only)
     except ValueError as e:
         raise _fail(str(e).replace("fmt:", "--format:", 1)) from e
     console.print(f"wrote {n} rows to {out}")
@@ -248,6 +253,7 @@ def eval_extraction(
 
 
 app.command("serve")(serve_command)
+app.command("review-stats")(review_stats_command)
 app.add_typer(llm_app, name="llm")
 register_training(app)
 

@@ -29,6 +29,7 @@ from pathlib import Path
 from schemas.records import CountKind, ExtractionStatus, Lesion, OrganFinding, Qualifier, ReportExtraction
 from schemas.vocabulary import Organ, Side
 from segmentation.targets import LesionFact, OrganFact, OrganStatus
+from store.review import is_reviewed
 
 __all__ = [
     "ReportFacts",
@@ -163,9 +164,17 @@ def read_extractions_jsonl(path: Path) -> dict[str, ReportExtraction]:
 
 
 def load_report_facts(
-    report_ids: Iterable[str], *, store_url: str | None = None, reports_jsonl: Path | None = None
+    report_ids: Iterable[str],
+    *,
+    store_url: str | None = None,
+    reports_jsonl: Path | None = None,
+    reviewed_only: bool = False,
 ) -> tuple[dict[str, ReportFacts], dict[str, str]]:
     """Facts of ``report_ids`` from the store (``store_url``) or a JSONL snapshot (``reports_jsonl``).
+
+    The store's current extraction of a report is a reviewer's correction when there is one (see
+    :mod:`store.review`), so training reads what the reviewer said. ``reviewed_only`` keeps only
+    reports a reviewer corrected or accepted; the others are reported as missing.
 
     Returns:
         ``(facts, missing)``: facts by report ID, and ``{report_id: why}`` for IDs without usable facts.
@@ -196,7 +205,15 @@ def load_report_facts(
             missing[rid] = f"no extraction in {source}"
         elif record.status is not ExtractionStatus.OK:
             missing[rid] = f"extraction status {record.status.value!r} in {source}"
+        elif reviewed_only and not is_reviewed(record):
+            missing[rid] = f"not reviewed in {source}"
         else:
             facts[rid] = extraction_to_facts(record)
-    logger.info("report facts: %d found, %d missing (%s)", len(facts), len(missing), source)
+    logger.info(
+        "report facts: %d found (%d reviewed), %d missing (%s)",
+        len(facts),
+        sum(1 for rid in facts if (r := records[rid]) is not None and is_reviewed(r)),
+        len(missing),
+        source,
+    )
     return facts, missing

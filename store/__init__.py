@@ -5,9 +5,12 @@ Layer 1: depends on :mod:`schemas` only (no torch, MONAI, FastAPI). Open it with
 
 from store.engine import DEFAULT_URL, ENV_VAR, create_store_engine, resolve_url
 from store.errors import (
+    ExtractionNotFoundError,
     ImportFormatError,
     JobNotFoundError,
     JobStateError,
+    ReviewConflictError,
+    ReviewInputError,
     StoreConfigError,
     StoreError,
     StoreInputError,
@@ -16,11 +19,14 @@ from store.errors import (
 )
 from store.jobs import ClaimedItem, ItemError, ItemResult, ItemStatus, JobInfo, JobItemView, JobStatus
 from store.repository import ExtractionSink, SaveRequest, Store, init_store
+from store.reviews import AgreementRow, QueueItem, ReviewQueue, ReviewSaved, ReviewView, VersionInfo
 
 __all__ = [
     "DEFAULT_URL",
     "ENV_VAR",
+    "AgreementRow",
     "ClaimedItem",
+    "ExtractionNotFoundError",
     "ExtractionSink",
     "ImportFormatError",
     "ItemError",
@@ -31,6 +37,12 @@ __all__ = [
     "JobNotFoundError",
     "JobStateError",
     "JobStatus",
+    "QueueItem",
+    "ReviewConflictError",
+    "ReviewInputError",
+    "ReviewQueue",
+    "ReviewSaved",
+    "ReviewView",
     "SaveRequest",
     "Store",
     "StoreConfigError",
@@ -38,6 +50,7 @@ __all__ = [
     "StoreInputError",
     "StoreSchemaError",
     "StoreUnavailableError",
+    "VersionInfo",
     "create_store_engine",
     "init_store",
     "resolve_url",

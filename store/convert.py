@@ -8,6 +8,7 @@ from pydantic import ValidationError
 
 from schemas.records import Lesion, ReportExtraction
 from store.errors import StoreError
+from store.review import reviewer_of
 
 
 def extraction_values(extraction: ReportExtraction) -> dict[str, Any]:
@@ -26,6 +27,7 @@ def extraction_values(extraction: ReportExtraction) -> dict[str, Any]:
         "provenance": prov.model_dump(mode="json"),
         "warnings": list(extraction.warnings),
         "record": extraction.model_dump(mode="json"),
+        "reviewer": reviewer_of(extraction),
     }
 
 

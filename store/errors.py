@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from typing import Any
+
 
 class StoreError(Exception):
     """Base class of every error raised by :mod:`store`."""
@@ -40,3 +43,22 @@ class JobStateError(StoreError):
 
 class StoreUnavailableError(StoreError):
     """The store cannot take a write now (database gone, locked by another process, read-only)."""
+
+
+class ExtractionNotFoundError(StoreError, KeyError):
+    """No extraction is stored for the report ID."""
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+class ReviewConflictError(StoreError):
+    """The report's current extraction is not the one the reviewer saw (someone saved in between)."""
+
+
+class ReviewInputError(StoreInputError):
+    """A correction does not validate; ``errors`` are pydantic-style errors (``loc`` names the field)."""
+
+    def __init__(self, message: str, errors: Sequence[Mapping[str, Any]] = ()) -> None:
+        super().__init__(message)
+        self.errors = list(errors)

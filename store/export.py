@@ -122,7 +122,9 @@ def write_parquet(
     return n
 
 
-def export(store: Store, fmt: ExportFormat | str, out_path: str | Path) -> int:
+def export(
+    store: Store, fmt: ExportFormat | str, out_path: str | Path, *, reviewed_only: bool = False
+) -> int:
     """Export the current extraction of every report to ``out_path``.
 
     Args:
@@ -131,6 +133,7 @@ def export(store: Store, fmt: ExportFormat | str, out_path: str | Path) -> int:
             ``ok`` records), ``rsuper-per-tumor`` or ``rsuper-per-ct`` (``ok`` records; see
             :mod:`store.rsuper_csv` for the exact conventions).
         out_path: file to write (its folder must exist; an existing file is replaced).
+        reviewed_only: only reports whose current extraction is a reviewer's correction.
 
     Returns:
         The number of rows (lines) written, header excluded.
@@ -148,8 +151,8 @@ def export(store: Store, fmt: ExportFormat | str, out_path: str | Path) -> int:
     if not path.parent.is_dir():
         raise StoreInputError(f"out_path: folder {str(path.parent)!r} does not exist")
     if kind is ExportFormat.JSONL:
-        return write_jsonl(store.iter_current_extractions(), path)
-    ok = store.iter_current_extractions(status=ExtractionStatus.OK)
+        return write_jsonl(store.iter_current_extractions(reviewed_only=reviewed_only), path)
+    ok = store.iter_current_extractions(status=ExtractionStatus.OK, reviewed_only=reviewed_only)
     if kind is ExportFormat.PARQUET:
         return write_parquet(ok, path)
     if kind is ExportFormat.RSUPER_PER_TUMOR:

@@ -3,8 +3,8 @@
 ``extractions.record`` holds the full :class:`~schemas.records.ReportExtraction` as JSON (the source of
 truth for reads); ``organ_findings`` and ``lesions`` are its relational projection, for queries.
 Enumerated columns are plain strings (validated by the pydantic model on the way in), so adding an
-enum member needs no migration. The initial migration (``store/migrations/versions``) creates exactly
-this schema; a test compares the two.
+enum member needs no migration. The migrations (``store/migrations/versions``) create exactly this
+schema; a test compares the two.
 """
 
 from __future__ import annotations
@@ -77,8 +77,11 @@ class ReportRow(Base):
 class ExtractionRow(Base):
     """One extraction result, unique per (report ID, text hash, extractor version).
 
-    ``is_current`` marks, per report ID, the latest ``ok`` extraction (else the latest of any status);
-    a partial unique index keeps it to one row per report.
+    ``is_current`` marks, per report ID, the current extraction: the latest ``ok`` reviewer's
+    correction, else the latest ``ok`` extraction, else the latest of any status; a partial unique
+    index keeps it to one row per report. A reviewer's correction (``reviewer`` set: its backend is
+    ``reviewer:<name>``) points at the extraction it reviewed (``reviewed_extraction_id``; a plain
+    integer, not a foreign key, so that replacing a failed original never touches the review).
     """
 
     __tablename__ = "extractions"
@@ -113,6 +116,8 @@ class ExtractionRow(Base):
     record: Mapped[dict[str, Any]] = mapped_column(JSONType)
     is_current: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    reviewer: Mapped[str | None] = mapped_column(String(64))
+    reviewed_extraction_id: Mapped[int | None] = mapped_column(Integer)
 
 
 class OrganFindingRow(Base):

@@ -6,8 +6,9 @@ True
 
 Records are keyed by (report ID, SHA-256 of the text, extractor version). Saving is idempotent: an
 ``ok`` record is never overwritten; a ``failed`` / ``invalid`` one is replaced by the next save of the
-same key (a retry). Per report ID, the *current* extraction is the latest ``ok`` one, else the latest
-of any status; reads and exports see current extractions only.
+same key (a retry). Per report ID, the *current* extraction is the latest ``ok`` reviewer's correction
+(:mod:`store.review`), else the latest ``ok`` one, else the latest of any status; reads, exports and
+training see current extractions only.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from store.errors import StoreInputError
 from store.jobs import JobQueueMixin
 from store.migrate import upgrade
 from store.models import ExtractionRow, OrganFindingRow, ReportRow
+from store.reviews import ReviewMixin
 from store.writer import SaveRequest, save_requests, save_requests_each
 
 __all__ = ["ExtractionSink", "SaveRequest", "Store", "init_store"]
@@ -68,7 +70,7 @@ class ExtractionSink(Protocol):
         ...
 
 
-class Store(JobQueueMixin, StoreBase):
+class Store(ReviewMixin, JobQueueMixin, StoreBase):
     """Repository over the store's tables (see the module docstring); build it with :func:`init_store`."""
 
     # ------------------------------------------------------------------ writes
@@ -221,7 +223,8 @@ class Store(JobQueueMixin, StoreBase):
         return {key: record_to_extraction(rec, row_id=rank[1]) for key, (rank, rec) in best.items()}
 
     def current_extraction(self, report_id: str) -> ReportExtraction | None:
-        """The current extraction of ``report_id`` (latest ``ok``, else latest), or None if none."""
+        """The current extraction of ``report_id`` (a reviewer's correction, else the latest ``ok``, else
+        the latest), or None if none."""
         with self._read() as session:
             row = session.execute(
                 select(ExtractionRow.id, ExtractionRow.record).where(
@@ -231,21 +234,18 @@ class Store(JobQueueMixin, StoreBase):
         return None if row is None else record_to_extraction(row.record, row_id=row.id)
 
     def iter_current_extractions(
-        self, *, status: ExtractionStatus | None = None, batch_size: int = 500
+        self, *, status: ExtractionStatus | None = None, reviewed_only: bool = False, batch_size: int = 500
     ) -> Iterator[ReportExtraction]:
         """Stream the current extraction of every report, ordered by report ID (for exports).
 
         Rows are fetched ``batch_size`` at a time (a server-side cursor on PostgreSQL), so memory stays
-        flat. ``status`` restricts to one extraction status (e.g. ``ok`` for CSV exports).
+        flat. ``status`` restricts to one extraction status (e.g. ``ok`` for CSV exports);
+        ``reviewed_only`` to reports whose current extraction is a reviewer's correction.
         """
-        stmt = select(ExtractionRow.id, ExtractionRow.record).where(ExtractionRow.is_current)
-        if status is not None:
-            stmt = stmt.where(ExtractionRow.status == ExtractionStatus(status).value)
-        stmt = stmt.order_by(ExtractionRow.report_id)
-        with self._engine.connect() as conn:
-            result = conn.execution_options(stream_results=True, yield_per=batch_size).execute(stmt)
-            for row_id, record in result:
-                yield record_to_extraction(record, row_id=row_id)
+        for record, _ in self.iter_current_rows(
+            reviewed_only=reviewed_only, status=status, batch_size=batch_size
+        ):
+            yield record
 
     def cases_by_organ(self, organ: Organ, status: OrganStatus | None = None) -> list[str]:
         """Report IDs whose current ``ok`` extraction gives ``organ`` the ``status``.

@@ -38,6 +38,8 @@ them back. Only ``ok`` extractions produce rows (failed / invalid ones carry no 
   diameter (ties: an individual lesion before a group, then report order), else the first lesion.
 * Organs without lesions write ``0`` in the count and diameter columns (never blank);
   ``no lesion`` is ``True`` for lesion-free exams.
+* ``reviewed``: ``True`` when the row comes from a reviewer's correction (:mod:`store.review`),
+  ``False`` for a machine extraction (not an R-Super column; readers of the reference ignore it).
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ from typing import Final
 
 from schemas.records import CountKind, ExtractionStatus, Lesion, OrganStatus, ReportExtraction
 from schemas.vocabulary import PAIRED_ORGANS, RSUPER_ORGAN_NAMES, Organ, PancreasPart, Side
+from store.review import is_reviewed
 
 UNKNOWN: Final[str] = "u"
 """Cell value for an unknown location or size."""
@@ -79,6 +82,9 @@ LOCATION_COLUMNS: Final[dict[Organ, str]] = {
 LOWER_BOUND_COLUMN: Final[str] = "lower-bound counts"
 """Per-CT column listing the organs whose count is a minimum ("multiple", "at least N")."""
 
+REVIEWED_COLUMN: Final[str] = "reviewed"
+"""Per-CT column: ``True`` for a reviewer's correction, ``False`` for a machine extraction."""
+
 
 def count_column(organ: Organ) -> str:
     """``number of {organ} lesion instances`` (organ spelled as in :data:`RSUPER_ORGAN_NAMES`)."""
@@ -96,12 +102,12 @@ def _per_ct_columns() -> tuple[str, ...]:
         cols += [count_column(organ), diameter_column(organ)]
         if organ in LOCATION_COLUMNS:
             cols.append(LOCATION_COLUMNS[organ])
-    return (*cols, LOWER_BOUND_COLUMN, "no lesion")
+    return (*cols, LOWER_BOUND_COLUMN, "no lesion", REVIEWED_COLUMN)
 
 
 PER_CT_COLUMNS: Final[tuple[str, ...]] = _per_ct_columns()
 """Columns of the per-CT CSV, in order: per organ count, largest diameter (and location), then
-``lower-bound counts`` and ``no lesion``."""
+``lower-bound counts``, ``no lesion`` and ``reviewed``."""
 
 _PANCREAS_ORDER: Final[tuple[PancreasPart, ...]] = (PancreasPart.HEAD, PancreasPart.BODY, PancreasPart.TAIL)
 
@@ -238,4 +244,5 @@ def per_ct_row(extraction: ReportExtraction) -> dict[str, str] | None:
             lower_bound.append(RSUPER_ORGAN_NAMES[organ])
     row[LOWER_BOUND_COLUMN] = " / ".join(lower_bound)
     row["no lesion"] = TRUE if is_lesion_free(extraction) else FALSE
+    row[REVIEWED_COLUMN] = TRUE if is_reviewed(extraction) else FALSE
     return row

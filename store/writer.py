@@ -177,20 +177,25 @@ def _upsert_reports(session: Session, todo: list[SaveRequest], is_pg: bool) -> d
 
 
 def _refresh_current(session: Session, report_ids: list[str]) -> None:
-    """Flag, per report ID, the latest ``ok`` extraction (else the latest) as current."""
-    best: dict[str, tuple[bool, int]] = {}
+    """Flag, per report ID, the current extraction: the latest ``ok`` reviewer's correction, else the
+    latest ``ok`` extraction, else the latest (a machine's re-extraction never overrides a person)."""
+    best: dict[str, tuple[bool, bool, int]] = {}
     current: dict[str, int] = {}
-    for row_id, rid, status, is_current in session.execute(
+    for row_id, rid, status, reviewer, is_current in session.execute(
         select(
-            ExtractionRow.id, ExtractionRow.report_id, ExtractionRow.status, ExtractionRow.is_current
+            ExtractionRow.id,
+            ExtractionRow.report_id,
+            ExtractionRow.status,
+            ExtractionRow.reviewer,
+            ExtractionRow.is_current,
         ).where(ExtractionRow.report_id.in_(report_ids))
     ):
-        rank = (status == _OK, row_id)
+        rank = (status == _OK, reviewer is not None, row_id)
         if rid not in best or rank > best[rid]:
             best[rid] = rank
         if is_current:
             current[rid] = row_id
-    changed = [rid for rid, (_, row_id) in best.items() if current.get(rid) != row_id]
+    changed = [rid for rid, (_, _, row_id) in best.items() if current.get(rid) != row_id]
     if not changed:
         return
     clear = [current[rid] for rid in changed if rid in current]
@@ -203,5 +208,5 @@ def _refresh_current(session: Session, report_ids: list[str]) -> None:
     table = Base.metadata.tables[ExtractionRow.__tablename__]
     session.execute(
         update(table).where(table.c.id == bindparam("row_id")).values(is_current=True),
-        [{"row_id": best[rid][1]} for rid in changed],
+        [{"row_id": best[rid][2]} for rid in changed],
     )

@@ -63,7 +63,7 @@ def test_column_names_are_exactly_the_reference_ones() -> None:
         "no lesion",
     ):
         assert col in PER_CT_COLUMNS
-    assert len(PER_CT_COLUMNS) == 1 + 2 * 17 + 3 + 2
+    assert len(PER_CT_COLUMNS) == 1 + 2 * 17 + 3 + 3
 
 
 def test_failed_extractions_have_no_csv_rows() -> None:

@@ -41,7 +41,7 @@ def test_upgrade_is_idempotent(store: Store) -> None:
     tables = set(inspect(store.engine).get_table_names())
     assert tables == {*Base.metadata.tables, "alembic_version"}
     with store.engine.connect() as conn:
-        assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalars().all() == ["0001"]
+        assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalars().all() == ["0002"]
 
 
 @pytest.mark.postgres
@@ -71,7 +71,7 @@ def _race(scoped: URL) -> None:
             t.join(60)
         assert errors == []
         with engines[0].connect() as conn:
-            assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalars().all() == ["0001"]
+            assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalars().all() == ["0002"]
     finally:
         for e in engines:
             e.dispose()
