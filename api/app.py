@@ -21,7 +21,7 @@ from api.deps import require_api_key
 from api.errors import install_error_handlers
 from api.limits import BodyLimitMiddleware
 from api.metrics import Metrics, MetricsMiddleware
-from api.routers import extractions, health, jobs, metrics, reports
+from api.routers import extractions, health, jobs, metrics, reports, review, review_page
 from api.security import AuthMiddleware
 from api.services import open_services
 from api.settings import Settings
@@ -84,6 +84,8 @@ def create_app(
     app.include_router(extractions.router, dependencies=authenticated)
     app.include_router(jobs.router, dependencies=authenticated)
     app.include_router(reports.router, dependencies=authenticated)
+    app.include_router(review.router, dependencies=authenticated)
+    app.include_router(review_page.router)  # the page holds no data; its requests carry the key
 
     # Added last = outermost. From the outside in: metrics see every response; CORS answers
     # preflights and decorates errors too; the key is checked before anything reads the body; the

@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
+from review_cases import write_reports_csv
 from typer.testing import CliRunner
 
 from rsuper_cli.main import app
@@ -16,20 +17,11 @@ from store import init_store
 
 runner = CliRunner()
 
-REPORTS = [
-    ("acc-1", "LIVER: 3.2 x 2.1 cm hypoattenuating mass in segment VII. PANCREAS: Unremarkable."),
-    ("acc-2", "FINDINGS: Liver, pancreas, spleen and kidneys are unremarkable."),
-]
-
 
 @pytest.fixture
 def store_url(tmp_path: Path) -> str:
     """A store with the two reports extracted by ``rsuper extract`` (rules backend)."""
-    data = tmp_path / "reports.csv"
-    with data.open("w", newline="") as f:
-        writer = csv.writer(f)
-        writer.writerow(["Accession Number", "Findings"])
-        writer.writerows(REPORTS)
+    data = write_reports_csv(tmp_path / "reports.csv")
     url = f"sqlite:///{tmp_path / 'store.db'}"
     result = runner.invoke(app, ["extract", str(data), "--store", url])
     assert result.exit_code == 0, result.output
