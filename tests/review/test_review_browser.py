@@ -17,7 +17,9 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from importlib.resources import files
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -92,6 +94,48 @@ def browser() -> Iterator[object]:
         driver.quit()
 
 
+def _sign_in(driver: Any) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    driver.find_element(By.ID, "api-key").send_keys(KEY)
+    driver.find_element(By.ID, "reviewer").send_keys("alice", Keys.ENTER)
+
+
+def _axe_violations(driver: Any) -> list[str]:
+    """Run the vendored axe-core (WCAG 2.1 A and AA rules) on the page; ``rule: selectors`` found."""
+    source = files("api").joinpath("static", "vendor", "axe-core", "axe.min.js").read_text(encoding="utf-8")
+    driver.execute_script(source)
+    result = driver.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})"
+        ".then((r) => done(r.violations.map((v) => v.id + ': ' + v.nodes.map((n) => n.target).join(' '))))"
+        ".catch((e) => done(['axe failed: ' + e]));"
+    )
+    return list(result)
+
+
+def test_the_page_passes_an_automated_accessibility_check(
+    served: tuple[str, str, Path], browser: Any
+) -> None:
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    base, _, _ = served
+    wait = WebDriverWait(browser, 20)
+    browser.set_script_timeout(30)
+    browser.get(f"{base}/review")
+    assert _axe_violations(browser) == []  # the key form
+    _sign_in(browser)
+    wait.until(ec.presence_of_element_located((By.ID, "span-0")))
+    assert _axe_violations(browser) == []  # queue, record, highlighted text, lesions, agreement
+    ActionChains(browser).send_keys("e").perform()
+    wait.until(ec.visibility_of_element_located((By.ID, "edit-form")))
+    assert _axe_violations(browser) == []  # the edit form
+
+
 def test_review_a_record_end_to_end_with_the_keyboard(
     served: tuple[str, str, Path], browser: object, tmp_path: Path
 ) -> None:
@@ -109,8 +153,7 @@ def test_review_a_record_end_to_end_with_the_keyboard(
     assert "--keep-text" in driver.find_element(By.ID, "text-notice").text
 
     # the key, entered once: kept in sessionStorage, never in the URL
-    driver.find_element(By.ID, "api-key").send_keys(KEY)
-    driver.find_element(By.ID, "reviewer").send_keys("alice", Keys.ENTER)
+    _sign_in(driver)
     wait.until(ec.presence_of_element_located((By.ID, "q-1")))
     assert KEY not in driver.current_url
     assert driver.execute_script("return sessionStorage.getItem('rsuper.key')") == KEY
