@@ -45,13 +45,13 @@ async function refreshQueue() {
   const queue = await api("/v1/review/queue?" + params.toString());
   state.items = queue.items;
   const reasons = Object.entries(queue.by_reason).map(([k, v]) => k + " " + v).join(", ");
-  $("counts").textContent = `${queue.total} records, ${queue.needs_review} need review, ` +
+  $("counts").textContent = `${queue.total} record${queue.total === 1 ? "" : "s"}, ${queue.needs_review} need review, ` +
     `${queue.reviewed} reviewed` + (reasons ? ` (${reasons})` : "");
   const list = $("queue");
   list.replaceChildren();
   state.items.forEach((item, i) => {
     const button = el("button", item.report_id, { type: "button", "data-index": String(i), id: "q-" + i });
-    button.addEventListener("click", () => openRecord(i));
+    button.addEventListener("click", () => openRecord(i).catch((e) => say("error: " + e.message)));
     const li = el("li");
     li.append(button, el("span", " " + (item.reasons.join(", ") || (item.reviewer ? "reviewed" : "—")),
       { class: "reasons" }));
@@ -68,7 +68,7 @@ async function loadQueue() {
 async function loadStats() {
   const stats = await api("/v1/review/stats");
   const box = $("stats");
-  box.replaceChildren(el("p", `${stats.reviewed} records reviewed`));
+  box.replaceChildren(el("p", `records reviewed: ${stats.reviewed}`));
   if (!stats.rows.length) { return; }
   const table = el("table");
   const head = el("tr");
@@ -287,7 +287,10 @@ function onKey(event) {
     n: () => selectLesion(state.lesion + 1), p: () => selectLesion(state.lesion - 1),
     a: accept, e: openEdit,
   };
-  if (actions[event.key] && state.view) { event.preventDefault(); actions[event.key](); }
+  if (actions[event.key] && state.view) {
+    event.preventDefault();
+    Promise.resolve(actions[event.key]()).catch((e) => say("error: " + e.message));
+  }
 }
 
 async function start(event) {
@@ -310,7 +313,10 @@ document.addEventListener("DOMContentLoaded", () => {
     if (option.value) { $("e-organ").append(el("option", option.value)); }
   }
   $("key-form").addEventListener("submit", start);
-  $("filters").addEventListener("submit", (e) => { e.preventDefault(); loadQueue(); });
+  $("filters").addEventListener("submit", (e) => {
+    e.preventDefault();
+    loadQueue().catch((err) => say("could not load the queue: " + err.message));
+  });
   $("edit-form").addEventListener("submit", saveEdit);
   $("e-cancel").addEventListener("click", () => { $("edit-form").hidden = true; });
   $("accept").addEventListener("click", accept);

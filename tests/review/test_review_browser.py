@@ -44,11 +44,13 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def served(tmp_path: Path) -> Iterator[tuple[str, str, Path]]:
-    """(base URL, store URL, server log) of ``rsuper serve`` over a store of two extracted reports."""
+def served(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, str, Path]]:
+    """(base URL, store URL, server log) of ``rsuper serve`` over a store of two extracted reports,
+    their text kept (parametrize indirectly with False: not kept)."""
     data = write_reports_csv(tmp_path / "reports.csv")
     store_url = f"sqlite:///{tmp_path / 'store.db'}"
-    subprocess.run([*RSUPER, "extract", str(data), "--store", store_url, "--keep-text"], check=True)
+    keep = ["--keep-text"] if getattr(request, "param", True) else []
+    subprocess.run([*RSUPER, "extract", str(data), "--store", store_url, *keep], check=True)
     port = _free_port()
     env = {**os.environ, "RSUPER_API_KEYS": KEY, "RSUPER_STORE_URL": store_url, "RSUPER_BACKEND": "rules"}
     log = tmp_path / "server.log"
@@ -230,3 +232,37 @@ def test_review_a_record_end_to_end_with_the_keyboard(
     for _, report in REPORTS:
         assert report not in server_log
     assert KEY not in server_log
+
+
+@pytest.mark.parametrize("served", [pytest.param(False, id="text-not-kept")], indirect=True)
+def test_text_not_kept_is_shown_only_when_pasted_and_never_sent(
+    served: tuple[str, str, Path], browser: Any
+) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    base, store_url, log = served
+    wait = WebDriverWait(browser, 20)
+    browser.get(f"{base}/review")
+    _sign_in(browser)
+    wait.until(ec.text_to_be_present_in_element((By.ID, "record-title"), "acc-1"))
+    assert browser.find_element(By.ID, "report-text").text == "(text not kept by the store)"
+    assert browser.find_elements(By.TAG_NAME, "mark") == []
+    paste = browser.find_element(By.ID, "paste")
+    paste.send_keys("some other report")
+    browser.find_element(By.CSS_SELECTOR, "#paste-form button").click()
+    wait.until(ec.text_to_be_present_in_element((By.ID, "status"), "not the text this record was extracted"))
+    assert browser.find_elements(By.TAG_NAME, "mark") == []
+    text = REPORTS[0][1]
+    paste.clear()
+    browser.execute_script("document.getElementById('paste').value = arguments[0];", text)
+    browser.find_element(By.CSS_SELECTOR, "#paste-form button").click()
+    mark = wait.until(ec.presence_of_element_located((By.ID, "span-0")))
+    record = init_store(store_url).current_extraction("acc-1")
+    assert record is not None
+    ev = record.lesions[0].evidence
+    assert ev is not None
+    assert mark.text == text[ev.start : ev.end]
+    assert browser.find_element(By.ID, "paste-form").is_displayed() is False
+    assert text not in log.read_text(encoding="utf-8", errors="replace")
