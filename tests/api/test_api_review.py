@@ -55,9 +55,9 @@ def test_review_view_without_kept_text(make_client: AppFactory) -> None:
 
 
 def test_edit_becomes_current_and_is_counted(
-    make_client: AppFactory, caplog: pytest.LogCaptureFixture
+    store_url: str, make_client: AppFactory, caplog: pytest.LogCaptureFixture
 ) -> None:
-    client = _seeded(make_client)
+    client = _seeded(make_client, store_url=store_url)
     caplog.set_level(logging.INFO)
     version = client.get(f"/v1/reports/{R1}", headers=AUTH).json()["provenance"]["extractor_version"]
     r = _edit_diameter(client, R1, [31, 20], expected_version=version)
