@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Column, Engine, Integer, MetaData, Table, inspect
@@ -12,7 +13,7 @@ from sqlalchemy.engine import URL
 from store_cases import scratch_schema
 
 from store import Store, create_store_engine
-from store.migrate import upgrade
+from store.migrate import alembic_config, upgrade
 from store.models import Base
 
 
@@ -75,3 +76,19 @@ def _race(scoped: URL) -> None:
     finally:
         for e in engines:
             e.dispose()
+
+
+def test_the_reviews_migration_downgrades_and_upgrades_again(store: Store) -> None:
+    """0002 (reviewer columns) can be reverted and re-applied; the schema then matches the ORM again."""
+
+    def columns() -> set[str]:
+        return {c["name"] for c in inspect(store.engine).get_columns("extractions")}
+
+    with store.engine.begin() as conn:
+        config = alembic_config()
+        config.attributes["connection"] = conn
+        command.downgrade(config, "0001")
+    assert not {"reviewer", "reviewed_extraction_id"} & columns()
+    upgrade(store.engine)
+    assert {"reviewer", "reviewed_extraction_id"} <= columns()
+    assert _diffs(store, Base.metadata) == []
