@@ -49,6 +49,9 @@ def train(
     device: Annotated[str | None, typer.Option(help="auto, cpu, cuda.")] = None,
     resume: Annotated[bool, typer.Option(help="Continue the run in --out from its last checkpoint.")] = False,
     progress: Annotated[bool, typer.Option(help="Show progress bars.")] = True,
+    reviewed_only: Annotated[
+        bool, typer.Option(help="Reports mode: only report cases a reviewer corrected or accepted.")
+    ] = False,
 ) -> None:
     """Train a tumor segmentation network from masks (and reports) — R-Super."""
     from pydantic import ValidationError
@@ -80,6 +83,8 @@ def train(
     if not resume or "mode" not in raw or mode != "masks":
         raw["mode"] = mode
     raw["progress"] = progress
+    if reviewed_only:
+        raw["reviewed_only"] = True
     raw.pop("git_sha", None)
     try:
         cfg = TrainConfig.model_validate(raw)

@@ -96,6 +96,9 @@ class TrainConfig(BaseModel):
     mode: Mode = Mode.MASKS
     trainer: str = "default"
     channels: tuple[str, ...] = ("liver", "pancreas", "kidney")
+    reviewed_only: bool = False
+    """``reports`` mode: train only on report cases whose current extraction a reviewer corrected or
+    accepted (``rsuper serve``'s ``/review``); the others are left out."""
     all_masks: bool = False
     """The ceiling arm (``masks`` mode only): every training case with a tumor mask trains as a mask
     case, whatever its manifest role, i.e. the report cases' masks are used too."""

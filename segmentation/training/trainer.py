@@ -110,6 +110,8 @@ class Trainer:
         self.curve: list[dict[str, float]] = []
         """Every validation of this call, ``{"step": N, **scores}``."""
         self.last_checkpoint: Path | None = None
+        self.unreviewed: set[str] = set()
+        """Report IDs left out by ``reviewed_only`` (no reviewer's extraction), filled by load_data."""
         # built by setup(): network (core = unwrapped, model = DDP-wrapped or core), loss, optimiser, EMA
         self.core: nn.Module
         self.model: nn.Module
@@ -167,13 +169,14 @@ class Trainer:
     def training_cases(self, manifest: Manifest) -> tuple[list[CaseRecord], list[CaseRecord]]:
         """``(mask cases, report cases)`` this run trains on: mask-role train cases (plus, with
         ``all_masks``, every report-role train case that has a tumor mask), and the report-role train
-        cases in ``reports`` mode."""
+        cases in ``reports`` mode (with ``reviewed_only``, those whose report a reviewer corrected or
+        accepted)."""
         train = list(manifest.select(split="train"))
         masks = [c for c in train if c.role is Role.MASK]
         if self.cfg.all_masks:
             masks += [c for c in train if c.role is Role.REPORT and c.tumor_mask is not None]
         reports = [c for c in train if c.role is Role.REPORT] if self.cfg.mode is Mode.REPORTS else []
-        return masks, reports
+        return masks, [c for c in reports if c.report_id not in self.unreviewed]
 
     def load_data(self) -> tuple[Manifest, dict[str, ReportFacts]]:
         """Read and validate the manifest (ONE error listing every problem) and the report facts."""
@@ -185,13 +188,24 @@ class Trainer:
         if reports_mode:
             ids = [c.report_id for c in report_cases if c.report_id]
             facts, _ = load_report_facts(
-                ids, store_url=self.cfg.store_url, reports_jsonl=self.cfg.reports_jsonl
+                ids,
+                store_url=self.cfg.store_url,
+                reports_jsonl=self.cfg.reports_jsonl,
+                reviewed_only=self.cfg.reviewed_only,
             )
+            if self.cfg.reviewed_only:
+                self.unreviewed = {i for i in ids if i not in facts}
+                if not facts:
+                    raise ValueError(
+                        f"reviewed_only: none of the {len(ids)} report cases has a reviewed extraction "
+                        "in the store; review some (rsuper serve, /review) or train without it."
+                    )
+                logger.info("reviewed_only: %d of %d report cases reviewed", len(facts), len(ids))
         validate_manifest(
             manifest,
             channels=self.cfg.channels,
             roles=roles,
-            has_report=facts.__contains__ if reports_mode else None,
+            has_report=(lambda rid: rid in facts or rid in self.unreviewed) if reports_mode else None,
         )
         return manifest, facts
 

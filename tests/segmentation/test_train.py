@@ -219,3 +219,34 @@ def test_hooks_see_every_step_and_validation(cohort: Path, tmp_path: Path) -> No
     assert seen == {"steps": [1, 2, 3], "validations": [2, 3]}
     assert [row["step"] for row in result.validation_curve] == [2, 3]
     assert (tmp_path / "hooks" / "checkpoints" / "last.pt").is_file()
+
+
+def test_reviewed_only_trains_on_the_reviewed_report_cases(
+    cohort: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import segmentation.training.trainer as trainer_module
+    from segmentation.data.manifest import load_manifest
+    from segmentation.records import load_report_facts
+
+    manifest = load_manifest(cohort)
+    report_ids = [c.report_id for c in manifest.select(split="train") if c.role.value == "report"]
+    assert len(report_ids) == 2
+    reviewed = {report_ids[1]}
+
+    def only_reviewed(ids: list[str], **kwargs: object) -> tuple[dict[str, object], dict[str, str]]:
+        assert kwargs.pop("reviewed_only") is True
+        facts, _ = load_report_facts(ids, **kwargs)  # type: ignore[arg-type]
+        return {k: v for k, v in facts.items() if k in reviewed}, {}
+
+    monkeypatch.setattr(trainer_module, "load_report_facts", only_reviewed)
+    config = tiny_config(
+        cohort, tmp_path / "run", mode="reports", reports_jsonl=cohort / "truth.jsonl", reviewed_only=True
+    )
+    trainer = Trainer(config)
+    _, facts = trainer.load_data()
+    assert set(facts) == reviewed
+    _, report_cases = trainer.training_cases(manifest)
+    assert [c.report_id for c in report_cases] == [report_ids[1]]
+    reviewed = set()
+    with pytest.raises(ValueError, match="none of the 2 report cases has a reviewed extraction"):
+        Trainer(config).load_data()
