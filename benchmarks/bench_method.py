@@ -128,7 +128,7 @@ def main() -> None:
     for arm in arms:
         cells = [_mean_sd(_column(per_seed, arm, key)) for key in METRICS]
         lines.append(f"| {arm}: {ARMS[arm]} | " + " | ".join(cells) + " |")
-    for arm in [a for a in arms if a != "A"]:
+    for arm in [a for a in arms if a != "A" and "A" in arms]:  # paired against A when A ran
         cells = [_mean_sd(_paired(per_seed, arm, "A", key), signed=True) for key in METRICS]
         lines.append(f"| {arm} − A (paired, points) | " + " | ".join(cells) + " |")
     shares = {key: _shares(per_seed, key) for key in SHARE_KEYS}
@@ -148,8 +148,8 @@ def main() -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "table.md").write_text(table + "\n", encoding="utf-8")
     with (args.out / "rows.jsonl").open("w", encoding="utf-8") as fh:
-        for seed, arms in per_seed.items():
-            for row in arms.values():
+        for seed, by_arm in per_seed.items():
+            for row in by_arm.values():
                 fh.write(json.dumps({"setting": args.setting, "seed": seed, **row}, default=float) + "\n")
     _plot(per_seed, arms, args.out / "bench_method.png")
 

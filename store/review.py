@@ -181,7 +181,8 @@ def build_correction(
     if lesions is not None:
         data["lesions"] = [_as_json(lesion) for lesion in lesions]
         if organs is None:
-            data["organs"] = _organs_with_lesions(data["organs"], data["lesions"])
+            before = base.model_dump(mode="json")["lesions"]
+            data["organs"] = _organs_with_lesions(data["organs"], data["lesions"], before)
     for lesion in data["lesions"]:
         if isinstance(lesion, dict):
             lesion["confidence"] = 1.0
@@ -205,20 +206,43 @@ def build_correction(
         raise ReviewInputError(f"{where + ': ' if where else ''}{message}", errors) from None
 
 
-def _organs_with_lesions(organs: list[Any], lesions: list[Any]) -> list[Any]:
-    """``organs`` where every organ that has a lesion has status ``lesion`` (its count dropped when it
-    had another status)."""
+def _organs_with_lesions(organs: list[Any], lesions: list[Any], before: list[Any]) -> list[Any]:
+    """``organs`` made consistent with corrected ``lesions`` (``before``: the reviewed record's).
+
+    Every organ that has a lesion gets status ``lesion`` (its count dropped when it had another status);
+    an organ whose number of lesions changed loses its stated count (the listed lesions are all). An
+    organ left with no lesion is refused: only the reviewer can say whether it is normal now.
+
+    Raises:
+        ReviewInputError: an organ that had lesions has none left (``organs`` must then be given).
+    """
+
+    def per_organ(items: list[Any]) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for lesion in items:
+            organ = lesion.get("organ") if isinstance(lesion, dict) else None
+            if isinstance(organ, str):
+                counts[organ] = counts.get(organ, 0) + 1
+        return counts
+
+    now, then = per_organ(lesions), per_organ(before)
+    emptied = sorted(organ for organ in then if organ not in now)
+    if emptied:
+        raise ReviewInputError(
+            f"organs: {', '.join(emptied)} would have no lesion left; give its status in organs",
+            [
+                {"loc": ("organs",), "msg": f"{organ} has no lesion left; state its status"}
+                for organ in emptied
+            ],
+        )
     out = [dict(o) if isinstance(o, dict) else o for o in organs]
     by_organ = {o.get("organ"): o for o in out if isinstance(o, dict)}
-    for lesion in lesions:
-        organ = lesion.get("organ") if isinstance(lesion, dict) else None
-        if not isinstance(organ, str):
-            continue
+    for organ, n in now.items():
         finding = by_organ.get(organ)
         if finding is None:
             finding = by_organ[organ] = {"organ": organ, "status": "lesion", "count": None}
             out.append(finding)
-        elif finding.get("status") != "lesion":
+        elif finding.get("status") != "lesion" or then.get(organ) != n:
             finding.update(status="lesion", count=None)
     return out
 

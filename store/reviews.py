@@ -341,7 +341,11 @@ class ReviewMixin(StoreBase):
                 )
             base = record_to_extraction(row.record, row_id=row.id)
             correction = build_correction(base, reviewer, organs=organs, lesions=lesions, at=at)
-            save_requests(session, [SaveRequest(correction)])
+            if save_requests(session, [SaveRequest(correction)]) != 1:
+                raise ReviewConflictError(
+                    f"a review {correction.provenance.extractor_version!r} of this report already exists; "
+                    "review it again"
+                )
             session.execute(
                 update(ExtractionRow)
                 .where(

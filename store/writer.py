@@ -177,20 +177,27 @@ def _upsert_reports(session: Session, todo: list[SaveRequest], is_pg: bool) -> d
 
 
 def _refresh_current(session: Session, report_ids: list[str]) -> None:
-    """Flag, per report ID, the current extraction: the latest ``ok`` reviewer's correction, else the
-    latest ``ok`` extraction, else the latest (a machine's re-extraction never overrides a person)."""
-    best: dict[str, tuple[bool, bool, int]] = {}
-    current: dict[str, int] = {}
-    for row_id, rid, status, reviewer, is_current in session.execute(
+    """Flag, per report ID, the current extraction: the latest ``ok`` reviewer's correction of the
+    report's newest text, else the latest ``ok`` extraction, else the latest (a machine's re-extraction
+    of the same text never overrides a person; an edited report's new text does)."""
+    rows = session.execute(
         select(
             ExtractionRow.id,
             ExtractionRow.report_id,
+            ExtractionRow.text_sha256,
             ExtractionRow.status,
             ExtractionRow.reviewer,
             ExtractionRow.is_current,
         ).where(ExtractionRow.report_id.in_(report_ids))
-    ):
-        rank = (status == _OK, reviewer is not None, row_id)
+    ).all()
+    newest: dict[str, tuple[int, str]] = {}
+    for row_id, rid, sha, *_ in rows:
+        if rid not in newest or row_id > newest[rid][0]:
+            newest[rid] = (row_id, sha)
+    best: dict[str, tuple[bool, bool, int]] = {}
+    current: dict[str, int] = {}
+    for row_id, rid, sha, status, reviewer, is_current in rows:
+        rank = (status == _OK, reviewer is not None and sha == newest[rid][1], row_id)
         if rid not in best or rank > best[rid]:
             best[rid] = rank
         if is_current:

@@ -187,14 +187,14 @@ class Trainer:
         facts: dict[str, ReportFacts] = {}
         if reports_mode:
             ids = [c.report_id for c in report_cases if c.report_id]
-            facts, _ = load_report_facts(
+            facts, missing = load_report_facts(
                 ids,
                 store_url=self.cfg.store_url,
                 reports_jsonl=self.cfg.reports_jsonl,
                 reviewed_only=self.cfg.reviewed_only,
             )
-            if self.cfg.reviewed_only:
-                self.unreviewed = {i for i in ids if i not in facts}
+            if self.cfg.reviewed_only:  # left out: extracted but not reviewed (a missing one stays an error)
+                self.unreviewed = {i for i, why in missing.items() if why.startswith("not reviewed")}
                 if not facts:
                     raise ValueError(
                         f"reviewed_only: none of the {len(ids)} report cases has a reviewed extraction "

@@ -236,7 +236,8 @@ def test_reviewed_only_trains_on_the_reviewed_report_cases(
     def only_reviewed(ids: list[str], **kwargs: object) -> tuple[dict[str, object], dict[str, str]]:
         assert kwargs.pop("reviewed_only") is True
         facts, _ = load_report_facts(ids, **kwargs)  # type: ignore[arg-type]
-        return {k: v for k, v in facts.items() if k in reviewed}, {}
+        kept = {k: v for k, v in facts.items() if k in reviewed}
+        return kept, {k: "not reviewed in the store" for k in facts if k not in reviewed}
 
     monkeypatch.setattr(trainer_module, "load_report_facts", only_reviewed)
     config = tiny_config(

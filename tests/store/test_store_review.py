@@ -240,7 +240,7 @@ def test_agreement_per_backend_and_field(store: Store) -> None:
 def test_changed_fields_and_reasons_by_hand() -> None:
     base = cases()[0]
     fewer = build_correction(base, "bob", lesions=[base.lesions[0]], at=AT)
-    assert changed_fields(base, fewer) == ("lesion_count",)
+    assert changed_fields(base, fewer) == ("organs", "lesion_count")  # the stated count no longer holds
     measured = Lesion(
         organ=Organ.LIVER,
         size=Size(diameters_mm=(23, 15)),
@@ -261,9 +261,44 @@ def test_changed_fields_and_reasons_by_hand() -> None:
     assert review_reasons(record, disagreement=True)[0] is ReviewReason.DISAGREEMENT
 
 
-def test_a_lesion_in_an_unmentioned_organ_gives_it_status_lesion(store: Store) -> None:
+def test_a_lesion_moved_to_an_unmentioned_organ_needs_the_old_organs_status(store: Store) -> None:
     store.save_many(cases())
-    saved = store.save_review("BDMAP_00000002", "alice", lesions=[{"organ": "spleen"}], at=AT)
+    # the pancreatic lesion becomes a splenic one: the pancreas would keep status 'lesion' with no lesion
+    with pytest.raises(ReviewInputError, match="pancreas would have no lesion left") as caught:
+        store.save_review("BDMAP_00000002", "alice", lesions=[{"organ": "spleen"}], at=AT)
+    assert caught.value.errors[0]["loc"] == ("organs",)
+    organs = [
+        {"organ": "pancreas", "status": "normal", "count": None},
+        {"organ": "spleen", "status": "lesion", "count": None},
+    ]
+    saved = store.save_review("BDMAP_00000002", "alice", lesions=[{"organ": "spleen"}], organs=organs, at=AT)
     statuses = {f.organ: f.status for f in saved.record.organs}
+    assert statuses[Organ.PANCREAS] is OrganStatus.NORMAL
+    # an organ that gains a lesion it was not said to have gets status 'lesion' by itself
+    again = store.save_review(
+        "BDMAP_00000002",
+        "bob",
+        lesions=[{"organ": "spleen"}, {"organ": "pancreas"}],
+        at=datetime(2026, 12, 5, 12, 0, tzinfo=UTC),
+    )
+    statuses = {f.organ: f.status for f in again.record.organs}
     assert statuses == {Organ.PANCREAS: OrganStatus.LESION, Organ.SPLEEN: OrganStatus.LESION}
-    assert saved.changed == ("organs", "organ", "pancreas_parts", "size", "certainty", "kind")
+    assert {f.organ: f.count for f in again.record.organs}[Organ.PANCREAS] is None
+
+
+def test_a_review_of_an_old_text_does_not_hide_the_edited_report(store: Store) -> None:
+    store.save_many(cases())
+    store.save_review(LIVER, "alice", at=AT)
+    edited = cases()[0].model_copy(update={"text_sha256": "f" * 64, "provenance": prov("test-2")})
+    assert store.save_extraction(edited)
+    current = store.current_extraction(LIVER)
+    assert current is not None
+    assert current.text_sha256 == "f" * 64  # the new text's machine extraction, not the old review
+    assert not is_reviewed(current)
+
+
+def test_the_same_review_version_twice_is_a_conflict(store: Store) -> None:
+    store.save_many(cases())
+    store.save_review(LIVER, "alice", at=AT)
+    with pytest.raises(ReviewConflictError, match="already exists"):
+        store.save_review(LIVER, "alice", at=AT)
