@@ -137,7 +137,9 @@ DECISIVE = DemoSettings(
 """The decisive setting of the method benchmark (``benchmarks/bench_method.py``), chosen from arm A and
 D calibration runs only (``benchmarks/results/learning.md``): few mask cases (6) against 48 for the
 ceiling, an organ-gated DynUNet on the CT + organ masks, 32 × 32 × 24 crops, 600 + 1,500 steps.
-``min_lesion_mm3`` is half the volume of the smallest lesion the phantom draws (a 10 mm sphere)."""
+``min_lesion_mm3`` is half the volume of a 10 mm sphere (6 voxels on this grid). The phantom's
+smallest lesions are flatter (10 × 6 × 5.5 mm, ~170 mm³): about 1 % of its lesions are smaller than
+this, and can be found only by a prediction larger than themselves."""
 
 QUICK = replace(
     DECISIVE,
