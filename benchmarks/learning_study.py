@@ -25,6 +25,7 @@ from typing import Any
 from phantom import PhantomConfig, generate_cohort
 from rsuper_cli.demo import VISIBLE_LESIONS
 from segmentation.data.dataset import SamplingConfig
+from segmentation.evaluation import nanmean
 from segmentation.training import TrainConfig, train
 from segmentation.training.config import LossConfig, NetworkConfig
 
@@ -134,11 +135,6 @@ def main() -> None:
     print(json.dumps(row))
 
 
-def _mean(row: dict[str, float], prefix: str) -> float:
-    values = [v for k, v in row.items() if k.startswith(prefix) and v == v]
-    return sum(values) / len(values) if values else float("nan")
-
-
 def table(log: Path) -> str:
     """Markdown: one row per logged run, its changes, the mean val DSC (%) at each validation and the
     last validation's per-organ DSC / lesion F1 (liver, pancreas, kidney)."""
@@ -152,7 +148,10 @@ def table(log: Path) -> str:
         changes = ", ".join(f"{k}={json.dumps(v)}" for k, v in run["overrides"].items()) or "base"
         if run.get("phantom"):
             changes += "; " + ", ".join(f"{k}={json.dumps(v)}" for k, v in run["phantom"].items())
-        curve = " / ".join(f"{row['step']}: {100 * _mean(row, 'val/dice_'):.0f}" for row in run["val"])
+        curve = " / ".join(
+            f"{row['step']}: {100 * nanmean([v for k, v in row.items() if k.startswith('val/dice_')]):.0f}"
+            for row in run["val"]
+        )
         last = run["val"][-1] if run["val"] else {}
 
         def organs(prefix: str, last: dict[str, float] = last) -> str:

@@ -149,7 +149,6 @@ QUICK = replace(
     n_test=3,
     shape=(64, 64, 40),
     spacing=(3.5, 3.5, 4.5),
-    crop=(32, 32, 24),
     filters=(4, 8, 16, 32),
     stage1_steps=12,
     arm_steps=6,
@@ -508,6 +507,8 @@ def _plots(
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    from segmentation.evaluation import nanmean
+
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 3.6))
     for arm, rows in curves.items():
         left.plot(*_smoothed(rows, "mask/0"), label=f"{arm}: {ARMS[arm]}", linewidth=1)
@@ -531,7 +532,7 @@ def _plots(
     fig, ax = plt.subplots(figsize=(6, 3.5))
     for name, curve in validation.items():
         steps = [(0 if name == "stage 1" else stage1_steps) + row["step"] for row in curve]
-        dsc = [100 * _mean([v for k, v in row.items() if k.startswith("val/dice_")]) for row in curve]
+        dsc = [100 * nanmean([v for k, v in row.items() if k.startswith("val/dice_")]) for row in curve]
         label = name if name == "stage 1" else f"{name}: {ARMS[name]}"
         ax.plot(steps, dsc, marker="o", markersize=3, linewidth=1, label=label)
     ax.set_xlabel("step (stage 1, then stage 2)")
@@ -557,11 +558,6 @@ def _smoothed(rows: list[dict[str, float]], key: str) -> tuple[list[float], list
         steps.append(step)
         means.append(sum(window) / len(window))
     return steps, means
-
-
-def _mean(values: list[float]) -> float:
-    finite = [v for v in values if v == v]
-    return sum(finite) / len(finite) if finite else float("nan")
 
 
 def _overlays(out: Path, cohort: Path, arms: list[str], n_cases: int = 3) -> list[str]:

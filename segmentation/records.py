@@ -32,6 +32,7 @@ from segmentation.targets import LesionFact, OrganFact, OrganStatus
 from store.review import is_reviewed
 
 __all__ = [
+    "NOT_REVIEWED",
     "ReportFacts",
     "extraction_to_facts",
     "lesion_subsegments",
@@ -40,6 +41,9 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
+
+NOT_REVIEWED = "not reviewed"
+"""Start of :func:`load_report_facts`' reason for a report left out by ``reviewed_only``."""
 
 _EXACT_SIZES = (Qualifier.EQUAL, Qualifier.APPROXIMATE)
 
@@ -206,7 +210,7 @@ def load_report_facts(
         elif record.status is not ExtractionStatus.OK:
             missing[rid] = f"extraction status {record.status.value!r} in {source}"
         elif reviewed_only and not is_reviewed(record):
-            missing[rid] = f"not reviewed in {source}"
+            missing[rid] = f"{NOT_REVIEWED} in {source}"
         else:
             facts[rid] = extraction_to_facts(record)
     logger.info(

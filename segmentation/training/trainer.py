@@ -31,7 +31,7 @@ from segmentation.data.dataset import StepSampler, TrainCropDataset, collate_sam
 from segmentation.data.manifest import CaseRecord, Manifest, Role, load_manifest, validate_manifest
 from segmentation.losses import ReportSupervisionLoss
 from segmentation.networks import build_network
-from segmentation.records import ReportFacts, load_report_facts
+from segmentation.records import NOT_REVIEWED, ReportFacts, load_report_facts
 from segmentation.training.config import Mode, Optimizer, TrainConfig
 from segmentation.training.state import (
     EMA,
@@ -194,7 +194,7 @@ class Trainer:
                 reviewed_only=self.cfg.reviewed_only,
             )
             if self.cfg.reviewed_only:  # left out: extracted but not reviewed (a missing one stays an error)
-                self.unreviewed = {i for i, why in missing.items() if why.startswith("not reviewed")}
+                self.unreviewed = {i for i, why in missing.items() if why.startswith(NOT_REVIEWED)}
                 if not facts:
                     raise ValueError(
                         f"reviewed_only: none of the {len(ids)} report cases has a reviewed extraction "
