@@ -12,8 +12,13 @@ visible lesions (``BENCH``). Its difficulty, the batch Dice and the organ restri
 were chosen from mask-only (arm A / stage 1) calibration runs on seed 0, before any report arm ran at
 this setting. ``--setting demo`` runs the demo's own setting (``DEFAULT``).
 
+``--set KEY=VALUE`` (repeatable) changes one :class:`~rsuper_cli.demo.DemoSettings` field for a
+calibration run (``--set arm_steps=2500``, ``--set phantom.bias_field_hu=4``; values are JSON, lists
+become tuples); the changes are part of the settings each seed's ``summary.json`` records.
+
 Usage:
     python benchmarks/bench_method.py --seeds 0 1 2 --out bench-method
+    python benchmarks/bench_method.py --seeds 100 101 --arms D --set arm_steps=2500 --out bench-calib/steps
 """
 
 from __future__ import annotations
@@ -22,8 +27,10 @@ import argparse
 import json
 import math
 import statistics
-from dataclasses import replace
+from dataclasses import fields, replace
 from pathlib import Path
+from types import MappingProxyType
+from typing import Any
 
 from rsuper_cli.demo import (
     ARMS,
@@ -93,8 +100,19 @@ def main() -> None:
         default=list(ARMS),
         help="arms to train (calibration: A D only, before any report arm runs at a setting)",
     )
+    parser.add_argument(
+        "--set",
+        dest="changes",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="change one setting for a calibration run (JSON value; phantom.KEY for the phantom)",
+    )
     args = parser.parse_args()
-    settings = SETTINGS[args.setting]
+    try:
+        settings = with_changes(SETTINGS[args.setting], args.changes)
+    except ValueError as exc:
+        parser.error(str(exc))
     per_seed: PerSeed = {}
     minutes: list[float] = []
     for seed in args.seeds:
@@ -106,7 +124,8 @@ def main() -> None:
         data = json.loads(summary.read_text())
         if data.get("settings") != settings_json(seed_settings):
             raise SystemExit(
-                f"{out} was run with other settings than --setting {args.setting}; use another --out."
+                f"{out} was run with other settings than --setting {args.setting} and these --set "
+                "changes; use another --out."
             )
         if args.rescore:
             _rescore(out)
@@ -150,8 +169,43 @@ def main() -> None:
     with (args.out / "rows.jsonl").open("w", encoding="utf-8") as fh:
         for seed, by_arm in per_seed.items():
             for row in by_arm.values():
-                fh.write(json.dumps({"setting": args.setting, "seed": seed, **row}, default=float) + "\n")
+                fh.write(
+                    json.dumps(
+                        {"setting": args.setting, "changes": args.changes, "seed": seed, **row}, default=float
+                    )
+                    + "\n"
+                )
     _plot(per_seed, arms, args.out / "bench_method.png")
+
+
+def with_changes(settings: DemoSettings, changes: list[str]) -> DemoSettings:
+    """``settings`` with ``KEY=VALUE`` changes applied (JSON values; lists become tuples).
+
+    ``phantom.KEY`` changes one phantom override. Raises ``ValueError`` naming the bad item.
+    """
+    names = {f.name for f in fields(DemoSettings)}
+    phantom = dict(settings.phantom)
+    updates: dict[str, Any] = {}
+    for item in changes:
+        key, sep, raw = item.partition("=")
+        if not sep:
+            raise ValueError(f"--set {item!r}: expected KEY=VALUE")
+        try:
+            value = json.loads(raw)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"--set {key}: value {raw!r} is not JSON ({exc.msg})") from None
+        if isinstance(value, list):
+            value = tuple(value)
+        if key.startswith("phantom."):
+            phantom[key.removeprefix("phantom.")] = value
+        elif key in names and key not in ("phantom", "seed"):
+            updates[key] = value
+        else:
+            known = ", ".join(sorted(names - {"seed", "phantom"}))
+            raise ValueError(f"--set {key}: not a setting (one of {known} or phantom.KEY)")
+    if phantom != dict(settings.phantom):
+        updates["phantom"] = MappingProxyType(phantom)
+    return replace(settings, **updates)
 
 
 def _shares(per_seed: PerSeed, key: str) -> list[float]:

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from benchmarks.bench_method import SETTINGS
+from benchmarks.bench_method import SETTINGS, with_changes
 from phantom import PhantomConfig
 from rsuper_cli.demo import ARMS, QUICK, DemoSettings, _train, recovered_share, settings_json
 from segmentation.training import TrainConfig
@@ -23,6 +23,26 @@ from segmentation.training.trainer import Trainer
 def test_settings_make_a_valid_phantom_that_fits_the_crop(settings: DemoSettings) -> None:
     config = PhantomConfig(shape=settings.shape, spacing=settings.spacing, **settings.phantom)
     assert all(c <= s for c, s in zip(settings.crop, config.shape, strict=True))
+
+
+def test_calibration_changes_replace_one_setting_each_and_name_a_bad_one() -> None:
+    base = SETTINGS["bench"]
+    changed = with_changes(base, ["arm_steps=2500", "crop=[32, 32, 16]", "phantom.bias_field_hu=4"])
+    assert (changed.arm_steps, changed.crop, changed.phantom["bias_field_hu"]) == (2500, (32, 32, 16), 4)
+    assert changed.phantom["noise_sigma_hu"] == base.phantom["noise_sigma_hu"]  # the rest is kept
+    assert base.arm_steps != 2500
+    assert base.phantom["bias_field_hu"] != 4
+    with pytest.raises(TypeError):
+        changed.phantom["bias_field_hu"] = 2  # type: ignore[index]
+    assert with_changes(base, []) == base
+    for bad, named in [
+        ("steps=3", "steps"),
+        ("arm_steps", "arm_steps"),
+        ("arm_lr=1e-3x", "arm_lr"),
+        ("seed=4", "seed"),
+    ]:
+        with pytest.raises(ValueError, match=named):
+            with_changes(base, [bad])
 
 
 def test_settings_are_immutable_and_serialisable() -> None:
