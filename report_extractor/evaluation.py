@@ -75,6 +75,11 @@ DEVSET_PATH: Final[Path] = EVALSET_PATH.with_name("devset.jsonl")
 DEV_PATHS: Final[tuple[Path, ...]] = (EVALSET_PATH, DEVSET_PATH)
 """The files of the whole dev set, in id order."""
 
+FINAL_PATH: Final[Path] = EVALSET_PATH.with_name("final.jsonl")
+"""The final part (issue 13): reports written last, independently of the rules, every case
+``part: final``; scored once, at the end of the issue. It is not in :data:`DEV_PATHS`, so ``all``
+never scores it by accident; :func:`part_paths` picks it for ``final``."""
+
 DIAMETER_TOLERANCE_MM: Final[float] = 2.0
 """Largest diameters within this many millimetres (inclusive) count as equal."""
 
@@ -116,6 +121,7 @@ class EvalPart(StrEnum):
 
     TUNING = "tuning"
     HELDOUT = "heldout"
+    FINAL = "final"
 
 
 class PartChoice(StrEnum):
@@ -124,6 +130,15 @@ class PartChoice(StrEnum):
     ALL = "all"
     TUNING = "tuning"
     HELDOUT = "heldout"
+    FINAL = "final"
+
+
+def part_paths(part: PartChoice | str) -> tuple[Path, ...]:
+    """The bundled files that hold ``part``: :data:`FINAL_PATH` for ``final``, else :data:`DEV_PATHS`.
+
+    So ``all`` means the whole dev set (tuning + held out), never the final part.
+    """
+    return (FINAL_PATH,) if part == PartChoice.FINAL else DEV_PATHS
 
 
 def select_part(cases: Iterable[EvalCase], part: PartChoice | str) -> list[EvalCase]:

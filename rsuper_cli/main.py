@@ -206,7 +206,11 @@ def eval_extraction(
         typer.Option(help="Evaluation JSONL; repeat for several files (default: the bundled dev set)."),
     ] = None,
     part: Annotated[
-        str, typer.Option(help="Which part of the set to score: all, tuning or heldout.")
+        str,
+        typer.Option(
+            help="Which part to score: all (tuning + heldout), tuning, heldout, or final "
+            "(the untouched final part, read from final.jsonl)."
+        ),
     ] = "all",
     by_style: Annotated[
         bool, typer.Option("--by-style", help="Also print one row per report style.")
@@ -220,8 +224,8 @@ def eval_extraction(
     from report_extractor.engine import Extractor, ReportInput
     from report_extractor.errors import InputError
     from report_extractor.evaluation import (
-        DEV_PATHS,
         load_devset,
+        part_paths,
         score,
         score_by_style,
         select_part,
@@ -229,7 +233,7 @@ def eval_extraction(
     )
 
     try:
-        cases = select_part(load_devset(evalset or DEV_PATHS), part)
+        cases = select_part(load_devset(evalset or part_paths(part)), part)
     except ValueError as e:
         raise _fail(str(e).replace("part:", "--part:", 1)) from e
     except InputError as e:
