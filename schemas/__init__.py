@@ -1,4 +1,4 @@
-"""Tumor-record schemas: vocabularies, the record model, parsers and the LLM-facing schema.
+"""Tumor-record schemas: vocabularies, the record model and the LLM-facing schema.
 
 Layer 0 of rsuper: pure pydantic, imports nothing else from the project.
 """

@@ -1,7 +1,7 @@
 """Controlled vocabularies: organs, sides, organ sub-segments, and the words reports use for them.
 
 Everything here is data plus tiny lookups; the parsers that read free text live in
-:mod:`schemas.parsing`.
+:mod:`report_extractor.rules.parsing`.
 """
 
 from __future__ import annotations

@@ -2,7 +2,9 @@
 
 The fast baseline every LLM backend must beat, and a source of building blocks for verification.
 :func:`extract_report` returns the same :class:`schemas.llm.LLMReport` an LLM backend returns, so the
-shared post-processing (evidence alignment, number verification) applies unchanged.
+shared post-processing (evidence alignment, number verification) applies unchanged. The extractor is a
+pipeline of stages, one module each (listed in :mod:`report_extractor.rules.extractor`); the text
+parsers for locations and sizes are :mod:`report_extractor.rules.parsing`.
 
 Why plain regular expressions and lexicons rather than spaCy / medspaCy (ConText, sectionizer):
 medspaCy needs model / resource downloads that are not possible offline, pulls a heavy dependency into
@@ -25,7 +27,7 @@ Documented choices:
 * A hedge with its own subject after the lesion ("1.6 cm lesion, metastasis cannot be excluded") is about
   the lesion's nature: the lesion is definite. A hedged existence ("a small mass cannot be excluded")
   is ``possible``.
-* Unit-less sizes are converted in code (see :mod:`schemas.parsing`) and returned in mm.
+* Unit-less sizes are converted in code (see :mod:`report_extractor.rules.parsing`) and returned in mm.
 * Findings notes (issue 13): a line break ends a sentence unless the line is visibly hard-wrapped; a
   lesion noun in a diagnosis clause ("suggestive of a cyst", "metastasis considered") names the lesion
   already described and adds none; a plural listing numbered liver segments counts one per segment;

@@ -5,17 +5,33 @@ original report"), corrects one ("the renal cyst is in the RIGHT kidney, not the
 4.2 cm, not 3.2 cm", "the 2.2 cm metastasis is in segment 8 (not 4)", "is actually located in the
 tail of the pancreas") or retracts one ("the 7 mm nodule is a vessel seen end-on", "corresponds to
 focal fatty infiltration"). This module finds where the corrections start, blanks the replaced values
-("not the left", "(not 4)", "not 3.2 cm") so that only the corrected ones are read, and classifies a
-correction sentence; :mod:`report_extractor.rules.extractor` then applies it to the lesion it refers to.
+("not the left", "(not 4)", "not 3.2 cm") so that only the corrected ones are read, classifies a
+correction sentence, and :func:`apply_corrections` applies each one to the earlier finding it refers to
+(part of stage 6 of the rules extractor, after reading and before de-duplication).
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Final
 
-__all__ = ["RELOCATE_RE", "CorrectionKind", "blank_replaced_values", "correction_kind", "corrections_start"]
+from report_extractor.rules.document import Document
+from report_extractor.rules.findings import Finding
+from report_extractor.rules.parsing import Location, SizeMention, parse_location
+from report_extractor.rules.sections import SectionKind, Sentence
+from schemas.vocabulary import PAIRED_ORGANS, Organ, Side
+
+__all__ = [
+    "RELOCATE_RE",
+    "Corrected",
+    "CorrectionKind",
+    "apply_corrections",
+    "blank_replaced_values",
+    "correction_kind",
+    "corrections_start",
+]
 
 _I: Final = re.IGNORECASE
 
@@ -84,3 +100,119 @@ def correction_kind(sentence: str) -> CorrectionKind:
     if _NEW_RE.search(sentence) or not _REFERS_RE.search(sentence):
         return CorrectionKind.NEW
     return CorrectionKind.UPDATE
+
+
+@dataclass(slots=True)
+class Corrected:
+    """The findings after the corrections, and the organs the corrections left without lesion.
+
+    Attributes:
+        findings: the findings, corrected; retracted ones and the correction sentences' own removed.
+        normal: organs left without lesion (a retracted lesion, a lesion moved to another organ).
+        described: organs a retraction described as without lesion.
+    """
+
+    findings: list[Finding]
+    normal: set[Organ] = field(default_factory=set)
+    described: set[Organ] = field(default_factory=set)
+
+
+def _largest_of(mention: SizeMention | None) -> float | None:
+    return max(mention.size.diameters_mm) if mention is not None and mention.size is not None else None
+
+
+def _overlaps(a: Location, b: Location) -> bool:
+    """Whether two locations share a segment, part, pole or (left/right) side."""
+    return bool(
+        set(a.liver_segments) & set(b.liver_segments)
+        or set(a.pancreas_parts) & set(b.pancreas_parts)
+        or set(a.kidney_poles) & set(b.kidney_poles)
+        or (a.side is not None and a.side is b.side and a.side in (Side.LEFT, Side.RIGHT))
+    )
+
+
+def _referenced(
+    doc: Document, sent: Sentence, here: list[Finding], earlier: list[Finding], numbers: set[float]
+) -> Finding | None:
+    """The earlier lesion a correction sentence refers to: by a size it repeats, else by organ and site."""
+    by_size = [les for les in earlier if _largest_of(les.size) in numbers]
+    if by_size:
+        return by_size[0]
+    organs = {les.organ for les in here} | {o.organ for o in doc.organs_between(sent.start, sent.end)}
+    candidates = [les for les in earlier if les.organ in organs]
+    where = parse_location(sent.text)
+    located = [les for les in candidates if _overlaps(les.location, where)]
+    if len(located) == 1:
+        return located[0]
+    return candidates[0] if len(candidates) == 1 else None
+
+
+def _update(doc: Document, sent: Sentence, target: Finding, here: list[Finding], out: Corrected) -> None:
+    """Apply a correction sentence to the lesion it refers to (organ, side, site, size)."""
+    moved = RELOCATE_RE.search(doc.text, sent.start, sent.end)
+    if moved is not None:
+        after = [o for o in doc.organ_words if moved.end() <= o.start < sent.end]
+        if after and after[0].organ is not target.organ:
+            old = target.organ
+            target.organ = after[0].organ
+            target.location = parse_location(doc.text[moved.end() : sent.end], target.organ)
+            if not any(les.organ is old for les in out.findings):
+                out.normal.add(old)
+            return
+    source = next((les for les in here if les.organ is target.organ), None)
+    new = source.location if source is not None else parse_location(sent.text, target.organ)
+    loc = target.location
+    if new.side in (Side.LEFT, Side.RIGHT) and target.organ in PAIRED_ORGANS:
+        loc = replace(loc, side=new.side)
+    if new.liver_segments:
+        loc = replace(loc, liver_segments=new.liver_segments)
+    if new.pancreas_parts:
+        loc = replace(loc, pancreas_parts=new.pancreas_parts)
+    if new.kidney_poles:
+        loc = replace(loc, kidney_poles=new.kidney_poles)
+    target.location = loc
+    if source is not None and source.size is not None:
+        target.size, target.sizes_mm = source.size, source.sizes_mm
+        target.quote = source.quote
+
+
+def apply_corrections(
+    doc: Document, findings: list[Finding], start: int, original: list[SizeMention]
+) -> Corrected:
+    """Apply the sentences from ``start`` (an ADDENDUM or correction) to the findings read before them.
+
+    A sentence that adds findings ("a second 9 mm lesion") keeps its own; one that corrects or retracts
+    an earlier finding (found by a size it repeats, else by organ and site) changes or removes that
+    finding and adds none.
+
+    Args:
+        doc: the report as read (replaced values blanked).
+        findings: every finding read, in order.
+        start: where the corrections start (:func:`corrections_start`).
+        original: the size mentions of the original text (replaced values included), to find the
+            finding a correction refers to by its old size.
+    """
+    out = Corrected(findings=list(findings))
+    for sent in doc.sentences:
+        if sent.start < start or sent.section is SectionKind.HISTORY:
+            continue
+        kind = correction_kind(sent.text)
+        earlier = [les for les in out.findings if 0 <= les.sentence < sent.index]
+        if kind is CorrectionKind.NEW or not earlier:
+            continue
+        here = [les for les in out.findings if les.sentence == sent.index]
+        numbers = {
+            mm for m in original if sent.start <= m.start < sent.end and (mm := _largest_of(m)) is not None
+        }
+        target = _referenced(doc, sent, here, earlier, numbers)
+        if target is None:
+            continue
+        out.findings = [les for les in out.findings if les.sentence != sent.index]
+        if kind is CorrectionKind.RETRACT:
+            out.findings.remove(target)
+            if not any(les.organ is target.organ for les in out.findings):
+                out.normal.add(target.organ)
+                out.described.add(target.organ)
+            continue
+        _update(doc, sent, target, here, out)
+    return out

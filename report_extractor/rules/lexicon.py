@@ -1,16 +1,18 @@
-"""Lexicons of the rules extractor, as compiled regular expressions: lesion words, organ words,
-negation, hedging, counts, non-lesion explanations, distractor measurements and resections.
+"""Lexicons of the rules extractor, as compiled regular expressions: organ words, lesion words,
+negation, hedging, history and non-lesion explanations, restatement cues.
 
-Every pattern is compiled once at import; matching is case-insensitive unless stated.
+Counting words live in :mod:`~report_extractor.rules.counts`, measurements that are not lesion sizes
+in :mod:`~report_extractor.rules.anchoring`, resections in :mod:`~report_extractor.rules.resections`
+and the words that make a number neither a size nor a count in
+:mod:`~report_extractor.rules.parsing.numbers`. Every pattern is compiled once at import; matching is
+case-insensitive unless stated.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import Final
+from typing import Final, NamedTuple
 
-from schemas.parsing import NOT_A_NUMBER_AFTER_RE, NOT_A_NUMBER_BEFORE_RE
 from schemas.records import LesionKind, Malignancy
 from schemas.vocabulary import ORGAN_SYNONYMS, Organ
 
@@ -80,9 +82,6 @@ _EXTRA_ORGAN_WORDS: Final[dict[str, Organ]] = {
     "hydronephrosis": Organ.KIDNEY,
 }
 _ORGAN_WORDS: Final[dict[str, Organ]] = {**ORGAN_SYNONYMS, **_EXTRA_ORGAN_WORDS}
-ORGAN_RE: Final = re.compile(
-    r"\b(" + "|".join(sorted((re.escape(k) for k in _ORGAN_WORDS), key=len, reverse=True)) + r")\b", _I
-)
 # An organ word followed by these names a vessel, duct or landmark, not the organ.
 _ORGAN_REFERENCE_RE: Final = re.compile(
     r"\s+(?:veins?|venous|arter(?:y|ies)|arterial|vasculature|vessels?|ducts?|duct\b|hilum|hilar|fossa|"
@@ -96,8 +95,16 @@ _TOKEN_RE: Final = re.compile(r"[A-Za-z]+")
 _TWO_WORD_FIRSTS: Final[frozenset[str]] = frozenset(k.split()[0] for k in _ORGAN_WORDS if " " in k)
 
 
-def organ_mentions(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int, Organ]]:
-    """``(start, end, organ)`` of each organ word in ``text[start:end]`` (vessels and ducts excluded).
+class OrganMention(NamedTuple):
+    """An organ word in the report: its span and the organ it names."""
+
+    start: int
+    end: int
+    organ: Organ
+
+
+def organ_mentions(text: str, start: int = 0, end: int | None = None) -> list[OrganMention]:
+    """The :class:`OrganMention` of each organ word in ``text[start:end]`` (vessels and ducts excluded).
 
     "hepatic flexure" and "splenic flexure" resolve to the colon; "renal vein", "hepatic duct",
     "gallbladder fossa" name no organ. Two-word names ("adrenal gland", "small bowel") win over their
@@ -105,7 +112,7 @@ def organ_mentions(text: str, start: int = 0, end: int | None = None) -> list[tu
     """
     stop = len(text) if end is None else end
     tokens = [(m.start(), m.end(), m.group(0).lower()) for m in _TOKEN_RE.finditer(text, start, stop)]
-    found: list[tuple[int, int, Organ]] = []
+    found: list[OrganMention] = []
     i = 0
     n = len(tokens)
     while i < n:
@@ -124,7 +131,7 @@ def organ_mentions(text: str, start: int = 0, end: int | None = None) -> list[tu
             continue
         if organ is not Organ.COLON and _ORGAN_REFERENCE_RE.match(text, m_end, stop):
             continue
-        found.append((t_start, m_end, organ))
+        found.append(OrganMention(t_start, m_end, organ))
     return found
 
 
@@ -239,6 +246,38 @@ def malignancy(text: str) -> Malignancy:
     return Malignancy.UNKNOWN
 
 
+# fmt: off
+CUE_PREFIXES: Final[frozenset[str]] = frozenset((
+    "met", "hem", "hae", "cys", "tum", "neo", "ade", "cho", "hep", "car", "mal", "can", "hcc", "rcc", "lym",
+    "sar", "ins", "pne", "gis", "ipm", "neu", "mas", "nod", "hyp", "low", "are", "art", "enh", "ang", "aml",
+    "mye", "lip", "ham", "fib", "lei", "pol", "fnh", "foc", "onc", "lyt", "bla", "scl", "les", "sha", "obs",
+    "hig", "mix", "sli", "abn", "den", "rou", "ova", "spa", "occ", "sof", "ost", "des", "exp", "per", "bon",
+    "oss", "cor", "myo", "sch", "ter", "der", "men", "phe", "par", "pla", "mes", "thy", "sem", "mic", "eno",
+    "enc", "mel",
+))
+# fmt: on
+"""First three letters of every lesion phrase: only words starting so are tried with ``LESION_CUE_RE``."""
+_CUE_TOKEN_RE: Final = re.compile(r"[A-Za-z]{2,}")
+
+
+def cue_matches(text: str) -> list[re.Match[str]]:
+    """All lesion-phrase matches of ``LESION_CUE_RE`` in ``text``, in order, without overlaps.
+
+    The big pattern is tried only at words starting with one of :data:`CUE_PREFIXES`
+    (100,000-report batches spend most of their time here otherwise).
+    """
+    found: list[re.Match[str]] = []
+    last_end = 0
+    for tok in _CUE_TOKEN_RE.finditer(text):
+        if tok.start() < last_end or tok.group(0)[:3].lower() not in CUE_PREFIXES:
+            continue
+        m = LESION_CUE_RE.match(text, tok.start())
+        if m is not None and (tok.start() == 0 or not text[tok.start() - 1].isalnum()):
+            found.append(m)
+            last_end = m.end()
+    return found
+
+
 # --------------------------------------------------------------------------------------------------
 # Negation, hedging, history, non-lesion explanations
 # --------------------------------------------------------------------------------------------------
@@ -342,233 +381,6 @@ DIAGNOSIS_TRAIL_RE: Final = re.compile(
 """Words after a lesion noun that make it a diagnosis ("..., metastasis considered")."""
 ANOTHER_RE: Final = re.compile(r"\b(?:another|additional|second|other|separate|also|new|further)\b", _I)
 
-# --------------------------------------------------------------------------------------------------
-# Counts
-# --------------------------------------------------------------------------------------------------
-
-NUMBER_WORDS: Final[dict[str, int]] = {
-    "one": 1,
-    "single": 1,
-    "solitary": 1,
-    "two": 2,
-    "three": 3,
-    "four": 4,
-    "five": 5,
-    "six": 6,
-    "seven": 7,
-    "eight": 8,
-    "nine": 9,
-    "ten": 10,
-    "eleven": 11,
-    "twelve": 12,
-    "a couple of": 2,
-    "couple of": 2,
-    "a pair of": 2,
-    "both": 2,
-}
-COUNT_RE: Final = re.compile(
-    r"(?:(?P<atleast>at\s+least|more\s+than|greater\s+than|over)\s+)?"
-    r"(?:(?P<word>"
-    + "|".join(sorted((re.escape(k) for k in NUMBER_WORDS), key=len, reverse=True))
-    + r")|(?P<digit>(?<![\d.,/])\b\d{1,2}(?!\s*(?:mm|cm|x|×|by|\.\d|,\d|-|/))(?!"
-    + NOT_A_NUMBER_AFTER_RE.pattern
-    + r"))"
-    r"|(?P<multiple>multiple|numerous|innumerable|several|many|countless|scattered|a\s+few|few|various|"
-    r"multifocal|diffuse|bilateral|multiplicity\s+of|a\s+number\s+of|too\s+numerous\s+to\s+count))\b"
-    r"(?P<gap>(?:\s+(?!(?:a|an|the|and|or|with|of|in|is|are|was|were|which|there|to|no)\b)[^\s;:]*[^\s;:,])"
-    r"{0,5}?)\s+$",
-    _I,
-)
-COUNT_BLOCKER_RE: Final = NOT_A_NUMBER_BEFORE_RE
-"""A number after these words is a label, not a count (the one shared list, :mod:`schemas.parsing`)."""
-
-# --------------------------------------------------------------------------------------------------
-# Measurements that are not lesion sizes
-# --------------------------------------------------------------------------------------------------
-
-DISTRACTOR_RE: Final = re.compile(
-    r"\b(?:cbd|common\s+(?:bile|hepatic)\s+duct|ducts?|ductal|choledoch\w*|aorta|aortic|aneurysm\w*|"
-    r"calib(?:er|re)|lymph\s+nodes?|nodes?|nodal|lymphadenopathy|adenopathy|ivc|vena\s+cava|veins?|"
-    r"arter(?:y|ies)|stones?|calcul(?:us|i)|cholelithiasis|nephrolithiasis|gallstones?|nephroliths?|"
-    r"urolith\w*|stents?|catheters?|drains?|collections?|abscess\w*|fluid|effusions?|ascites|hernia\w*|"
-    r"thickness|thickening|wall|length|span|pole[\s-]to[\s-]pole|hematoma|seroma|biloma|diverticul\w*|"
-    r"appendix|bowel|hydronephrosis|calcifications?|granulomas?|pseudocysts?|thrombus|clips?|diameter\s+of"
-    r"\s+the\s+(?:aorta|duct|cbd)|dilat\w*)\b",
-    _I,
-)
-ORGAN_MEASURE_RE: Final = re.compile(
-    r"[^;]{0,40}?\b(?:measur\w*|spans?|spanning|length|enlarged|size|sized|craniocaudal|at)\b[^;]{0,25}$",
-    _I,
-)
-
-# --------------------------------------------------------------------------------------------------
-# Resections
-# --------------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Resection:
-    """A resection rule: the organ, and whether the whole organ is gone or a remnant may remain."""
-
-    organ: Organ
-    complete: bool
-    pattern: re.Pattern[str]
-
-
-_ABSENT_ORGAN: Final[str] = (
-    r"(?:is\s+|are\s+|has\s+been\s+|have\s+been\s+)?(?:surgically\s+|post-?surgically\s+)?"
-    r"(?:absent|removed|resected)"
-)
-RESECTIONS: Final[tuple[Resection, ...]] = (
-    Resection(
-        Organ.GALLBLADDER,
-        True,
-        re.compile(
-            r"\b(?:cholecystectom\w*|(?:gall\s?bladder)\s+" + _ABSENT_ORGAN + r"|(?:surgically\s+)?absent\s+"
-            r"gall\s?bladder|post-?cholecystectomy)\b",
-            _I,
-        ),
-    ),
-    Resection(
-        Organ.SPLEEN,
-        True,
-        re.compile(r"\b(?:splenectom\w*|spleen\s+" + _ABSENT_ORGAN + r"|asplenia)\b", _I),
-    ),
-    Resection(
-        Organ.UTERUS,
-        True,
-        re.compile(r"\b(?:\w*hysterectom\w*|uterus\s+" + _ABSENT_ORGAN + r")\b", _I),
-    ),
-    Resection(Organ.PROSTATE, True, re.compile(r"\b(?:\w*prostatectom\w*)\b", _I)),
-    Resection(Organ.BLADDER, True, re.compile(r"\b(?:cystectom\w*|cystoprostatectom\w*)\b", _I)),
-    Resection(Organ.PANCREAS, True, re.compile(r"\btotal\s+pancreatectom\w*\b", _I)),
-    Resection(
-        Organ.PANCREAS,
-        False,
-        re.compile(
-            r"\b(?:(?<!total\s)pancreatectom\w*|whipple|pancreat(?:ic)?o-?duodenectom\w*|"
-            r"pancreas\s+" + _ABSENT_ORGAN + r")\b",
-            _I,
-        ),
-    ),
-    Resection(
-        Organ.KIDNEY,
-        True,
-        re.compile(r"\bbilateral\s+(?:radical\s+)?nephrectom\w*\b|\bnephrectomies\b", _I),
-    ),
-    Resection(
-        Organ.KIDNEY,
-        False,
-        re.compile(
-            r"\b(?<!partial\s)(?:radical\s+)?nephrectom(?:y|ies)\b|\b(?:left|right)\s+kidney\s+"
-            + _ABSENT_ORGAN
-            + r"|\babsent\s+(?:left|right)\s+kidney\b|\bsolitary\s+(?:left|right)?\s*kidney\b",
-            _I,
-        ),
-    ),
-    Resection(Organ.ADRENAL_GLAND, False, re.compile(r"\badrenalectom\w*\b", _I)),
-    Resection(Organ.BREAST, False, re.compile(r"\bmastectom\w*\b", _I)),
-    Resection(Organ.LUNG, False, re.compile(r"\bpneumonectom\w*\b", _I)),
-    Resection(Organ.STOMACH, True, re.compile(r"\btotal\s+gastrectom\w*\b", _I)),
-    Resection(Organ.ESOPHAGUS, True, re.compile(r"\besophagectom\w*\b|\boesophagectom\w*\b", _I)),
-    Resection(Organ.COLON, True, re.compile(r"\btotal\s+(?:procto)?colectom\w*\b", _I)),
-)
-RESECTION_HINT_RE: Final = re.compile(r"ectom|absent|removed|resected|whipple|asplenia|solitary", _I)
-"""Cheap pre-filter: a sentence without any of these words has no resection."""
-REMNANT_RE: Final = re.compile(r"\b(?:remnant|remaining|residual|remainder)\b", _I)
-
-
-HEADER_ABSENT_RE: Final = re.compile(
-    r"^(?:(?:is|are)\s+)?(?:surgically\s+|post-?surgically\s+)?(?:absent|removed|resected|not\s+present)\b"
-    r"|^(?:status\s+post|s/p)\s+(?:resection|removal)\b",
-    _I,
-)
-"""A sentence under an organ header saying the organ is gone ("GALLBLADDER: Surgically absent.")."""
-
-
-CUE_PREFIXES: Final[frozenset[str]] = frozenset(
-    (
-        "met",
-        "hem",
-        "hae",
-        "cys",
-        "tum",
-        "neo",
-        "ade",
-        "cho",
-        "hep",
-        "car",
-        "mal",
-        "can",
-        "hcc",
-        "rcc",
-        "lym",
-        "sar",
-        "ins",
-        "pne",
-        "gis",
-        "ipm",
-        "neu",
-        "mas",
-        "nod",
-        "hyp",
-        "low",
-        "are",
-        "art",
-        "enh",
-        "ang",
-        "aml",
-        "mye",
-        "lip",
-        "ham",
-        "fib",
-        "lei",
-        "pol",
-        "fnh",
-        "foc",
-        "onc",
-        "lyt",
-        "bla",
-        "scl",
-        "les",
-        # added with the categorised vocabulary (issue 13)
-        "sha",
-        "obs",
-        "hig",
-        "mix",
-        "sli",
-        "abn",
-        "den",
-        "rou",
-        "ova",
-        "spa",
-        "occ",
-        "sof",
-        "ost",
-        "des",
-        "exp",
-        "per",
-        "bon",
-        "oss",
-        "cor",
-        "myo",
-        "sch",
-        "ter",
-        "der",
-        "men",
-        "phe",
-        "par",
-        "pla",
-        "mes",
-        "thy",
-        "sem",
-        "mic",
-        "eno",
-        "enc",
-        "mel",
-    )
-)
-"""First three letters of every lesion phrase: only words starting so are tried with ``LESION_CUE_RE``."""
 HISTORY_HINT_RE: Final = re.compile(
     r"hist|h/o|hx|s/p|status|post|resect|treat|ablat|remov|excis|evaluat|rule|r/o|screen|follow",
     _I,
@@ -579,40 +391,3 @@ FOREIGN_HINT_RE: Final = re.compile(
     _I,
 )
 """Cheap pre-filter for ``FOREIGN_SITE_RE``."""
-COUNT_HINT_WORDS: Final[frozenset[str]] = frozenset(
-    (
-        "one",
-        "single",
-        "solitary",
-        "two",
-        "three",
-        "four",
-        "five",
-        "six",
-        "seven",
-        "eight",
-        "nine",
-        "ten",
-        "eleven",
-        "twelve",
-        "couple",
-        "pair",
-        "both",
-        "multiple",
-        "numerous",
-        "innumerable",
-        "several",
-        "many",
-        "countless",
-        "scattered",
-        "few",
-        "various",
-        "multifocal",
-        "diffuse",
-        "bilateral",
-        "multiplicity",
-        "number",
-        "too",
-        "least",
-    )
-)

@@ -12,7 +12,7 @@ import itertools
 import re
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Final
+from typing import Final, NamedTuple
 
 from report_extractor.rules.lexicon import LESION_CUE_RE, organ_mentions
 from schemas.vocabulary import Organ
@@ -75,23 +75,46 @@ _LINE_CONTINUES_RE: Final = re.compile(
     re.IGNORECASE,
 )
 _NEXT_LINE_CONTINUES_RE: Final = re.compile(r"\s*[a-z(]")
+_CLAUSE_BREAK_RE: Final = re.compile(r"[;:(]|,\s|\.\s")
 
 
-def _header_kind(name: str) -> tuple[SectionKind | None, tuple[Organ, ...]] | None:
+class _HeaderKind(NamedTuple):
+    """What a header starts: a section kind (``None``: an organ header keeps the kind) and organs."""
+
+    section: SectionKind | None
+    organs: tuple[Organ, ...]
+
+
+class _Header(NamedTuple):
+    start: int
+    end: int
+    kind: _HeaderKind
+
+
+class _Body(NamedTuple):
+    """The text under one header."""
+
+    start: int
+    end: int
+    section: SectionKind
+    organs: tuple[Organ, ...]
+
+
+def _header_kind(name: str) -> _HeaderKind | None:
     """Classify a candidate header; ``None`` when it is not a header."""
     clean = " ".join(name.split())
     words = clean.lower().split()
     if not clean or len(words) > 5 or LESION_CUE_RE.search(clean) or _NOT_HEADER_WORDS.intersection(words):
         return None
     if _IMPRESSION_HEADERS.match(clean):
-        return SectionKind.IMPRESSION, ()
+        return _HeaderKind(SectionKind.IMPRESSION, ())
     if _HISTORY_HEADERS.match(clean):
-        return SectionKind.HISTORY, ()
+        return _HeaderKind(SectionKind.HISTORY, ())
     organs = tuple(dict.fromkeys(organ for _, _, organ in organ_mentions(clean)))
     if organs:
-        return None, organs  # an organ header keeps the current section kind
+        return _HeaderKind(None, organs)  # an organ header keeps the current section kind
     if _FINDINGS_HEADERS.match(clean):
-        return SectionKind.FINDINGS, ()
+        return _HeaderKind(SectionKind.FINDINGS, ())
     return None
 
 
@@ -115,28 +138,27 @@ def _split_points(text: str, start: int, end: int) -> list[int]:
     return points
 
 
-def _end_history_at_line_end(
-    text: str, bodies: list[tuple[int, int, SectionKind, tuple[Organ, ...]]]
-) -> list[tuple[int, int, SectionKind, tuple[Organ, ...]]]:
+def _end_history_at_line_end(text: str, bodies: list[_Body]) -> list[_Body]:
     """A history-like section (comparison, indication, technique) holds its first line of text only.
 
     Reports often go on with the findings on the next line without a FINDINGS header ("Comparison:
     2023.⏎The right adrenal nodule measures ..."); those lines are findings, not history.
     """
-    out: list[tuple[int, int, SectionKind, tuple[Organ, ...]]] = []
-    for start, end, kind, organs in bodies:
+    out: list[_Body] = []
+    for body in bodies:
+        start, end, kind, _organs = body
         if kind is not SectionKind.HISTORY:
-            out.append((start, end, kind, organs))
+            out.append(body)
             continue
         content = start
         while content < end and text[content].isspace():
             content += 1
         newline = text.find("\n", content, end)
         if newline < 0:
-            out.append((start, end, kind, organs))
+            out.append(body)
             continue
-        out.append((start, newline, kind, organs))
-        out.append((newline, end, SectionKind.FINDINGS, ()))
+        out.append(body._replace(end=newline))
+        out.append(_Body(newline, end, SectionKind.FINDINGS, ()))
     return out
 
 
@@ -147,25 +169,25 @@ def split_report(text: str) -> list[Sentence]:
     (``LIVER:``) sets :attr:`Sentence.header_organs` until the next header; a history-like header
     (indication, technique, comparison) makes the following sentences :attr:`SectionKind.HISTORY`.
     """
-    headers: list[tuple[int, int, SectionKind | None, tuple[Organ, ...]]] = []
+    headers: list[_Header] = []
     for m in _HEADER_RE.finditer(text):
         classified = _header_kind(m.group("h"))
         if classified is not None:
-            headers.append((m.start("h"), m.end(), classified[0], classified[1]))
-    bodies: list[tuple[int, int, SectionKind, tuple[Organ, ...]]] = []
+            headers.append(_Header(m.start("h"), m.end(), classified))
+    bodies: list[_Body] = []
     section = SectionKind.FINDINGS
     organs: tuple[Organ, ...] = ()
     cursor = 0
-    for h_start, h_end, kind, h_organs in headers:
-        bodies.append((cursor, h_start, section, organs))
-        if kind is not None:
-            section, organs = kind, ()
+    for header in headers:
+        bodies.append(_Body(cursor, header.start, section, organs))
+        if header.kind.section is not None:
+            section, organs = header.kind.section, ()
         else:
             if section is SectionKind.HISTORY:
                 section = SectionKind.FINDINGS
-            organs = h_organs
-        cursor = h_end
-    bodies.append((cursor, len(text), section, organs))
+            organs = header.kind.organs
+        cursor = header.end
+    bodies.append(_Body(cursor, len(text), section, organs))
     bodies = _end_history_at_line_end(text, bodies)
     sentences: list[Sentence] = []
     for b_start, b_end, kind, h_organs in bodies:
@@ -195,3 +217,12 @@ def split_report(text: str) -> list[Sentence]:
                 )
             )
     return sentences
+
+
+def clause_start(text: str, lo: int, pos: int) -> int:
+    """Where the clause holding ``pos`` starts (after the last ``;`` / ``:`` / ``(`` / ``, `` / ``. ``
+    in ``text[lo:pos]``), ``lo`` when there is no break."""
+    last = lo
+    for m in _CLAUSE_BREAK_RE.finditer(text, lo, pos):
+        last = m.end()
+    return last

@@ -1,0 +1,201 @@
+"""Stage 6 of the rules extractor, de-duplication and coreference: findings that restate others.
+
+* While reading: :func:`restates_previous` drops a sentence that only refers to the previous lesion
+  ("The mass obstructs the duct."), and :func:`largest_member` gives a group described in the previous
+  sentence the size and site of its stated largest member ("Numerous liver metastases. The largest, in
+  segment 2, measures 4 cm.").
+* After reading: :func:`dedupe` merges lesions repeated across sentences / FINDINGS and IMPRESSION (same
+  organ, compatible side, equal largest size or overlapping location, or an impression restating a
+  findings lesion); a plural summary of lesions already described individually adds nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Final
+
+from report_extractor.rules.cues import Cue
+from report_extractor.rules.document import Document
+from report_extractor.rules.findings import Finding
+from report_extractor.rules.grouping import location_of
+from report_extractor.rules.lexicon import ANOTHER_RE, OrganMention
+from report_extractor.rules.organs import implied_organ
+from report_extractor.rules.parsing import SizeMention
+from report_extractor.rules.sections import SectionKind, Sentence
+from schemas.records import LesionKind, Qualifier
+from schemas.vocabulary import PAIRED_ORGANS, Organ, PancreasPart, Side
+
+__all__ = ["dedupe", "largest_member", "restates_previous"]
+
+_LARGEST_MEMBER_RE: Final = re.compile(
+    r"^(?:and\s+)?(?:the\s+)?(?:largest|biggest|dominant)\b(?:\s+(?:one|lesion|nodule|cyst|mass|metastasis"
+    r"|of\s+(?:these|them|which)))?",
+    re.IGNORECASE,
+)
+_PANCREAS_FAMILY: Final[dict[PancreasPart, tuple[PancreasPart, ...]]] = {
+    PancreasPart.UNCINATE: (PancreasPart.UNCINATE, PancreasPart.HEAD),
+    PancreasPart.NECK: (PancreasPart.NECK, PancreasPart.HEAD, PancreasPart.BODY),
+}
+"""Fine pancreas labels also match their coarse part ("uncinate mass" restates "head mass")."""
+_GENERIC: Final[tuple[LesionKind, ...]] = (LesionKind.LESION, LesionKind.HYPODENSITY)
+
+
+def restates_previous(
+    doc: Document,
+    sent: Sentence,
+    cues: list[Cue],
+    organs: list[OrganMention],
+    sizes: list[SizeMention],
+    previous_organ: Organ | None,
+    findings: list[Finding],
+) -> bool:
+    """Whether a sentence naming no organ, size or location only restates the previous lesion.
+
+    "...; metastasis cannot be excluded.", "...; differential includes lymphoma.", "The mass obstructs
+    the duct.": a singular lesion word whose organ is inherited from the previous sentence, when that
+    organ already has a lesion among ``findings``, adds nothing ("another" / "second" / "new" lesions
+    do add one).
+    """
+    if organs or sent.header_organs or sizes or previous_organ is None:
+        return False
+    positive = [c for c in cues if not c.negated]
+    if not positive or any(c.plural or c.counted is not None for c in positive):
+        return False
+    organ = previous_organ
+    if any(c.organ is not organ for c in positive) or not any(les.organ is organ for les in findings):
+        return False
+    if ANOTHER_RE.search(sent.text) or implied_organ(doc.text, sent.start, sent.end) is not None:
+        return False
+    return location_of(doc.text, sent.start, sent.end, organ).is_empty
+
+
+def largest_member(doc: Document, sent: Sentence, findings: list[Finding]) -> bool:
+    """Give a group described in the previous sentence the size and site of its stated largest member.
+
+    "Numerous liver metastases. The largest, in segment 2, measures 4 cm." / "...; the largest in the
+    right lower lobe measures 2.7 cm": the group (the last of ``findings``) keeps its count and takes
+    the member's current size and location. Returns whether the sentence was used so.
+    """
+    if _LARGEST_MEMBER_RE.match(sent.text) is None or not findings:
+        return False
+    group = findings[-1]
+    if group.sentence != sent.index - 1 or not (group.multiple or (group.count or 1) > 1):
+        return False
+    sizes = [m for m in doc.current_sizes(sent) if m.size]
+    if not sizes:
+        return False
+    largest = max(sizes, key=lambda m: m.size.largest_mm if m.size else 0.0)
+    group.size, group.size_class, group.qualifier = largest, None, Qualifier.UP_TO
+    location = location_of(doc.text, sent.start, sent.end, group.organ)
+    if not location.is_empty:
+        group.location = location
+    return True
+
+
+def _side_of(lesion: Finding) -> Side | None:
+    return lesion.location.side if lesion.organ in PAIRED_ORGANS else None
+
+
+def _loc_key(lesion: Finding) -> frozenset[object]:
+    loc = lesion.location
+    parts = [q for p in loc.pancreas_parts for q in _PANCREAS_FAMILY.get(p, (p,))]
+    return frozenset((*loc.liver_segments, *parts, *loc.kidney_poles))
+
+
+def _compatible(a: Finding, b: Finding) -> bool:
+    """Whether ``b`` (read later) may describe the same lesion(s) as ``a``."""
+    if a.organ is not b.organ:
+        return False
+    sa, sb = _side_of(a), _side_of(b)
+    if sa is not None and sb is not None and sa is not sb:
+        return False
+    la, lb = _loc_key(a), _loc_key(b)
+    loc_ok = not la or not lb or bool(la & lb)
+    if a.size is not None and a.size.size is not None and b.size is not None and b.size.size is not None:
+        return abs(a.size.size.largest_mm - b.size.size.largest_mm) <= 1.0 and loc_ok
+    if not loc_ok:
+        return False
+    if (a.size is None) != (b.size is None):
+        if la and lb:
+            return True
+        if b.section is SectionKind.IMPRESSION and a.section is SectionKind.FINDINGS:
+            return True
+        return b.anaphoric and not lb
+    if b.another:
+        return False
+    if b.section is SectionKind.IMPRESSION and a.section is SectionKind.FINDINGS:
+        return True
+    return bool(la and lb) or (not la and not lb and (b.anaphoric or a.multiple == b.multiple))
+
+
+def _merge(a: Finding, b: Finding) -> None:
+    """Fold ``b`` into ``a``: missing size and location, the larger count, a more specific kind."""
+    if a.size is None and b.size is not None:
+        a.size = b.size
+        a.size_class = None
+    if a.size is None and a.size_class is None:
+        a.size_class = b.size_class
+    if a.location.is_empty:
+        a.location = b.location
+    if b.multiple and not a.multiple and (a.count or 1) <= 1:
+        a.multiple, a.count, a.at_least = True, None, False
+    elif not a.multiple and not b.multiple and (b.count or 1) > (a.count or 1):
+        a.count, a.at_least = b.count, b.at_least
+    if a.kind in _GENERIC and b.kind not in _GENERIC:
+        a.kind = b.kind
+    a.malignancy_text += " " + b.malignancy_text
+
+
+def _is_summary(lesion: Finding, kept: list[Finding]) -> list[Finding]:
+    """The earlier lesions a plural summary refers back to, or ``[]`` when it is not a summary.
+
+    A plural phrase without new sizes ("Interval growth of hepatic metastases in segments 8 and 3",
+    "Bilateral renal cysts, including a 2.5 cm cyst") restates the lesions its organ already has
+    individually described in other sentences when it is in the IMPRESSION or refers back
+    ("these", "including", "again seen"). "Multiple" / "numerous" need two described lesions; an
+    explicit number must not exceed the described count; "another" / "additional" are never summaries.
+    """
+    if lesion.another or not (lesion.section is SectionKind.IMPRESSION or lesion.summary_cue):
+        return []
+    if not (lesion.plural or (not lesion.multiple and (lesion.count or 1) > 1)):
+        return []
+    earlier = [
+        k for k in kept if k.organ is lesion.organ and k.sentence != lesion.sentence and not k.multiple
+    ]
+    if not earlier or any(k.multiple for k in kept if k.organ is lesion.organ):
+        return []
+    described = sum(k.count or 1 for k in earlier)
+    if lesion.multiple_word and described < 2:
+        return []
+    if not lesion.multiple and (lesion.count or 1) > described:
+        return []
+    known = [k.size.size.largest_mm for k in earlier if k.size is not None and k.size.size is not None]
+    if any(all(abs(mm - k) > 1.0 for k in known) for mm in lesion.sizes_mm):
+        return []  # a new size: not (only) a restatement
+    return earlier
+
+
+def _absorb(summary: Finding, earlier: list[Finding]) -> None:
+    """Keep a summary's information (kind, malignancy words) without counting its lesions again."""
+    for other in earlier:
+        if other.kind in _GENERIC and summary.kind not in _GENERIC:
+            other.kind = summary.kind
+        other.malignancy_text += " " + summary.malignancy_text
+
+
+def dedupe(findings: list[Finding]) -> list[Finding]:
+    """``findings`` without restatements: each one merged into the first compatible earlier one from
+    another sentence, or absorbed by the individually described lesions it summarises."""
+    kept: list[Finding] = []
+    for lesion in findings:
+        earlier = _is_summary(lesion, kept)
+        if earlier:
+            _absorb(lesion, earlier)
+            continue
+        for other in kept:
+            if other.quote.start != lesion.quote.start and _compatible(other, lesion):
+                _merge(other, lesion)
+                break
+        else:
+            kept.append(lesion)
+    return kept

@@ -1,0 +1,147 @@
+"""Stage 2 of the rules extractor, cues and negation / hedging: the lesion words of a sentence.
+
+:func:`sentence_cues` turns the lesion phrases of one sentence into :class:`Cue` objects, leaving out
+those in history context ("history of a renal mass"), at non-organ sites (mesenteric, nodal, ...) and
+RECIST category nouns ("TARGET LESIONS:"). Each cue is marked negated (a trigger such as "no" /
+"without" at most ``NEGATION_MAX_WORDS`` words before with no scope terminator between, "is not seen" /
+"has resolved" after, or a generic finding explained away: "hypodensity, likely focal fat") and, when
+positive, gets its count phrase (:mod:`report_extractor.rules.counts`). :func:`certainty` reads the
+hedging of a group of cues.
+
+The NegEx / ConText choice (regular expressions rather than medspaCy) is explained in
+:mod:`report_extractor.rules`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Final
+
+from report_extractor.rules.counts import CountPhrase, read_count
+from report_extractor.rules.document import Document
+from report_extractor.rules.lexicon import (
+    CUE_KINDS,
+    FOREIGN_HINT_RE,
+    FOREIGN_SITE_AFTER_RE,
+    FOREIGN_SITE_RE,
+    GENERIC_KINDS,
+    HISTORY_CONTEXT_RE,
+    HISTORY_HINT_RE,
+    NEGATION_MAX_WORDS,
+    NEGATION_RE,
+    NEGATION_SCOPE_END_RE,
+    NON_LESION_AFTER_RE,
+    NON_LESION_EXPLANATION_RE,
+    POSSIBLE_RE,
+    POST_NEGATION_RE,
+    POST_POSSIBLE_RE,
+    PROBABLE_RE,
+    is_plural,
+)
+from report_extractor.rules.lists import is_recist_category
+from report_extractor.rules.sections import Sentence, clause_start
+from schemas.records import Certainty, LesionKind
+from schemas.vocabulary import Organ
+
+__all__ = ["Cue", "certainty", "in_history_context", "is_negated", "sentence_cues"]
+
+_HEDGE_SUBJECT_BREAK_RE: Final = re.compile(r",\s|\s[-–—]\s|:\s")
+
+
+@dataclass(slots=True)
+class Cue:
+    """A lesion word of a sentence.
+
+    Attributes:
+        start: start of the lesion phrase in the report.
+        end: end of the lesion phrase.
+        kind: the lesion kind the phrase names.
+        plural: the phrase is plural ("cysts", "metastases").
+        negated: the phrase is negated or explained away as a non-lesion.
+        organ: the organ it is assigned to (stage 3), ``None`` before or when there is none.
+        counted: its count phrase ("three", "multiple"), ``None`` when none was written.
+    """
+
+    start: int
+    end: int
+    kind: LesionKind
+    plural: bool
+    negated: bool
+    organ: Organ | None = None
+    counted: CountPhrase | None = None
+
+
+def in_history_context(text: str, lo: int, pos: int) -> bool:
+    """Whether ``pos`` follows a history phrase in ``text[lo:pos]`` ("history of", "status post", ...)."""
+    h_lo = max(lo, pos - 40)
+    return bool(HISTORY_HINT_RE.search(text, h_lo, pos) and HISTORY_CONTEXT_RE.search(text, h_lo, pos))
+
+
+def is_negated(text: str, sent: Sentence, start: int, end: int) -> bool:
+    """Whether the lesion phrase at ``text[start:end]`` is negated within its sentence."""
+    trigger = None
+    for m in NEGATION_RE.finditer(text, max(sent.start, start - 120), start):
+        trigger = m
+    if trigger is not None:
+        gap = text[trigger.end() : start]
+        if len(gap.split()) <= NEGATION_MAX_WORDS and not NEGATION_SCOPE_END_RE.search(gap):
+            return True
+    return POST_NEGATION_RE.match(text, end, sent.end) is not None
+
+
+def sentence_cues(doc: Document, sent: Sentence) -> list[Cue]:
+    """The lesion words of ``sent`` (negated ones included, marked), in text order."""
+    text = doc.text
+    cues: list[Cue] = []
+    for m in doc.cues_between(sent.start, sent.end):
+        start, end = m.start(), m.end()
+        if end > sent.end:
+            continue
+        if in_history_context(text, sent.start, start):
+            continue
+        f_lo = max(sent.start, start - 30)
+        if (FOREIGN_HINT_RE.search(text, f_lo, start) and FOREIGN_SITE_RE.search(text, f_lo, start)) or (
+            FOREIGN_SITE_AFTER_RE.match(text, end, min(sent.end, end + 50))
+        ):
+            continue
+        if is_recist_category(text, start, end, sent.start, sent.end):
+            continue
+        kind = CUE_KINDS[m.lastgroup or "lesion"]
+        # a generic finding explained as a non-lesion ("hypodensity, likely focal fat") counts as negated
+        explained = kind in GENERIC_KINDS and (
+            NON_LESION_AFTER_RE.match(text, end, sent.end) is not None
+            or NON_LESION_EXPLANATION_RE.match(text, end + 1, sent.end) is not None
+        )
+        negated = explained or is_negated(text, sent, start, end)
+        cues.append(
+            Cue(
+                start=start,
+                end=end,
+                kind=kind,
+                plural=is_plural(m.group(0)),
+                negated=negated,
+                counted=None if negated else read_count(text, sent, start),
+            )
+        )
+    return cues
+
+
+def certainty(text: str, sent: Sentence, first: Cue) -> Certainty:
+    """The certainty of a lesion group whose first lesion word is ``first``.
+
+    A hedge before the word in its clause ("possible", "likely") decides; after it, only a hedge about
+    the lesion's existence ("a small mass ... cannot be excluded") counts, not one with its own subject
+    about the lesion's nature ("1.6 cm lesion, metastasis cannot be excluded").
+    """
+    lo = max(clause_start(text, sent.start, first.start), first.start - 80)
+    if POSSIBLE_RE.search(text, lo, first.start):
+        return Certainty.POSSIBLE
+    if PROBABLE_RE.search(text, lo, first.start):
+        return Certainty.PROBABLE
+    clause_end = re.search(r"[;.]\s|$", text[first.end : sent.end])
+    hi = first.end + (clause_end.start() if clause_end else 0)
+    post = POST_POSSIBLE_RE.search(text, first.end, hi)
+    if post is not None and not _HEDGE_SUBJECT_BREAK_RE.search(text, first.end, post.start()):
+        return Certainty.POSSIBLE
+    return Certainty.DEFINITE

@@ -1,0 +1,283 @@
+"""Stage 5 of the rules extractor, grouping and counts: one sentence's lesion words and sizes of one
+organ → :class:`~report_extractor.rules.findings.Finding` objects.
+
+:func:`organ_group` makes one lesion per size when sizes are listed ("2 cm and 3 cm", "bilateral
+nodules, 2.3 cm on the right and 1.6 cm on the left"), paired in order with locations listed before
+them ("segments 6 and 7 measuring 2 and 3 cm"), else one (grouped) lesion with the largest size. Counts
+come from the count phrase (numbers, number words, "multiple" / "several" / plural → multiple, "at
+least N" → ``at_least``) or from listed liver segments; certainty from :func:`~report_extractor.rules.
+cues.certainty`; location from :func:`~report_extractor.rules.parsing.parse_location`.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from dataclasses import replace
+from typing import Final
+
+from report_extractor.rules.counts import CountPhrase
+from report_extractor.rules.cues import Cue, certainty
+from report_extractor.rules.document import Document
+from report_extractor.rules.findings import Finding, Span
+from report_extractor.rules.lexicon import ANAPHORA_RE, ANOTHER_RE, KIND_PRIORITY, SUMMARY_CUE_RE
+from report_extractor.rules.organs import subject_side
+from report_extractor.rules.parsing import Location, SizeMention, location_items, parse_location
+from report_extractor.rules.sections import Sentence, clause_start
+from schemas.llm import MAX_QUOTE_CHARS
+from schemas.records import Qualifier
+from schemas.vocabulary import PAIRED_ORGANS, Organ, Side
+
+__all__ = ["location_of", "organ_group"]
+
+_CHUNK_BREAK_RE: Final = re.compile(r",\s|;|\band\b|\bwhile\b|\bwhereas\b|\bwith\b", re.IGNORECASE)
+_LIST_JOIN_RE: Final = re.compile(r"[^;]{0,40}?(?:\band\b|\bor\b|,)", re.IGNORECASE)
+_LARGEST_RE: Final = re.compile(r"\b(?:largest|up\s+to|biggest|dominant|ranging)\b", re.IGNORECASE)
+_BILATERAL_WORDS_RE: Final = re.compile(
+    r"\b(?:bilateral(?:ly)?|both\s+(?:kidneys|adrenals?|adrenal\s+glands|lungs|breasts|sides))\b",
+    re.IGNORECASE,
+)
+_ONE_PER_SIDE: Final[frozenset[Organ]] = frozenset({Organ.ADRENAL_GLAND})
+"""Paired organs where "bilateral X nodules" reads as one lesion per side (adrenal glands)."""
+
+
+def location_of(text: str, lo: int, hi: int, organ: Organ) -> Location:
+    """Location of ``text[lo:hi]`` for ``organ``; an impossible segment ("segment 9") reads as unknown."""
+    try:
+        return parse_location(text[lo:hi], organ)
+    except ValueError:
+        return Location()
+
+
+def _group_span(text: str, sent: Sentence, cues: list[Cue], sizes: list[SizeMention]) -> Span:
+    """Text to read a group's location from: a little before its first word to the end of its clause."""
+    first = min(c.start for c in cues)
+    lo = max(clause_start(text, sent.start, first), first - 45)
+    last = max([c.end for c in cues] + [s.end for s in sizes])
+    brk = re.search(r";|\.\s|,\s+(?=(?:the\s+)?(?:left|right|no|without)\b)", text[last : sent.end])
+    hi = last + brk.start() if brk else sent.end
+    return Span(lo, hi)
+
+
+def _chunk(text: str, sent: Sentence, sizes: list[SizeMention], i: int) -> Span:
+    """The clause around the i-th of several listed sizes ("2 cm lesion in segment 7 and 3 cm ...")."""
+    size = sizes[i]
+    floor = sizes[i - 1].end if i > 0 else sent.start
+    ceiling = sizes[i + 1].start if i + 1 < len(sizes) else sent.end
+    lo = floor
+    for m in _CHUNK_BREAK_RE.finditer(text, floor, size.start):
+        lo = m.end()
+    m2 = _CHUNK_BREAK_RE.search(text, size.end, ceiling)
+    hi = m2.start() if m2 else ceiling
+    return Span(lo, hi)
+
+
+def _quote(text: str, sent: Sentence, lo: int, hi: int) -> Span:
+    """A verbatim span ≤ MAX_QUOTE_CHARS: the sentence, else a window around ``lo:hi``."""
+    if sent.end - sent.start <= MAX_QUOTE_CHARS:
+        return Span(sent.start, sent.end)
+    if hi - lo > MAX_QUOTE_CHARS:
+        hi = lo + MAX_QUOTE_CHARS
+    spare = MAX_QUOTE_CHARS - (hi - lo)
+    start = max(sent.start, lo - spare // 2)
+    end = min(sent.end, start + MAX_QUOTE_CHARS)
+    start = max(sent.start, end - MAX_QUOTE_CHARS)
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return Span(start, end)
+
+
+def _pair_locations(
+    text: str, g_lo: int, first_size: int, g_hi: int, organ: Organ, group: Location, out: list[Finding]
+) -> None:
+    """Pair listed lesions with locations listed before the sizes, in order, when the counts match.
+
+    "Two lesions in segments 6 and 7 measuring 2 and 3 cm" → segment 6 (2 cm), segment 7 (3 cm); a
+    lesion whose own clause names no side inherits the group's single side ("... in the right kidney
+    measuring 1.2 cm (upper pole) and 0.8 cm (lower pole)").
+    """
+    try:
+        items = location_items(text[g_lo:first_size], organ)
+        after = location_items(text[first_size:g_hi], organ) if len(items) == len(out) else []
+    except ValueError:
+        items, after = [], []
+    if len(items) == len(out) >= 2 and not after:
+        for les, item in zip(out, items, strict=True):
+            if item.liver_segments:
+                les.location = replace(les.location, liver_segments=item.liver_segments)
+            elif item.pancreas_parts:
+                les.location = replace(les.location, pancreas_parts=item.pancreas_parts)
+            elif item.kidney_poles:
+                les.location = replace(les.location, kidney_poles=item.kidney_poles)
+            else:
+                les.location = replace(les.location, side=item.side)
+    if organ in PAIRED_ORGANS and group.side in (Side.LEFT, Side.RIGHT):
+        for les in out:
+            if les.location.side is None:
+                les.location = replace(les.location, side=group.side)
+
+
+def _listed_sites(text: str, lo: int, hi: int, organ: Organ) -> int:
+    """How many numbered liver segments a plural lesion phrase lists ("in segments 5 and 8" → 2).
+
+    Parts, poles and sides are not counted ("cysts in both kidneys" stays a group of unknown size).
+    """
+    if organ is not Organ.LIVER:
+        return 0  # numbered segments are sites; "cysts in the body and tail" may be many
+    try:
+        items = location_items(text[lo:hi], organ)
+    except ValueError:
+        return 0
+    return len([item for item in items if item.side is None])
+
+
+def _split_at_another(cues: list[Cue], text: str) -> int:
+    """Index of the first cue after the first one counted as "another" group ("at least three additional
+    cysts"), 0 when the cues form one group."""
+    for k, cue in enumerate(cues):
+        if k and cue.counted is not None and ANOTHER_RE.search(text, cue.counted.start, cue.start):
+            return k
+    return 0
+
+
+def organ_group(
+    doc: Document,
+    sent: Sentence,
+    organ: Organ,
+    cues: list[Cue],
+    sizes: list[SizeMention],
+    classes: list[SizeMention],
+    floor: int = -1,
+) -> list[Finding]:
+    """The findings of one organ in one sentence.
+
+    Args:
+        doc: the report.
+        sent: the sentence.
+        organ: the organ.
+        cues: the organ's positive lesion words in the sentence (at least one).
+        sizes: the current measurements anchored to them.
+        classes: the size words (subcentimeter, tiny, ...) near them.
+        floor: where the group's text starts at the earliest (after an earlier group of the sentence).
+    """
+    text = doc.text
+    k = _split_at_another(cues, text)
+    if k:
+        # "1.8 cm cyst in the tail and at least three additional cysts": two groups, counted apart
+        counted_k = cues[k].counted
+        cut = counted_k.start if counted_k is not None else cues[k].start
+        return organ_group(
+            doc,
+            sent,
+            organ,
+            cues[:k],
+            [s for s in sizes if s.start < cut],
+            [s for s in classes if s.start < cut],
+        ) + organ_group(
+            doc,
+            sent,
+            organ,
+            cues[k:],
+            [s for s in sizes if s.start >= cut],
+            [s for s in classes if s.start >= cut],
+            floor=cut,
+        )
+    first = cues[0]
+    group_certainty = certainty(text, sent, first)
+    kind = min((c.kind for c in cues), key=KIND_PRIORITY.index)
+    counted: CountPhrase | None = next((c.counted for c in cues if c.counted is not None), None)
+    plural = any(c.plural for c in cues)
+    singular_cues = [c for c in cues if not c.plural and c.counted is None]
+    anaphoric = ANAPHORA_RE.match(sent.text) is not None
+    another = ANOTHER_RE.search(text, max(sent.start, first.start - 40), first.start) is not None
+    g_lo, g_hi = _group_span(text, sent, cues, sizes)
+    g_lo = max(g_lo, floor)
+    group_span = Span(g_lo, g_hi)
+    mal_text = text[g_lo:g_hi]
+    summary_cue = anaphoric or SUMMARY_CUE_RE.search(text, sent.start, sent.end) is not None
+    sizes_mm = tuple(s.size.largest_mm for s in sizes if s.size is not None)
+
+    def make(
+        size: SizeMention | None, lo: int, hi: int, count: int | None, multiple: bool, loc_span: Span
+    ) -> Finding:
+        loc = location_of(text, *loc_span, organ)
+        if loc.is_empty and loc_span != group_span:
+            loc = location_of(text, g_lo, g_hi, organ)
+        if loc.side is Side.BILATERAL and loc_span != group_span:
+            stripped = _BILATERAL_WORDS_RE.sub(" ", text[loc_span.start : loc_span.end])
+            try:
+                alt = parse_location(stripped, organ)
+                if alt.side in (Side.LEFT, Side.RIGHT):
+                    loc = alt
+            except ValueError:
+                pass
+        if loc.side is None and organ in PAIRED_ORGANS:
+            side = subject_side(doc, sent, organ, first.start)
+            if side is not None:
+                loc = replace(loc, side=side)
+        return Finding(
+            organ=organ,
+            location=loc,
+            count=count,
+            multiple=multiple,
+            certainty=group_certainty,
+            kind=kind,
+            malignancy_text=mal_text,
+            size=size,
+            size_class=None if size is not None else (classes[0].size_class if classes else None),
+            quote=_quote(text, sent, lo, hi),
+            section=sent.section,
+            anaphoric=anaphoric,
+            another=another,
+            summary_cue=summary_cue,
+            sizes_mm=sizes_mm,
+            sentence=sent.index,
+        )
+
+    individual = False
+    if len(sizes) >= 2:
+        listed = all(_LIST_JOIN_RE.match(text, a.end, b.start) for a, b in itertools.pairwise(sizes))
+        exact = counted is not None and not counted.multiple and counted.value == len(sizes)
+        # "bilateral adrenal nodules, 2.3 cm on the right and 1.6 cm on the left": one lesion per size
+        sided = counted is not None and counted.bilateral and listed
+        unnumbered = counted is None and (not plural or listed or len(singular_cues) >= len(sizes))
+        individual = exact or sided or unnumbered
+    if individual:
+        out = []
+        for i, size in enumerate(sizes):
+            lo, hi = _chunk(text, sent, sizes, i)
+            out.append(make(size, min(lo, size.start), max(hi, size.end), 1, False, Span(lo, hi)))
+        _pair_locations(text, g_lo, sizes[0].start, g_hi, organ, location_of(text, g_lo, g_hi, organ), out)
+        return out
+    span_lo = min([c.start for c in cues] + [s.start for s in sizes])
+    span_hi = max([c.end for c in cues] + [s.end for s in sizes])
+    largest = max(sizes, key=lambda s: s.size.largest_mm if s.size else 0.0) if sizes else None
+    sites = _listed_sites(text, g_lo, g_hi, organ) if plural and counted is None else 0
+    if counted is not None and counted.bilateral and organ in _ONE_PER_SIDE:
+        count, multiple = 2, False  # "bilateral adrenal nodules": one per gland
+    elif counted is not None and counted.multiple:
+        count, multiple = None, True
+    elif sites >= 2:
+        count, multiple = sites, False  # "hypodensities in segments 5 and 8": one per listed site
+    elif counted is not None and counted.value is not None:
+        count, multiple = counted.value, False
+    elif plural:
+        count, multiple = None, True
+    else:
+        count, multiple = 1, False
+    lesion = make(largest, span_lo, span_hi, count, multiple, group_span)
+    lesion.at_least = counted is not None and counted.at_least and not multiple
+    lesion.plural = plural and (counted is None or counted.multiple)
+    lesion.multiple_word = counted is not None and counted.multiple and not counted.bilateral
+    grouped = multiple or (count or 1) > 1
+    if (
+        grouped
+        and largest is not None
+        and largest.size is not None
+        and largest.size.qualifier is Qualifier.EQUAL
+        and _LARGEST_RE.search(text, sent.start, sent.end)
+    ):
+        lesion.qualifier = Qualifier.UP_TO
+    return [lesion]

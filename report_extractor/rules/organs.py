@@ -1,0 +1,164 @@
+"""Stage 3 of the rules extractor, organ and side assignment: which organ each lesion word is about.
+
+:func:`assign_organ` gives a lesion word an organ: an organ word right before it ("renal cyst"), else an
+organ after a locative preposition ("mass in the pancreatic head"; not "abutting the duodenum"), else
+the nearest organ word before it in the sentence, else the organ header ("LIVER:"), else the organ a
+location implies ("segment 7" → liver), else the previous sentence's organ. :func:`fold_diagnosis_cues`
+gives a lesion noun that only names what an earlier lesion is ("..., suggestive of a cyst") that
+lesion's organ and no count; :func:`subject_side` reads the side written with the organ ("The left
+kidney ... contains a 1.2 cm cyst").
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Final
+
+from report_extractor.rules.cues import Cue, in_history_context
+from report_extractor.rules.document import Document
+from report_extractor.rules.lexicon import ANOTHER_RE, DIAGNOSIS_LEAD_RE, DIAGNOSIS_TRAIL_RE, OrganMention
+from report_extractor.rules.sections import Sentence
+from schemas.vocabulary import Organ, Side
+
+__all__ = [
+    "VERB_IN_GAP_RE",
+    "assign_organ",
+    "fold_diagnosis_cues",
+    "implied_organ",
+    "sentence_organs",
+    "subject_side",
+]
+
+_LOCATIVE_RE: Final = re.compile(
+    r"^(?:\s+(?:(?:is|are)\s+)?(?:seen|noted|identified|present|located|situated|arising|centered|"
+    r"measuring\s+[\d.,]+\s*(?:x\s*[\d.,]+\s*)*(?:mm|cm)|[\d.,]+\s*(?:mm|cm)))*"
+    r"\s+(?:in|within|of|involving|from|at|on|along|throughout)\s+(?:the\s+)?[^;,]{0,40}$",
+    re.IGNORECASE,
+)
+_RELATIONAL_RE: Final = re.compile(
+    r"\b(?:abut\w*|adjacent|near|nearby|compress\w*|displac\w*|invad\w*|invasion|contact\w*|encas\w*|"
+    r"indent\w*|toward|posterior\s+to|anterior\s+to|medial\s+to|lateral\s+to|inferior\s+to|superior\s+to|"
+    r"between|extend\w*|into|involv\w+\s+the\s+adjacent|exophytic\s+from|separate\s+from|distinct\s+from)\b",
+    re.IGNORECASE,
+)
+_LOOSE_LOCATIVE_RE: Final = re.compile(
+    r"\b(?:in|within|of|involving|from|at|on|along|throughout)\s+(?:the\s+)?(?:[\w-]+\s+){0,2}$",
+    re.IGNORECASE,
+)
+_ADJECTIVE_GAP_RE: Final = re.compile(r"^[\s\w./,×-]{0,40}$")
+VERB_IN_GAP_RE: Final = re.compile(
+    r"\b(?:is|are|was|were|has|have|contains?|demonstrates?|shows?|with|and|there)\b|[,;]", re.IGNORECASE
+)
+"""A verb or joint between an organ word and what follows: the organ is a subject, not an adjective."""
+_IMPLIED_ORGAN_RE: Final = re.compile(
+    r"\b(?P<liver>segments?\s+(?:[1-8]|i{1,3}|iv|vi{0,3}|v)[ab]?\b|caudate|hepatic\s+dome|couinaud)"
+    r"|\b(?P<pancreas>uncinate)"
+    r"|\b(?P<kidney>(?:upper|lower|mid)[\s-]?poles?|interpolar)",
+    re.IGNORECASE,
+)
+_IMPLIED: Final[dict[str, Organ]] = {"liver": Organ.LIVER, "pancreas": Organ.PANCREAS, "kidney": Organ.KIDNEY}
+_SIDE_BEFORE_RE: Final = re.compile(r"\b(left|right)\s+(?:[a-z-]+\s+)?$", re.IGNORECASE)
+_DIGIT_RE: Final = re.compile(r"\d")
+
+
+def sentence_organs(doc: Document, sent: Sentence) -> list[OrganMention]:
+    """The organ words of ``sent``, leaving out those in history context ("history of nephrectomy")."""
+    return [
+        o
+        for o in doc.organs_between(sent.start, sent.end)
+        if o.end <= sent.end and not in_history_context(doc.text, sent.start, o.start)
+    ]
+
+
+def implied_organ(text: str, lo: int, hi: int) -> Organ | None:
+    """The organ a sub-site in ``text[lo:hi]`` implies ("segment 7" → liver, "uncinate" → pancreas)."""
+    m = _IMPLIED_ORGAN_RE.search(text, lo, hi)
+    if m is None:
+        return None
+    return _IMPLIED[m.lastgroup or "liver"]
+
+
+def assign_organ(
+    text: str,
+    sent: Sentence,
+    cue: Cue,
+    organs: list[OrganMention],
+    cue_starts: list[int],
+    previous_organ: Organ | None,
+) -> Organ | None:
+    """The organ the lesion word ``cue`` is about (see the module docstring for the order of rules).
+
+    Args:
+        text: the report.
+        sent: the cue's sentence.
+        cue: the lesion word.
+        organs: the sentence's organ words (:func:`sentence_organs`).
+        cue_starts: start offsets of the sentence's lesion words.
+        previous_organ: the organ the previous sentence was about.
+    """
+    before = [o for o in organs if o.end <= cue.start]
+    if before:
+        gap = text[before[-1].end : cue.start]
+        if _ADJECTIVE_GAP_RE.match(gap) and not VERB_IN_GAP_RE.search(gap):
+            return before[-1].organ  # "left renal cyst", "pancreatic head mass", "liver 2 cm lesion"
+    clause_end = sent.end
+    brk = re.search(r"[;.]\s", text[cue.end : sent.end])
+    if brk:
+        clause_end = cue.end + brk.start()
+    for o_start, _o_end, organ in organs:
+        if o_start < cue.end or o_start > clause_end or o_start - cue.end > 120:
+            continue
+        between = text[cue.end : o_start]
+        if _RELATIONAL_RE.search(between) or any(cue.end <= c < o_start for c in cue_starts):
+            break
+        if o_start - cue.end <= 80 and _LOCATIVE_RE.match(between):
+            return organ
+        # "cyst right kidney" (notes), "an oval cystic area, well defined, is present in the left kidney"
+        if not before and (_LOOSE_LOCATIVE_RE.search(between) or len(between.split()) <= 2):
+            return organ
+        break
+    if before:
+        return before[-1].organ
+    if len(sent.header_organs) == 1:
+        return sent.header_organs[0]
+    implied = implied_organ(text, sent.start, sent.end)
+    if implied is not None:
+        return implied
+    if sent.header_organs:
+        return sent.header_organs[0]
+    return previous_organ
+
+
+def fold_diagnosis_cues(text: str, cues: list[Cue]) -> None:
+    """Fold lesion words that only name what an earlier described lesion is into that lesion.
+
+    "hypodense area at the left renal cortex, suggestive of a simple cyst", "adrenal nodules, concerning
+    for metastatic lung cancer", "lung nodules, metastasis considered": the diagnosis noun adds no
+    lesion, no organ and no count (its kind still informs the group). Changes ``cues`` in place.
+    """
+    previous: Cue | None = None
+    for cue in cues:
+        if cue.negated or cue.organ is None:
+            continue
+        if previous is not None:
+            between = text[previous.end : cue.start]
+            lead = DIAGNOSIS_LEAD_RE.search(between) is not None
+            trailing = "," in between and DIAGNOSIS_TRAIL_RE.match(text, cue.end) is not None
+            if (lead or trailing) and not ANOTHER_RE.search(between) and not _DIGIT_RE.search(between):
+                cue.organ = previous.organ
+                cue.plural = False
+                cue.counted = None
+                continue
+        previous = cue
+
+
+def subject_side(doc: Document, sent: Sentence, organ: Organ, before: int) -> Side | None:
+    """The side written with the organ's last mention before ``before`` in the sentence ("The left
+    kidney measures 10.9 cm and contains a 1.2 cm cyst" → left), or None."""
+    for o_start, _o_end, o_organ in reversed(doc.organs_between(sent.start, before)):
+        if o_organ is organ:
+            m = _SIDE_BEFORE_RE.search(doc.text, max(sent.start, o_start - 20), o_start)
+            if m is None:
+                return None
+            return Side.LEFT if m.group(1).lower() == "left" else Side.RIGHT
+    return None

@@ -1,0 +1,225 @@
+"""Stages 2-5 run on one sentence: :func:`read_sentence` turns a sentence into findings and statuses.
+
+Per sentence: lesion words (:mod:`~report_extractor.rules.cues`) get organs
+(:mod:`~report_extractor.rules.organs`); a ``site: size`` list item with no lesion noun becomes a lesion
+word of the organ its label names (:mod:`~report_extractor.rules.lists`); current sizes are anchored
+(:mod:`~report_extractor.rules.anchoring`); per organ, the words and sizes become findings
+(:mod:`~report_extractor.rules.grouping`). Organs mentioned without a lesion (a negated lesion,
+"unremarkable", or only non-lesion findings) are described as normal. The :class:`ReadingContext`
+(previous sentence's organ, inside a lesion list) carries over to the next sentence.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+from typing import NamedTuple
+
+from report_extractor.rules.anchoring import size_anchor
+from report_extractor.rules.coreference import largest_member, restates_previous
+from report_extractor.rules.cues import Cue, sentence_cues
+from report_extractor.rules.document import Document
+from report_extractor.rules.findings import Finding
+from report_extractor.rules.grouping import organ_group
+from report_extractor.rules.lexicon import NEGATION_RE, NORMAL_RE, OrganMention
+from report_extractor.rules.lists import LESION_LIST_HEAD_RE, SUM_LINE_RE, site_label_end
+from report_extractor.rules.organs import assign_organ, fold_diagnosis_cues, sentence_organs
+from report_extractor.rules.parsing import SizeMention, parse_location
+from report_extractor.rules.sections import SectionKind, Sentence, clause_start
+from schemas.records import LesionKind
+from schemas.vocabulary import PAIRED_ORGANS, Organ, Side
+
+__all__ = ["ReadingContext", "SentenceReading", "read_sentence"]
+
+
+@dataclass(frozen=True, slots=True)
+class ReadingContext:
+    """What one sentence's reading passes to the next.
+
+    Attributes:
+        previous_organ: the organ the previous sentences were last about (lesion words without an
+            organ word inherit it).
+        in_list: inside a lesion list ("TARGET LESIONS:", "the largest are:").
+    """
+
+    previous_organ: Organ | None = None
+    in_list: bool = False
+
+
+@dataclass(slots=True)
+class SentenceReading:
+    """What a sentence says: its findings, organs it describes without lesion, and the next context.
+
+    Attributes:
+        findings: lesions (or groups) read from the sentence.
+        normal: organs described without lesion.
+        described: organs the sentence describes (with or without lesion).
+        context: the context for the next sentence.
+    """
+
+    findings: list[Finding]
+    context: ReadingContext
+    normal: set[Organ] = field(default_factory=set)
+    described: set[Organ] = field(default_factory=set)
+
+
+class _SiteItem(NamedTuple):
+    """A lesion word made for a ``site: size`` item, and the side its label gives (if read as a header)."""
+
+    cue: Cue
+    label_side: Side | None
+
+
+@dataclass(slots=True)
+class _OrganBucket:
+    """One organ's positive lesion words, anchored measurements and size words in a sentence."""
+
+    cues: list[Cue] = field(default_factory=list)
+    sizes: list[SizeMention] = field(default_factory=list)
+    classes: list[SizeMention] = field(default_factory=list)
+
+
+def _site_item(
+    doc: Document,
+    sent: Sentence,
+    cues: list[Cue],
+    organs: list[OrganMention],
+    sizes: list[SizeMention],
+    context: ReadingContext,
+) -> _SiteItem | None:
+    """A lesion for a ``site: size`` list item with no lesion noun ("Liver, segment 7: 34 mm")."""
+    measured = [m for m in sizes if m.size is not None]
+    if not measured or any(not c.negated for c in cues):
+        return None
+    first = min(measured, key=lambda m: m.start)
+    label_start = sent.start
+    if not doc.text[sent.start : first.start].strip() and sent.header_organs and context.in_list:
+        # the label was read as an organ header ("- Right adrenal: 23 mm"): start the item at its line
+        label_start = doc.text.rfind("\n", 0, sent.start) + 1
+    label_end = site_label_end(doc.text, label_start, first.start, in_list=context.in_list)
+    if label_end is None:
+        return None
+    if label_start < sent.start:
+        organ_here = sent.header_organs[0]
+        side = parse_location(doc.text[label_start : sent.start], organ_here).side
+        cue = Cue(start=sent.start, end=sent.start, kind=LesionKind.LESION, plural=False, negated=False)
+        cue.organ = organ_here
+        return _SiteItem(cue, side if organ_here in PAIRED_ORGANS else None)
+    in_label = [o.organ for o in organs if o.start < label_end]
+    if in_label:
+        organ: Organ | None = in_label[0]
+    elif sent.header_organs:
+        organ = sent.header_organs[0]
+    else:
+        organ = context.previous_organ
+    if organ is None:
+        return None
+    cue = Cue(
+        start=sent.start, end=sent.start, kind=LesionKind.LESION, plural=False, negated=False, organ=organ
+    )
+    return _SiteItem(cue, None)
+
+
+def _described_normal(
+    text: str, sent: Sentence, organ: Organ, organs: list[OrganMention], any_positive: bool
+) -> bool:
+    """Whether an organ mentioned in a sentence without a lesion of its own is described as normal.
+
+    In a sentence with lesions of other organs, the organ's own clause must say so ("unremarkable",
+    "no ..."); otherwise being mentioned is enough.
+    """
+    if not any_positive:
+        return True
+    for o_start, o_end, _ in (o for o in organs if o.organ is organ):
+        lo = clause_start(text, sent.start, o_start)
+        m = re.search(r";|,\s|\.\s|\bbut\b|\bwhile\b", text[o_end : sent.end])
+        hi = o_end + m.start() if m else sent.end
+        if NORMAL_RE.search(text, lo, hi) or NEGATION_RE.search(text, lo, hi):
+            return True
+    return False
+
+
+def read_sentence(
+    doc: Document,
+    sent: Sentence,
+    context: ReadingContext,
+    findings: list[Finding],
+    resected_here: frozenset[Organ],
+) -> SentenceReading:
+    """Read one sentence of ``doc``.
+
+    Args:
+        doc: the report.
+        sent: the sentence (not a history-like one).
+        context: what the previous sentences pass on.
+        findings: the findings of the previous sentences; the last one may take the size of its
+            "largest" member stated in this sentence (changed in place).
+        resected_here: organs this sentence says are resected (their lesion words without a size are
+            about the resection, not a lesion).
+    """
+    text = doc.text
+    if SUM_LINE_RE.match(sent.text):
+        return SentenceReading([], context)
+    if sent.section is SectionKind.IMPRESSION:
+        context = replace(context, in_list=False)
+    elif LESION_LIST_HEAD_RE.search(sent.text):
+        context = replace(context, in_list=True)
+    if largest_member(doc, sent, findings):
+        return SentenceReading([], context)
+    organs = sentence_organs(doc, sent)
+    cues = sentence_cues(doc, sent)
+    cue_starts = [c.start for c in cues]
+    for cue in cues:
+        cue.organ = assign_organ(text, sent, cue, organs, cue_starts, context.previous_organ)
+    fold_diagnosis_cues(text, cues)
+    sent_sizes = doc.current_sizes(sent)
+    site = _site_item(doc, sent, cues, organs, sent_sizes, context)
+    if site is not None:
+        cues.append(site.cue)
+    if restates_previous(doc, sent, cues, organs, sent_sizes, context.previous_organ, findings):
+        cues = [c for c in cues if c.negated]
+    positive = [c for c in cues if not c.negated and c.organ is not None]
+    by_organ: dict[Organ, _OrganBucket] = {}
+    for cue in positive:
+        if cue.organ is not None:
+            by_organ.setdefault(cue.organ, _OrganBucket()).cues.append(cue)
+    all_cues = [c for c in cues if c.negated or c.organ is not None]
+    for size in sent_sizes:
+        if size.size is None:
+            if positive:
+                near = min(positive, key=lambda c: min(abs(c.start - size.end), abs(size.start - c.end)))
+                if near.organ is not None:
+                    by_organ[near.organ].classes.append(size)
+            continue
+        anchor = size_anchor(text, sent, size, all_cues, organs, sent_sizes)
+        if anchor is not None and anchor.organ is not None:
+            by_organ[anchor.organ].sizes.append(size)
+    reading = SentenceReading([], context)
+    for organ, bucket in by_organ.items():
+        if organ in resected_here and not bucket.sizes:
+            continue
+        group = organ_group(doc, sent, organ, bucket.cues, bucket.sizes, bucket.classes)
+        if site is not None and site.label_side is not None:
+            for les in group:
+                if les.location.side is None:
+                    les.location = replace(les.location, side=site.label_side)
+        reading.findings.extend(group)
+    # organs described without lesion
+    mentioned = {o.organ for o in organs}
+    if not organs and sent.header_organs:
+        mentioned = set(sent.header_organs)
+    mentioned |= {c.organ for c in cues if c.negated and c.organ is not None}
+    positive_organs = set(by_organ)
+    for organ in mentioned - positive_organs:
+        if organ in resected_here or not _described_normal(text, sent, organ, organs, bool(positive)):
+            continue
+        reading.normal.add(organ)
+        reading.described.add(organ)
+    reading.described |= positive_organs
+    if positive_organs:
+        reading.context = replace(context, previous_organ=positive[-1].organ)
+    elif organs:
+        reading.context = replace(context, previous_organ=organs[0].organ)
+    elif sent.header_organs:
+        reading.context = replace(context, previous_organ=sent.header_organs[0])
+    return reading
