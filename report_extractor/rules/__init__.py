@@ -33,6 +33,14 @@ Documented choices:
   already described and adds none; a plural listing numbered liver segments counts one per segment;
   "bilateral adrenal nodules" are one per gland; a history-like header (comparison, indication) holds
   its first line only, and an ADDENDUM is read as findings.
+* Issue 13, later classes: a lesion word without an organ word inherits no organ across a section
+  change (FINDINGS → IMPRESSION) or under a header naming a site outside the vocabulary (``THYROID:``,
+  ``VASCULATURE:``, ``LYMPH NODES:``); a lesion name that implies its organ ("IPMN", "HCC",
+  "angiomyolipoma") gives that organ when its sentence has a measurement (a bare name opening a report
+  is its indication); an organ the lesion acts on ("narrowed by", "caused by") yields to the site of the
+  lesion's own phrase; pipe tables are read by column role (prior / change columns and sum rows
+  dropped, the current column read, a unit-less value taking the header's unit); a side header
+  (``Left:``, ``RIGHT KIDNEY:``) gives its side to the lesions below it until the next header.
 """
 
 from __future__ import annotations
@@ -41,7 +49,7 @@ from typing import Final
 
 from report_extractor.rules.extractor import extract_report
 
-RULES_VERSION: Final[str] = "1.2"
+RULES_VERSION: Final[str] = "1.3"
 """Version of the rules; bump whenever behaviour changes so stored results are re-extracted."""
 
 __all__ = ["RULES_VERSION", "extract_report"]

@@ -215,6 +215,8 @@ def organ_group(
                 pass
         if loc.side is None and organ in PAIRED_ORGANS:
             side = subject_side(doc, sent, organ, first.start)
+            if side is None and (not sent.header_organs or organ in sent.header_organs):
+                side = sent.header_side  # "RIGHT KIDNEY:", "Left:" under "ADRENALS:"
             if side is not None:
                 loc = replace(loc, side=side)
         return Finding(

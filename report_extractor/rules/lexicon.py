@@ -246,6 +246,25 @@ def malignancy(text: str) -> Malignancy:
     return Malignancy.UNKNOWN
 
 
+_NAMED_ORGAN_RE: Final = re.compile(
+    r"(?P<pancreas>(?:bd-|md-|mixed-type\s+|side[\s-]branch\s+|main[\s-]duct\s+)?ipmns?|insulinomas?|pnets?"
+    r"|mucinous\s+cystic\s+neoplasms?|serous\s+cystadenomas?)"
+    r"|(?P<liver>hcc|hepatomas?|hepatocellular\s+carcinomas?|fnh|focal\s+nodular\s+hyperplasia"
+    r"|(?:intrahepatic\s+)?cholangiocarcinomas?)"
+    r"|(?P<kidney>rcc|angiomyolipomas?|amls?|oncocytomas?)"
+    r"|(?P<adrenal_gland>myelolipomas?|pheochromocytomas?)"
+    r"|(?P<uterus>fibroids?|leiomyomas?|myomas?|adenomyomas?)",
+    _I,
+)
+
+
+def named_organ(phrase: str) -> Organ | None:
+    """The organ a lesion name implies by itself ("IPMN" → pancreas, "HCC" → liver, "angiomyolipoma" →
+    kidney, "myelolipoma" → adrenal gland, "fibroid" → uterus), or None for names used in many organs."""
+    m = _NAMED_ORGAN_RE.fullmatch(phrase.strip())
+    return Organ(m.lastgroup) if m is not None and m.lastgroup else None
+
+
 # fmt: off
 CUE_PREFIXES: Final[frozenset[str]] = frozenset((
     "met", "hem", "hae", "cys", "tum", "neo", "ade", "cho", "hep", "car", "mal", "can", "hcc", "rcc", "lym",

@@ -1,9 +1,13 @@
 """Stage 3 of the rules extractor, organ and side assignment: which organ each lesion word is about.
 
 :func:`assign_organ` gives a lesion word an organ: an organ word right before it ("renal cyst"), else an
-organ after a locative preposition ("mass in the pancreatic head"; not "abutting the duodenum"), else
+organ after a locative preposition ("mass in the pancreatic head"; not "abutting the duodenum"); an
+organ the lesion acts on ("the duodenum is narrowed by a mass in the uncinate process") yields to the
+site of the lesion's own phrase (an organ word or a sub-site after it); else
 the nearest organ word before it in the sentence, else the organ header ("LIVER:"), else the organ a
-location implies ("segment 7" → liver), else the previous sentence's organ. :func:`fold_diagnosis_cues`
+location implies ("segment 7" → liver), else the previous sentence's organ (none under a header naming a
+site outside the vocabulary, such as ``THYROID:``). A lesion name that implies its organ ("IPMN",
+"HCC") is used before headers and the previous sentence's organ. :func:`fold_diagnosis_cues`
 gives a lesion noun that only names what an earlier lesion is ("..., suggestive of a cyst") that
 lesion's organ and no count; :func:`subject_side` reads the side written with the organ ("The left
 kidney ... contains a 1.2 cm cyst").
@@ -16,7 +20,13 @@ from typing import Final
 
 from report_extractor.rules.cues import Cue, in_history_context
 from report_extractor.rules.document import Document
-from report_extractor.rules.lexicon import ANOTHER_RE, DIAGNOSIS_LEAD_RE, DIAGNOSIS_TRAIL_RE, OrganMention
+from report_extractor.rules.lexicon import (
+    ANOTHER_RE,
+    DIAGNOSIS_LEAD_RE,
+    DIAGNOSIS_TRAIL_RE,
+    OrganMention,
+    named_organ,
+)
 from report_extractor.rules.sections import Sentence
 from schemas.vocabulary import Organ, Side
 
@@ -46,6 +56,12 @@ _LOOSE_LOCATIVE_RE: Final = re.compile(
     re.IGNORECASE,
 )
 _ADJECTIVE_GAP_RE: Final = re.compile(r"^[\s\w./,×-]{0,40}$")
+_AGENT_RE: Final = re.compile(
+    r"\b(?:by|caused\s+by|due\s+to|secondary\s+to|related\s+to|from)\b(?:\s+(?:an?|the))?\s+(?:[\w.,×-]+\s+){0,5}$",
+    re.IGNORECASE,
+)
+"""Between an organ word and a lesion word: the lesion acts on the organ ("the duodenum is narrowed by a
+3 cm mass", "narrowing of the duodenum by ...", "wall thickening caused by a mass"), it is not in it."""
 VERB_IN_GAP_RE: Final = re.compile(
     r"\b(?:is|are|was|were|has|have|contains?|demonstrates?|shows?|with|and|there)\b|[,;]", re.IGNORECASE
 )
@@ -85,6 +101,8 @@ def assign_organ(
     organs: list[OrganMention],
     cue_starts: list[int],
     previous_organ: Organ | None,
+    *,
+    measured: bool = False,
 ) -> Organ | None:
     """The organ the lesion word ``cue`` is about (see the module docstring for the order of rules).
 
@@ -95,9 +113,12 @@ def assign_organ(
         organs: the sentence's organ words (:func:`sentence_organs`).
         cue_starts: start offsets of the sentence's lesion words.
         previous_organ: the organ the previous sentence was about.
+        measured: the sentence has a current measurement (a lesion name that implies its organ is then
+            a finding, not only the report's indication).
     """
     before = [o for o in organs if o.end <= cue.start]
-    if before:
+    acted_on = bool(before) and _AGENT_RE.search(text, before[-1].end, cue.start) is not None
+    if before and not acted_on:
         gap = text[before[-1].end : cue.start]
         if _ADJECTIVE_GAP_RE.match(gap) and not VERB_IN_GAP_RE.search(gap):
             return before[-1].organ  # "left renal cyst", "pancreatic head mass", "liver 2 cm lesion"
@@ -114,11 +135,20 @@ def assign_organ(
         if o_start - cue.end <= 80 and _LOCATIVE_RE.match(between):
             return organ
         # "cyst right kidney" (notes), "an oval cystic area, well defined, is present in the left kidney"
-        if not before and (_LOOSE_LOCATIVE_RE.search(between) or len(between.split()) <= 2):
+        if (not before or acted_on) and (_LOOSE_LOCATIVE_RE.search(between) or len(between.split()) <= 2):
             return organ
         break
+    if acted_on:
+        # the lesion's own phrase names its site ("... by a 3 cm mass in the uncinate process")
+        implied = implied_organ(text, cue.end, clause_end)
+        if implied is not None:
+            return implied
     if before:
         return before[-1].organ
+    named = named_organ(text[cue.start : cue.end])
+    if named is not None and (previous_organ is not None or measured):
+        # "IPMN", "HCC", "angiomyolipoma" name their organ (a bare name opening a report is its indication)
+        return named
     if len(sent.header_organs) == 1:
         return sent.header_organs[0]
     implied = implied_organ(text, sent.start, sent.end)
@@ -126,7 +156,7 @@ def assign_organ(
         return implied
     if sent.header_organs:
         return sent.header_organs[0]
-    return previous_organ
+    return None if sent.foreign_header else previous_organ
 
 
 def fold_diagnosis_cues(text: str, cues: list[Cue]) -> None:

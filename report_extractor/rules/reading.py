@@ -26,6 +26,7 @@ from report_extractor.rules.lists import LESION_LIST_HEAD_RE, SUM_LINE_RE, site_
 from report_extractor.rules.organs import assign_organ, fold_diagnosis_cues, sentence_organs
 from report_extractor.rules.parsing import SizeMention, parse_location
 from report_extractor.rules.sections import SectionKind, Sentence, clause_start
+from report_extractor.rules.tables import is_table_row
 from schemas.records import LesionKind
 from schemas.vocabulary import PAIRED_ORGANS, Organ, Side
 
@@ -40,10 +41,13 @@ class ReadingContext:
         previous_organ: the organ the previous sentences were last about (lesion words without an
             organ word inherit it).
         in_list: inside a lesion list ("TARGET LESIONS:", "the largest are:").
+        section: the previous sentence's section; a new section (IMPRESSION after FINDINGS) or a header
+            naming a site outside the vocabulary starts with no organ to inherit.
     """
 
     previous_organ: Organ | None = None
     in_list: bool = False
+    section: SectionKind | None = None
 
 
 @dataclass(slots=True)
@@ -92,11 +96,12 @@ def _site_item(
     if not measured or any(not c.negated for c in cues):
         return None
     first = min(measured, key=lambda m: m.start)
+    in_list = context.in_list or is_table_row(sent.text)
     label_start = sent.start
-    if not doc.text[sent.start : first.start].strip() and sent.header_organs and context.in_list:
+    if not doc.text[sent.start : first.start].strip() and sent.header_organs and in_list:
         # the label was read as an organ header ("- Right adrenal: 23 mm"): start the item at its line
         label_start = doc.text.rfind("\n", 0, sent.start) + 1
-    label_end = site_label_end(doc.text, label_start, first.start, in_list=context.in_list)
+    label_end = site_label_end(doc.text, label_start, first.start, in_list=in_list)
     if label_end is None:
         return None
     if label_start < sent.start:
@@ -158,6 +163,8 @@ def read_sentence(
             about the resection, not a lesion).
     """
     text = doc.text
+    if sent.section is not context.section or sent.foreign_header:
+        context = replace(context, previous_organ=None, section=sent.section)
     if SUM_LINE_RE.match(sent.text):
         return SentenceReading([], context)
     if sent.section is SectionKind.IMPRESSION:
@@ -169,10 +176,13 @@ def read_sentence(
     organs = sentence_organs(doc, sent)
     cues = sentence_cues(doc, sent)
     cue_starts = [c.start for c in cues]
-    for cue in cues:
-        cue.organ = assign_organ(text, sent, cue, organs, cue_starts, context.previous_organ)
-    fold_diagnosis_cues(text, cues)
     sent_sizes = doc.current_sizes(sent)
+    measured = any(m.size is not None for m in sent_sizes)
+    for cue in cues:
+        cue.organ = assign_organ(
+            text, sent, cue, organs, cue_starts, context.previous_organ, measured=measured
+        )
+    fold_diagnosis_cues(text, cues)
     site = _site_item(doc, sent, cues, organs, sent_sizes, context)
     if site is not None:
         cues.append(site.cue)

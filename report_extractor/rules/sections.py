@@ -15,7 +15,7 @@ from enum import StrEnum
 from typing import Final, NamedTuple
 
 from report_extractor.rules.lexicon import LESION_CUE_RE, organ_mentions
-from schemas.vocabulary import Organ
+from schemas.vocabulary import Organ, Side
 
 
 class SectionKind(StrEnum):
@@ -36,6 +36,11 @@ class Sentence:
     section: SectionKind
     header_organs: tuple[Organ, ...]
     index: int
+    foreign_header: bool = False
+    """Under a header naming a site outside the organ vocabulary (``THYROID:``, ``LYMPH NODES:``,
+    ``VASCULATURE:``): a lesion word without an organ word here inherits no earlier organ."""
+    header_side: Side | None = None
+    """The side a header names (``RIGHT KIDNEY:``, ``Left:`` under ``ADRENALS:``) until the next header."""
 
 
 _HEADER_RE: Final = re.compile(
@@ -54,6 +59,13 @@ _FINDINGS_HEADERS: Final = re.compile(
     r"hepatobiliary|genitourinary|gu|adrenals?|kidneys?(?:\s+and\s+ureters)?|ureters|ascites)$",
     re.I,
 )
+_FOREIGN_HEADERS: Final = re.compile(
+    r"^(?:lymph\s+nodes?|nodes|lymphatics|vascula\w*|vessels|peritoneum|peritoneal\s+cavity|retroperitoneum|"
+    r"mesentery|abdominal\s+wall|body\s+wall|soft\s+tissues?|muscles?|musculature|thyroid(?:\s+gland)?|neck|"
+    r"thorax|mediastinum|heart|pericardium|pleura|ascites|pelvis|adnexa|ovar(?:y|ies))$",
+    re.I,
+)
+"""Headers naming a site outside the organ vocabulary: findings, but no organ to inherit."""
 _HISTORY_HEADERS: Final = re.compile(
     r"^(?:(?:clinical\s+)?history|indications?|clinical(?:\s+(?:information|indication|data|notes?))?|"
     r"reason(?:\s+for\s+(?:exam|study|examination))?|techniques?|comparisons?|procedures?|exam(?:ination)?|"
@@ -61,6 +73,9 @@ _HISTORY_HEADERS: Final = re.compile(
     r"dictated\s+by|signed\s+by|electronically\s+signed.*|radiation\s+dose.*)$",
     re.I,
 )
+_SIDE_HEADER_RE: Final = re.compile(r"^(?:the\s+)?(?:right|left|rt|lt)(?:\s+side)?$", re.I)
+"""A header naming only a side ("Left:", "RIGHT SIDE:"): it keeps the enclosing organ header's organs."""
+_SIDE_WORD_RE: Final = re.compile(r"\b(right|left|rt|lt)\b", re.I)
 _NOT_HEADER_WORDS: Final[frozenset[str]] = frozenset(
     {"the", "a", "an", "is", "are", "was", "were", "with", "there", "note", "noted", "which", "has", "no"}
 )
@@ -83,6 +98,9 @@ class _HeaderKind(NamedTuple):
 
     section: SectionKind | None
     organs: tuple[Organ, ...]
+    foreign: bool = False
+    side: Side | None = None
+    side_only: bool = False  # "Left:" keeps the enclosing organ header's organs
 
 
 class _Header(NamedTuple):
@@ -98,6 +116,17 @@ class _Body(NamedTuple):
     end: int
     section: SectionKind
     organs: tuple[Organ, ...]
+    foreign: bool = False
+    side: Side | None = None
+
+
+def _header_side(clean: str) -> Side | None:
+    """The one side a header names ("RIGHT KIDNEY" → right), None for none or both."""
+    sides = {
+        Side.LEFT if m.group(1).lower() in ("left", "lt") else Side.RIGHT
+        for m in _SIDE_WORD_RE.finditer(clean)
+    }
+    return sides.pop() if len(sides) == 1 else None
 
 
 def _header_kind(name: str) -> _HeaderKind | None:
@@ -110,9 +139,13 @@ def _header_kind(name: str) -> _HeaderKind | None:
         return _HeaderKind(SectionKind.IMPRESSION, ())
     if _HISTORY_HEADERS.match(clean):
         return _HeaderKind(SectionKind.HISTORY, ())
+    if _SIDE_HEADER_RE.match(clean):
+        return _HeaderKind(None, (), side=_header_side(clean), side_only=True)
     organs = tuple(dict.fromkeys(organ for _, _, organ in organ_mentions(clean)))
     if organs:
-        return _HeaderKind(None, organs)  # an organ header keeps the current section kind
+        return _HeaderKind(None, organs, side=_header_side(clean))  # keeps the current section kind
+    if _FOREIGN_HEADERS.match(clean):
+        return _HeaderKind(SectionKind.FINDINGS, (), foreign=True)
     if _FINDINGS_HEADERS.match(clean):
         return _HeaderKind(SectionKind.FINDINGS, ())
     return None
@@ -146,7 +179,7 @@ def _end_history_at_line_end(text: str, bodies: list[_Body]) -> list[_Body]:
     """
     out: list[_Body] = []
     for body in bodies:
-        start, end, kind, _organs = body
+        start, end, kind = body.start, body.end, body.section
         if kind is not SectionKind.HISTORY:
             out.append(body)
             continue
@@ -177,20 +210,24 @@ def split_report(text: str) -> list[Sentence]:
     bodies: list[_Body] = []
     section = SectionKind.FINDINGS
     organs: tuple[Organ, ...] = ()
+    foreign = False
+    side: Side | None = None
     cursor = 0
     for header in headers:
-        bodies.append(_Body(cursor, header.start, section, organs))
+        bodies.append(_Body(cursor, header.start, section, organs, foreign, side))
+        foreign, side = header.kind.foreign, header.kind.side
         if header.kind.section is not None:
             section, organs = header.kind.section, ()
         else:
             if section is SectionKind.HISTORY:
                 section = SectionKind.FINDINGS
-            organs = header.kind.organs
+            if not header.kind.side_only:
+                organs = header.kind.organs
         cursor = header.end
-    bodies.append(_Body(cursor, len(text), section, organs))
+    bodies.append(_Body(cursor, len(text), section, organs, foreign, side))
     bodies = _end_history_at_line_end(text, bodies)
     sentences: list[Sentence] = []
-    for b_start, b_end, kind, h_organs in bodies:
+    for b_start, b_end, kind, h_organs, foreign_body, h_side in bodies:
         if b_end <= b_start:
             continue
         bounds = [b_start, *_split_points(text, b_start, b_end), b_end]
@@ -214,6 +251,8 @@ def split_report(text: str) -> list[Sentence]:
                     section=kind,
                     header_organs=h_organs,
                     index=len(sentences),
+                    foreign_header=foreign_body,
+                    header_side=h_side,
                 )
             )
     return sentences

@@ -1,0 +1,222 @@
+"""Issue 13 failure classes handled by class, from sentences written for these tests: lesions without an
+organ word (class 4), relational wording (class 16), "respectively" / "each measuring" lists, pipe
+tables with prior and current columns, and side headers whose items continue on the following lines."""
+
+from __future__ import annotations
+
+import pytest
+
+from report_extractor.rules import extract_report
+from schemas.llm import LLMLesion, LLMReport, to_millimetres
+from schemas.vocabulary import Organ, Side
+
+
+def _counts(report: LLMReport) -> dict[Organ, int | str | None]:
+    return {o.organ: ("multiple" if o.multiple else o.count) for o in report.organs if o.status == "lesion"}
+
+
+def _largest(lesion: LLMLesion) -> float | None:
+    return max(to_millimetres(lesion.diameters, lesion.unit)) if lesion.diameters else None
+
+
+# --------------------------------------------------------------------------------------------------
+# Class 4: a lesion word without an organ word inherits no organ from another section or a non-organ site
+# --------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param(
+            "FINDINGS: Left kidney with a 17 mm simple cyst.\n"
+            "IMPRESSION: 5 mm branch-duct IPMN, follow-up advised.",
+            {Organ.KIDNEY: 1, Organ.PANCREAS: 1},
+            id="pancreatic-acronym-in-impression",
+        ),
+        pytest.param(
+            "Renal cortical cyst on the right, 11 mm.\nMCN suspected, no. Incidental 9 mm insulinoma.",
+            {Organ.KIDNEY: 1, Organ.PANCREAS: 1},
+            id="pancreatic-tumour-name",
+        ),
+        pytest.param(
+            "Kidneys: 8 mm angiomyolipoma. Liver: normal.\nIMPRESSION: 3 cm HCC in the dome.",
+            {Organ.KIDNEY: 1, Organ.LIVER: 1},
+            id="liver-tumour-name",
+        ),
+        pytest.param(
+            "SPLEEN: 14 mm hypodense lesion.\nTHYROID: A 9 mm nodule in the isthmus.",
+            {Organ.SPLEEN: 1},
+            id="thyroid-header",
+        ),
+        pytest.param(
+            "LIVER: 2.6 cm cyst in segment 2.\n"
+            "VASCULATURE: 1.4 cm saccular outpouching, a small enhancing focus.",
+            {Organ.LIVER: 1},
+            id="vascular-header",
+        ),
+        pytest.param(
+            "Adrenals: right 2 cm adenoma.\nLYMPH NODES: 1.6 cm soft tissue mass at the aortic bifurcation.",
+            {Organ.ADRENAL_GLAND: 1},
+            id="nodal-header",
+        ),
+    ],
+)
+def test_no_organ_inherited_across_sections(text: str, expected: dict[Organ, int]) -> None:
+    assert _counts(extract_report(text)) == expected
+
+
+def test_bare_tumour_name_opening_a_report_is_its_indication() -> None:
+    report = extract_report("Hepatocellular carcinoma, restaging.\nLiver: 2.2 cm lesion in segment 5.")
+    assert _counts(report) == {Organ.LIVER: 1}
+
+
+# --------------------------------------------------------------------------------------------------
+# Class 16: the lesion belongs to the organ of its own phrase, not to the organ it acts on
+# --------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "organ"),
+    [
+        pytest.param(
+            "The second part of the duodenum is compressed by a 4 cm mass in the uncinate.",
+            Organ.PANCREAS,
+            id="uncinate",
+        ),
+        pytest.param(
+            "Narrowing of the stomach antrum by a 5 cm mass of the pancreatic body.",
+            Organ.PANCREAS,
+            id="narrowing-of-by",
+        ),
+        pytest.param(
+            "The gallbladder is displaced by a 6 cm mass arising from segment 5.",
+            Organ.LIVER,
+            id="displaced-by-segment",
+        ),
+        pytest.param(
+            "Colonic wall thickening caused by a 3 cm mass within the left kidney.",
+            Organ.KIDNEY,
+            id="caused-by",
+        ),
+        pytest.param("The bladder is indented by a 7 cm mass of the uterus.", Organ.UTERUS, id="indented-by"),
+    ],
+)
+def test_relational_lesion_takes_its_own_organ(text: str, organ: Organ) -> None:
+    report = extract_report(text)
+    assert [lesion.organ for lesion in report.lesions] == [organ]
+
+
+def test_organ_acted_on_without_other_site_keeps_the_lesion() -> None:
+    report = extract_report("The duodenum is narrowed by a 2 cm mass.")
+    assert [lesion.organ for lesion in report.lesions] == [Organ.DUODENUM]
+
+
+# --------------------------------------------------------------------------------------------------
+# "respectively" and "each measuring" lists
+# --------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param(
+            "Two liver cysts in segments 3 and 6 measure 7 and 19 mm, respectively.",
+            [((3,), 7.0), ((6,), 19.0)],
+            id="segments",
+        ),
+        pytest.param(
+            "Hypodense lesions in segments 8, 4 and 2 measuring 1.1, 0.6 and 2.0 cm respectively.",
+            [((8,), 11.0), ((4,), 6.0), ((2,), 20.0)],
+            id="three-segments-text-order",
+        ),
+    ],
+)
+def test_respectively_pairs_sites_and_sizes(text: str, expected: list[tuple[tuple[int, ...], float]]) -> None:
+    report = extract_report(text)
+    assert [(tuple(lesion.segments), _largest(lesion)) for lesion in report.lesions] == expected
+
+
+def test_respectively_pairs_sides() -> None:
+    report = extract_report("Left and right adrenal nodules of 14 mm and 22 mm, respectively.")
+    assert [(lesion.side, _largest(lesion)) for lesion in report.lesions] == [
+        (Side.LEFT, 14.0),
+        (Side.RIGHT, 22.0),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "organ", "count"),
+    [
+        pytest.param("Four splenic cysts, each measuring about 8 mm.", Organ.SPLEEN, 4, id="four"),
+        pytest.param("Two pancreatic tail cysts each measuring 5 mm.", Organ.PANCREAS, 2, id="two"),
+    ],
+)
+def test_each_measuring_keeps_the_count(text: str, organ: Organ, count: int) -> None:
+    assert _counts(extract_report(text)) == {organ: count}
+
+
+# --------------------------------------------------------------------------------------------------
+# Pipe tables: the current column is read, prior / change columns and sums are not
+# --------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param(
+            "| Target | Baseline | Follow-up |\n"
+            "| Left adrenal | 30 mm | 22 mm |\n"
+            "| Segment 5 liver | 14 mm | 11 mm |",
+            {(Organ.ADRENAL_GLAND, 22.0), (Organ.LIVER, 11.0)},
+            id="follow-up-column",
+        ),
+        pytest.param(
+            "| # | Site | Nadir (mm) | Current (mm) | Change |\n|---|---|---|---|---|\n"
+            "| 1 | Pancreatic head | 28 | 33 | +18% |\n| 2 | Right kidney upper pole | 19 | 19 | 0% |",
+            {(Organ.PANCREAS, 33.0), (Organ.KIDNEY, 19.0)},
+            id="unit-in-header",
+        ),
+        pytest.param(
+            "Site | 2024-01-10 | 2024-07-02\nSpleen | 12 mm | 17 mm\nSum | 12 mm | 17 mm",
+            {(Organ.SPLEEN, 17.0)},
+            id="dated-columns-and-sum",
+        ),
+        pytest.param(
+            "Lesion | Location | Now | Prior\nT1 | Liver seg 6 | 41 mm | 38 mm",
+            {(Organ.LIVER, 41.0)},
+            id="current-before-prior",
+        ),
+    ],
+)
+def test_pipe_table(text: str, expected: set[tuple[Organ, float]]) -> None:
+    report = extract_report(text)
+    assert {(lesion.organ, _largest(lesion)) for lesion in report.lesions} == expected
+
+
+# --------------------------------------------------------------------------------------------------
+# Side headers whose items continue on the following lines
+# --------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param(
+            "KIDNEYS:\nLeft:\n2 cm exophytic cyst at the lower pole.\n6 mm cyst, upper pole.\nRight: normal.",
+            [Side.LEFT, Side.LEFT],
+            id="side-header-over-lines",
+        ),
+        pytest.param(
+            "LEFT KIDNEY:\nThree cysts, 5, 8 and 12 mm.\nRIGHT KIDNEY:\nUnremarkable.",
+            [Side.LEFT, Side.LEFT, Side.LEFT],
+            id="sided-organ-header",
+        ),
+        pytest.param(
+            "ADRENAL GLANDS:\nRight: 1.9 cm nodule,\nlow attenuation, an adenoma.\nLeft: 1.1 cm nodule.",
+            [Side.RIGHT, Side.LEFT],
+            id="continued-item",
+        ),
+    ],
+)
+def test_side_headers(text: str, expected: list[Side]) -> None:
+    assert [lesion.side for lesion in extract_report(text).lesions] == expected
