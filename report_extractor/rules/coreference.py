@@ -4,7 +4,8 @@
   ("The mass obstructs the duct."), and :func:`largest_member` gives a group described in the previous
   sentence the size and site of its stated largest member ("Numerous liver metastases. The largest, in
   segment 2, measures 4 cm.").
-* After reading: :func:`dedupe` merges lesions repeated across sentences / FINDINGS and IMPRESSION (same
+* After reading: :func:`dedupe` drops a group that announces the list of its members ("three
+  metastases:"), merges lesions repeated across sentences / FINDINGS and IMPRESSION (same
   organ, compatible side, equal largest size or overlapping location, or an impression restating a
   findings lesion); a plural summary of lesions already described individually adds nothing.
 """
@@ -183,11 +184,46 @@ def _absorb(summary: Finding, earlier: list[Finding]) -> None:
         other.malignancy_text += " " + summary.malignancy_text
 
 
-def dedupe(findings: list[Finding]) -> list[Finding]:
-    """``findings`` without restatements: each one merged into the first compatible earlier one from
-    another sentence, or absorbed by the individually described lesions it summarises."""
+def _list_members(head: Finding, findings: list[Finding]) -> list[Finding]:
+    """The findings of ``head``'s organ in the sentences right after it (one list item per sentence)."""
+    members: list[Finding] = []
+    expected = head.sentence + 1
+    for finding in findings:
+        if finding.sentence < expected:
+            continue
+        if finding.sentence > expected or finding.organ is not head.organ or finding.multiple:
+            break
+        members.append(finding)
+        expected = finding.sentence + 1
+    return members
+
+
+def _without_announcements(findings: list[Finding]) -> list[Finding]:
+    """Drop a group that only announces the list of its members ("LIVER: three metastases:⏎- segment 6:
+    2.2 cm⏎- ..."): when the items that follow add up to its count (or to two or more for "multiple"),
+    they are its members; they take its kind and malignancy words. Fewer items than announced are
+    members too, and the group keeps only the rest of its count."""
     kept: list[Finding] = []
-    for lesion in findings:
+    for head in findings:
+        if head.announces and head.size is None and (head.multiple or (head.count or 1) > 1):
+            members = _list_members(head, findings)
+            described = sum(m.count or 1 for m in members)
+            if members and (described == head.count or (head.multiple and described >= 2)):
+                _absorb(head, members)
+                continue
+            if members and head.count is not None and described < head.count:
+                head.count -= described  # "three lesions:" with one item: the item and two more
+                _absorb(head, members)
+        kept.append(head)
+    return kept
+
+
+def dedupe(findings: list[Finding]) -> list[Finding]:
+    """``findings`` without restatements: a group announcing the list that follows gives way to its
+    items; each other one is merged into the first compatible earlier one from another sentence, or
+    absorbed by the individually described lesions it summarises."""
+    kept: list[Finding] = []
+    for lesion in _without_announcements(findings):
         earlier = _is_summary(lesion, kept)
         if earlier:
             _absorb(lesion, earlier)

@@ -1,8 +1,9 @@
 """Stage 2 of the rules extractor, cues and negation / hedging: the lesion words of a sentence.
 
 :func:`sentence_cues` turns the lesion phrases of one sentence into :class:`Cue` objects, leaving out
-those in history context ("history of a renal mass"), at non-organ sites (mesenteric, nodal, ...) and
-RECIST category nouns ("TARGET LESIONS:"). Each cue is marked negated (a trigger such as "no" /
+those in history context ("history of a renal mass"), at non-organ sites (mesenteric, nodal, ...),
+RECIST category nouns ("TARGET LESIONS:") and exam protocol names ("PANCREATIC MASS PROTOCOL"). Each
+cue is marked negated (a trigger such as "no" /
 "without" at most ``NEGATION_MAX_WORDS`` words before with no scope terminator between, "is not seen" /
 "has resolved" after, or a generic finding explained away: "hypodensity, likely focal fat") and, when
 positive, gets its count phrase (:mod:`report_extractor.rules.counts`). :func:`certainty` reads the
@@ -37,6 +38,7 @@ from report_extractor.rules.lexicon import (
     POST_NEGATION_RE,
     POST_POSSIBLE_RE,
     PROBABLE_RE,
+    PROTOCOL_AFTER_RE,
     is_plural,
 )
 from report_extractor.rules.lists import is_recist_category
@@ -106,6 +108,8 @@ def sentence_cues(doc: Document, sent: Sentence) -> list[Cue]:
         ):
             continue
         if is_recist_category(text, start, end, sent.start, sent.end):
+            continue
+        if PROTOCOL_AFTER_RE.match(text, end, sent.end):
             continue
         kind = CUE_KINDS[m.lastgroup or "lesion"]
         # a generic finding explained as a non-lesion ("hypodensity, likely focal fat") counts as negated

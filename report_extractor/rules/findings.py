@@ -50,6 +50,8 @@ class Finding:
         summary_cue: the sentence refers back ("interval growth of", "including", "these").
         sizes_mm: largest diameter of every size the sentence gave this organ.
         sentence: index of its sentence.
+        announces: its sentence ends with a colon: it announces a list of its members ("three
+            metastases:").
     """
 
     organ: Organ
@@ -72,3 +74,4 @@ class Finding:
     summary_cue: bool = False
     sizes_mm: tuple[float, ...] = ()
     sentence: int = -1
+    announces: bool = False

@@ -21,6 +21,7 @@ from report_extractor.rules.cues import Cue, certainty
 from report_extractor.rules.document import Document
 from report_extractor.rules.findings import Finding, Span
 from report_extractor.rules.lexicon import ANAPHORA_RE, ANOTHER_RE, KIND_PRIORITY, SUMMARY_CUE_RE
+from report_extractor.rules.lists import ANNOUNCED_LIST_RE
 from report_extractor.rules.organs import subject_side
 from report_extractor.rules.parsing import Location, SizeMention, location_items, parse_location
 from report_extractor.rules.sections import Sentence, clause_start
@@ -236,6 +237,7 @@ def organ_group(
             summary_cue=summary_cue,
             sizes_mm=sizes_mm,
             sentence=sent.index,
+            announces=ANNOUNCED_LIST_RE.search(sent.text) is not None,
         )
 
     individual = False

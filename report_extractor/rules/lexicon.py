@@ -153,7 +153,7 @@ _BENIGN_TUMOURS: Final[str] = (
 _BONE_LESIONS: Final[str] = (
     r"(?:osteo)?(?:lytic|blastic|sclerotic)\s+(?:bone\s+)?(?:lesions?|foci|focus|areas?|deposits?)"
     r"|(?:destructive|expansile|permeative)\s+(?:bone\s+)?(?:lesions?|foci|focus|areas?)"
-    r"|(?:bone|bony|osseous|cortical)\s+destruction"
+    r"|(?:bone|bony|osseous|cortical)\s+destruction|(?:osteo)?lytic\s+(?:bone\s+)?destruction"
 )
 _SHADOWS: Final[str] = (
     r"(?:(?:abnormal|mixed|slightly\s+(?:low|high))[\s-]+)?density\s+shadows?"
@@ -304,7 +304,10 @@ def cue_matches(text: str) -> list[re.Match[str]]:
 NEGATION_RE: Final = re.compile(
     r"\b(?:no(?!\s+longer)(?!\s+(?:significant\s+|definite\s+|appreciable\s+|substantial\s+)?(?:interval\s+)?"
     r"(?:change|increase|decrease|growth|enlargement|progression))|without|negative\s+for|free\s+of"
-    r"|absence\s+of|nor|neither|resolution\s+of|rather\s+than)\b",
+    r"|absence\s+of|nor|neither|resolution\s+of|rather\s+than"
+    # verb negations with the finding as object: "the kidneys do not reveal any mass"
+    r"|(?:do|does|did|can)\s*(?:not|n't)\s+(?:reveal|show|demonstrate|depict|identify|disclose|display|contain"
+    r"|have|see|detect)|fail(?:s|ed)?\s+to\s+(?:reveal|show|demonstrate|depict|identify))\b",
     _I,
 )
 NEGATION_SCOPE_END_RE: Final = re.compile(
@@ -347,7 +350,11 @@ NON_LESION_EXPLANATION_RE: Final = re.compile(
     r"perfusion|infarcts?|infarction|scar\w*|atelectasis|hematoma|abscess\w*|collections?|seroma|biloma|"
     r"lymphocele|post-?(?:operative|surgical)|transient\s+hepatic|thad|shunt|flow\s+artifact|artifact|"
     r"beam\s+hardening|volume\s+averaging|partial\s+volume|fluid|pseudocysts?|vascular|vessel|"
-    r"granulomas?|calcifi\w*|fibrosis|lymph\s+nodes?|diverticul\w*|duct|ectasia)\b",
+    r"granulomas?|calcifi\w*|fibrosis|lymph\s+nodes?|diverticul\w*|duct|ectasia"
+    # stones and sludge; accessory spleens; airspace disease; treatment changes; variants
+    r"|(?:gall)?stones?|calcul\w+|\w*lithiasis|sludge|splenules?|splenunculi|splenunculus"
+    r"|accessory\s+spleens?|splenosis|emphysema\w*|bullae?|blebs?|air\s+trapping|post-?treatment"
+    r"|ablation\s+(?:zone|cavity|defect)|(?:surgical\s+)?clips?|normal\s+variant|pseudo-?lesions?)\b",
     _I,
 )
 NON_LESION_AFTER_RE: Final = re.compile(
@@ -360,6 +367,8 @@ NORMAL_RE: Final = re.compile(
     r"\b(?:unremarkable|normal|within\s+normal\s+limits|wnl|negative|no\s+abnormalit\w*|clear|intact)\b",
     _I,
 )
+PROTOCOL_AFTER_RE: Final = re.compile(r"\s+(?:[\w-]+\s+){0,2}?(?:protocol|study|exam(?:ination)?)\b", _I)
+"""After a lesion word: it names an exam protocol ("CT PANCREATIC MASS PROTOCOL"), not a finding."""
 FOREIGN_SITE_RE: Final = re.compile(
     r"\b(?:peritoneal|mesenteric|retroperitoneal|omental|pelvic|abdominal\s+wall|subcutaneous|nodal|"
     r"lymph|para-?aortic|pleural|pericardial|cutaneous|muscle|psoas|adnexal|ovarian|thyroid|"

@@ -13,6 +13,7 @@ import re
 from typing import Final
 
 __all__ = [
+    "ANNOUNCED_LIST_RE",
     "LESION_LIST_HEAD_RE",
     "RECIST_CATEGORY_AFTER_RE",
     "RECIST_CATEGORY_BEFORE_RE",
@@ -35,10 +36,14 @@ RECIST_CATEGORY_AFTER_RE: Final = re.compile(
 
 LESION_LIST_HEAD_RE: Final = re.compile(
     r"\b(?:(?:non[- ]?target|target|new|measurable)\s+(?:lesions?|sites?|disease)?|targets?|non[- ]?targets?"
-    r"|the\s+largest\s+(?:are|being|include)|(?:as\s+)?follows)\s*(?:\([^)]{0,60}\)|\[[^\]]{0,60}\])?\s*:",
+    r"|the\s+(?:largest|biggest|dominant|measurable)(?:\s+[a-z]+){0,2}?\s+(?:are|being|include|measure)"
+    r"|(?:as\s+)?follows)\s*(?:\([^)]{0,60}\)|\[[^\]]{0,60}\])?\s*:",
     _I,
 )
-"""A line that opens a list of lesions ("TARGET LESIONS:", "New lesions:", "the largest are:")."""
+"""A line that opens a list of lesions ("TARGET LESIONS:", "New lesions:", "the largest are:",
+"the largest lesions measure:")."""
+ANNOUNCED_LIST_RE: Final = re.compile(r":\s*$")
+"""A sentence that ends with a colon announces the list that follows ("LIVER: three metastases:")."""
 
 SUM_LINE_RE: Final = re.compile(
     r"^\s*(?:the\s+)?(?:sum|total)\b(?:\s+(?:of|the|target|targets|longest|diameters?|lesions?|measurements?"

@@ -23,7 +23,7 @@ from report_extractor.rules.findings import Finding
 from report_extractor.rules.grouping import organ_group
 from report_extractor.rules.lexicon import NEGATION_RE, NORMAL_RE, OrganMention
 from report_extractor.rules.lists import LESION_LIST_HEAD_RE, SUM_LINE_RE, site_label_end
-from report_extractor.rules.organs import assign_organ, fold_diagnosis_cues, sentence_organs
+from report_extractor.rules.organs import assign_organ, fold_diagnosis_cues, implied_organ, sentence_organs
 from report_extractor.rules.parsing import SizeMention, parse_location
 from report_extractor.rules.sections import SectionKind, Sentence, clause_start
 from report_extractor.rules.tables import is_table_row
@@ -116,7 +116,7 @@ def _site_item(
     elif sent.header_organs:
         organ = sent.header_organs[0]
     else:
-        organ = context.previous_organ
+        organ = implied_organ(doc.text, label_start, label_end) or context.previous_organ
     if organ is None:
         return None
     cue = Cue(

@@ -83,6 +83,7 @@ _SPLIT_RE: Final = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9(\[•*-])|;\s+|\n")
 _ABBREVIATIONS: Final[frozenset[str]] = frozenset(
     {"approx", "vs", "e.g", "i.e", "dr", "no", "st", "cf", "ca", "fig", "mr", "mrs", "ms", "incl", "est"}
 )
+_ITEM_NUMBER_RE: Final = re.compile(r"[ \t(]*\d{1,2}\.")
 _BULLET_RE: Final = re.compile(r"^(?:[-•*]+\s*|\(?\d{1,2}[.)]\s+|[a-z][.)]\s+)")
 _LINE_CONTINUES_RE: Final = re.compile(
     r"(?:,|\b(?:and|or|of|with|without|in|at|on|the|a|an|to|by|from|for|measuring|measures|is|are|was"
@@ -167,6 +168,9 @@ def _split_points(text: str, start: int, end: int) -> list[int]:
             word = re.search(r"([A-Za-z.]+)\.$", text[max(start, m.start() - 12) : m.start()])
             if word and word.group(1).lower() in _ABBREVIATIONS:
                 continue
+            line_start = max(start, text.rfind("\n", 0, m.start()) + 1)
+            if _ITEM_NUMBER_RE.fullmatch(text, line_start, m.start()):
+                continue  # "1. Segment 5: 31 mm": the number of a list item, not a sentence
         points.append(m.end())
     return points
 

@@ -15,7 +15,7 @@ Unit-less numbers (documented choice):
   (largest value >= 4 → mm, else cm) and :attr:`SizeMention.unit` stays ``None`` to say so;
 * a unit-less number joined to a measured one by ``and`` / ``or`` / ``to`` / ``-`` borrows its unit
   (``2 and 3 cm`` → 20 mm and 30 mm; ``from 2.1 to 2.6 cm`` → a prior 21 mm and a current 26 mm);
-  ``1-2 cm`` / ``1 to 2 cm`` (not after ``from``) is one range, read as *up to* 20 mm;
+  ``1-2 cm`` / ``1 to 2 cm`` / ``5 or 6 mm`` (not after ``from``) is one range, read as *up to* 20 mm;
 * a number followed or preceded by a word of :mod:`~report_extractor.rules.parsing.numbers` ("40 HU",
   "segment 7") and any other bare number (``2 lesions``, dates, image numbers) is not a size.
 
@@ -47,7 +47,7 @@ _CHAIN_RE: Final = re.compile(
 )
 _DIM_RE: Final = re.compile(rf"({_NUM})(?:\s*-?\s*({_UNIT}))?", _I)
 _CONJ_RE: Final = re.compile(
-    r"^\s*(?:(?P<list>,\s*and|,\s*or|,|and|or|&)|(?P<range>to|through|-|–|—))\s*$", _I
+    r"^\s*(?:(?P<list>,\s*and|,\s*or|,|and|&)|(?P<range>to|through|or|-|–|—))\s*$", _I
 )
 _FROM_RE: Final = re.compile(r"\bfrom\s*$", _I)
 _RANGE_FROM_RE: Final = re.compile(r"\b(?:rang\w*|vary\w*|measur\w*)\s+from\s*$", _I)

@@ -220,3 +220,74 @@ def test_pipe_table(text: str, expected: set[tuple[Organ, float]]) -> None:
 )
 def test_side_headers(text: str, expected: list[Side]) -> None:
     assert [lesion.side for lesion in extract_report(text).lesions] == expected
+
+
+# --------------------------------------------------------------------------------------------------
+# Classes 1, 7, 8, 12, 13, 15: vocabulary, non-lesion explanations, announced lists, verb negation,
+# "N or M mm", protocol names
+# --------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param("Lytic destruction of the left iliac wing.", {Organ.BONE: 1}, id="lytic-destruction"),
+        pytest.param(
+            "Layering dense foci within the gallbladder lumen, compatible with sludge and stones.",
+            {},
+            id="stones-explain-foci",
+        ),
+        pytest.param(
+            "Subcentimetre hypodense focus near the splenic hilum, likely a splenule.", {}, id="splenule"
+        ),
+        pytest.param(
+            "Lucent areas at both lung apices, reflecting paraseptal emphysema.", {}, id="emphysema"
+        ),
+        pytest.param("The adrenal glands do not show a nodule.", {}, id="do-not-show"),
+        pytest.param("CT scan fails to demonstrate a hepatic lesion.", {}, id="fails-to-demonstrate"),
+        pytest.param("MRI LIVER MASS PROTOCOL\nLiver: unremarkable.", {}, id="protocol-title"),
+    ],
+)
+def test_lesion_words_and_explanations(text: str, expected: dict[Organ, int]) -> None:
+    assert _counts(extract_report(text)) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param(
+            "PANCREAS: two cystic lesions:\n- head: 14 mm\n- tail: 9 mm",
+            {Organ.PANCREAS: 2},
+            id="announced-count",
+        ),
+        pytest.param(
+            "Liver, several metastases:\n1. Segment 5: 31 mm\n2. Segment 8: 17 mm\n3. Segment 2: 6 mm",
+            {Organ.LIVER: 3},
+            id="announced-several",
+        ),
+        pytest.param(
+            "The dominant lesions measure:\n- segment 4: 2.2 cm\n- segment 7: 1.3 cm",
+            {Organ.LIVER: 2},
+            id="largest-measure-head",
+        ),
+        pytest.param(
+            "SPLEEN: three lesions:\n- upper pole 12 mm hemangioma",
+            {Organ.SPLEEN: 3},
+            id="announced-count-kept-when-items-fall-short",
+        ),
+    ],
+)
+def test_announced_lists(text: str, expected: dict[Organ, int]) -> None:
+    assert _counts(extract_report(text)) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "largest"),
+    [
+        pytest.param("A 4 or 5 mm hypodense splenic lesion.", 5.0, id="or-mm"),
+        pytest.param("Right renal cyst of 1 or 1.5 cm.", 15.0, id="or-cm"),
+    ],
+)
+def test_alternative_sizes_are_one_lesion(text: str, largest: float) -> None:
+    report = extract_report(text)
+    assert [_largest(lesion) for lesion in report.lesions] == [largest]
