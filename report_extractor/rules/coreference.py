@@ -6,8 +6,8 @@
   segment 2, measures 4 cm.").
 * After reading: :func:`dedupe` drops a group that announces the list of its members ("three
   metastases:"), merges lesions repeated across sentences / FINDINGS and IMPRESSION (same
-  organ, compatible side, equal largest size or overlapping location, or an impression restating a
-  findings lesion); a plural summary of lesions already described individually adds nothing.
+  organ, compatible side, equal largest size or overlapping location, or an impression or addendum
+  restating a findings lesion); a plural summary of lesions already described individually adds nothing.
 """
 
 from __future__ import annotations
@@ -93,6 +93,11 @@ def largest_member(doc: Document, sent: Sentence, findings: list[Finding]) -> bo
     return True
 
 
+def _restating(lesion: Finding) -> bool:
+    """Whether a finding was read where reports restate earlier ones: the IMPRESSION, an ADDENDUM."""
+    return lesion.section is SectionKind.IMPRESSION or lesion.in_addendum
+
+
 def _side_of(lesion: Finding) -> Side | None:
     return lesion.location.side if lesion.organ in PAIRED_ORGANS else None
 
@@ -119,12 +124,12 @@ def _compatible(a: Finding, b: Finding) -> bool:
     if (a.size is None) != (b.size is None):
         if la and lb:
             return True
-        if b.section is SectionKind.IMPRESSION and a.section is SectionKind.FINDINGS:
+        if _restating(b) and not _restating(a):
             return True
         return b.anaphoric and not lb
     if b.another:
         return False
-    if b.section is SectionKind.IMPRESSION and a.section is SectionKind.FINDINGS:
+    if _restating(b) and not _restating(a):
         return True
     return bool(la and lb) or (not la and not lb and (b.anaphoric or a.multiple == b.multiple))
 
@@ -152,11 +157,11 @@ def _is_summary(lesion: Finding, kept: list[Finding]) -> list[Finding]:
 
     A plural phrase without new sizes ("Interval growth of hepatic metastases in segments 8 and 3",
     "Bilateral renal cysts, including a 2.5 cm cyst") restates the lesions its organ already has
-    individually described in other sentences when it is in the IMPRESSION or refers back
+    individually described in other sentences when it is in the IMPRESSION or an ADDENDUM or refers back
     ("these", "including", "again seen"). "Multiple" / "numerous" need two described lesions; an
     explicit number must not exceed the described count; "another" / "additional" are never summaries.
     """
-    if lesion.another or not (lesion.section is SectionKind.IMPRESSION or lesion.summary_cue):
+    if lesion.another or not (_restating(lesion) or lesion.summary_cue):
         return []
     if not (lesion.plural or (not lesion.multiple and (lesion.count or 1) > 1)):
         return []

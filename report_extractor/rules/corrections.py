@@ -60,6 +60,7 @@ _RETRACT_RE: Final = re.compile(
     r"|\bshould\s+be\s+disregarded\b|\bwas\s+not\s+present\b|\bis\s+retracted\b",
     _I,
 )
+_NORMAL_RE: Final = re.compile(r"\b(?:normal|unremarkable|no\s+(?:lesion|mass|nodule|cyst)s?)\b", _I)
 _REFERS_RE: Final = re.compile(r"\b(?:the|this|that|these|those|correction|corrected|should\s+read)\b", _I)
 RELOCATE_RE: Final = re.compile(
     r"\b(?:actually|in\s+fact|rather|instead)\s+(?:located|situated|lies|lying|arises|arising|is)\s+"
@@ -144,7 +145,17 @@ def _referenced(
     located = [les for les in candidates if _overlaps(les.location, where)]
     if len(located) == 1:
         return located[0]
-    return candidates[0] if len(candidates) == 1 else None
+    if len(candidates) == 1:
+        return candidates[0]
+    # one lesion told twice (FINDINGS and IMPRESSION): the first telling, the others restate it
+    measured = [les for les in candidates if les.size is not None]
+    if len(measured) == 1 and all(_compatible_sides(les, measured[0]) for les in candidates):
+        return measured[0]
+    return None
+
+
+def _compatible_sides(a: Finding, b: Finding) -> bool:
+    return a.location.side is None or b.location.side is None or a.location.side is b.location.side
 
 
 def _update(doc: Document, sent: Sentence, target: Finding, here: list[Finding], out: Corrected) -> None:
@@ -164,6 +175,10 @@ def _update(doc: Document, sent: Sentence, target: Finding, here: list[Finding],
     loc = target.location
     if new.side in (Side.LEFT, Side.RIGHT) and target.organ in PAIRED_ORGANS:
         loc = replace(loc, side=new.side)
+        for other in out.findings:  # unmeasured restatements of the lesion (the IMPRESSION) move with it
+            restates = other is not target and other.organ is target.organ and other.size is None
+            if restates and other.location.side is target.location.side:
+                other.location = replace(other.location, side=new.side)
     if new.liver_segments:
         loc = replace(loc, liver_segments=new.liver_segments)
     if new.pancreas_parts:
@@ -201,6 +216,8 @@ def apply_corrections(
         if kind is CorrectionKind.NEW or not earlier:
             continue
         here = [les for les in out.findings if les.sentence == sent.index]
+        if not here and _NORMAL_RE.search(sent.text):
+            continue  # "the left adrenal gland is normal": says where the lesion is not
         numbers = {
             mm for m in original if sent.start <= m.start < sent.end and (mm := _largest_of(m)) is not None
         }

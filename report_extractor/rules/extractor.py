@@ -64,6 +64,8 @@ def extract_report(text: str) -> LLMReport:
         described |= reading.described
         context = reading.context
     if corrections is not None:
+        for finding in findings:
+            finding.in_addendum = doc.sentences[finding.sentence].start >= corrections
         corrected = apply_corrections(doc, findings, corrections, parse_sizes(text))
         findings = corrected.findings
         normal |= corrected.normal

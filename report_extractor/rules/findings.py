@@ -52,6 +52,8 @@ class Finding:
         sentence: index of its sentence.
         announces: its sentence ends with a colon: it announces a list of its members ("three
             metastases:").
+        in_addendum: read after the start of an ADDENDUM / correction (which restates findings as an
+            impression does).
     """
 
     organ: Organ
@@ -75,3 +77,4 @@ class Finding:
     sizes_mm: tuple[float, ...] = ()
     sentence: int = -1
     announces: bool = False
+    in_addendum: bool = False

@@ -38,6 +38,7 @@ _BILATERAL_WORDS_RE: Final = re.compile(
     r"\b(?:bilateral(?:ly)?|both\s+(?:kidneys|adrenals?|adrenal\s+glands|lungs|breasts|sides))\b",
     re.IGNORECASE,
 )
+_LABEL_RE: Final = re.compile(r"[^:;.\n]{1,40}:\s*")
 _ONE_PER_SIDE: Final[frozenset[Organ]] = frozenset({Organ.ADRENAL_GLAND})
 """Paired organs where "bilateral X nodules" reads as one lesion per side (adrenal glands)."""
 
@@ -54,6 +55,8 @@ def _group_span(text: str, sent: Sentence, cues: list[Cue], sizes: list[SizeMent
     """Text to read a group's location from: a little before its first word to the end of its clause."""
     first = min(c.start for c in cues)
     lo = max(clause_start(text, sent.start, first), first - 45)
+    if lo > sent.start and _LABEL_RE.fullmatch(text, sent.start, lo):
+        lo = sent.start  # a site label before a colon ("Lower pole: 2.5 cm mass", "segment 7: 1 cm cyst")
     last = max([c.end for c in cues] + [s.end for s in sizes])
     brk = re.search(r";|\.\s|,\s+(?=(?:the\s+)?(?:left|right|no|without)\b)", text[last : sent.end])
     hi = last + brk.start() if brk else sent.end

@@ -291,3 +291,60 @@ def test_announced_lists(text: str, expected: dict[Organ, int]) -> None:
 def test_alternative_sizes_are_one_lesion(text: str, largest: float) -> None:
     report = extract_report(text)
     assert [_largest(lesion) for lesion in report.lesions] == [largest]
+
+
+# --------------------------------------------------------------------------------------------------
+# Class 5 (addenda): restatements, corrections told twice, normal statements, labelled sites
+# --------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param(
+            "Right adrenal 2 cm adenoma.\n"
+            "ADDENDUM: Also a 9 mm left adrenal nodule. Bilateral adrenal adenomas.",
+            {Organ.ADRENAL_GLAND: 2},
+            id="addendum-summary",
+        ),
+        pytest.param(
+            "Spleen: 2.3 cm hemangioma.\n"
+            "ADDENDUM: The splenic hemangioma is unchanged from 2021. It remains.",
+            {Organ.SPLEEN: 1},
+            id="addendum-restatement",
+        ),
+    ],
+)
+def test_addendum_restatements_add_nothing(text: str, expected: dict[Organ, int]) -> None:
+    assert _counts(extract_report(text)) == expected
+
+
+def test_side_correction_moves_the_impression_too() -> None:
+    text = (
+        "FINDINGS: 3 cm mass in the right upper lobe.\nIMPRESSION: Right upper lobe mass.\n"
+        "ADDENDUM: The mass is in the LEFT upper lobe."
+    )
+    report = extract_report(text)
+    assert [(lesion.organ, lesion.side, _largest(lesion)) for lesion in report.lesions] == [
+        (Organ.LUNG, Side.LEFT, 30.0)
+    ]
+
+
+def test_normal_statement_in_a_correction_moves_nothing() -> None:
+    text = (
+        "The right kidney has a 2 cm cyst.\n"
+        "ADDENDUM: The cyst is in the LEFT kidney; the right kidney is normal."
+    )
+    assert [lesion.side for lesion in extract_report(text).lesions] == [Side.LEFT]
+
+
+@pytest.mark.parametrize(
+    ("text", "pole"),
+    [
+        pytest.param("LEFT KIDNEY:\nUpper pole: 16 mm cyst.", "upper_pole", id="pole-label"),
+        pytest.param("Right kidney\n- lower pole: 3 cm solid mass", "lower_pole", id="bulleted-pole-label"),
+    ],
+)
+def test_site_label_before_colon_is_the_location(text: str, pole: str) -> None:
+    (lesion,) = extract_report(text).lesions
+    assert [p.value for p in lesion.kidney_poles] == [pole]
