@@ -122,6 +122,8 @@ def _compatible(a: Finding, b: Finding) -> bool:
     if not loc_ok:
         return False
     if (a.size is None) != (b.size is None):
+        if b.another:
+            return False  # "additional subcentimetre cysts in the body and tail"
         if la and lb:
             return True
         if _restating(b) and not _restating(a):

@@ -24,7 +24,7 @@ from report_extractor.rules.lexicon import ANAPHORA_RE, ANOTHER_RE, KIND_PRIORIT
 from report_extractor.rules.lists import ANNOUNCED_LIST_RE
 from report_extractor.rules.organs import subject_side
 from report_extractor.rules.parsing import Location, SizeMention, location_items, parse_location
-from report_extractor.rules.sections import Sentence, clause_start
+from report_extractor.rules.sections import SectionKind, Sentence, clause_start
 from schemas.llm import MAX_QUOTE_CHARS
 from schemas.records import Qualifier
 from schemas.vocabulary import PAIRED_ORGANS, Organ, Side
@@ -195,7 +195,11 @@ def organ_group(
     plural = any(c.plural for c in cues)
     singular_cues = [c for c in cues if not c.plural and c.counted is None]
     anaphoric = ANAPHORA_RE.match(sent.text) is not None
-    another = ANOTHER_RE.search(text, max(sent.start, first.start - 40), first.start) is not None
+    another_word = ANOTHER_RE.search(text, max(sent.start, first.start - 40), first.start)
+    # "New bilateral pulmonary nodules" in the IMPRESSION restates the new nodules of the FINDINGS
+    another = another_word is not None and not (
+        sent.section is SectionKind.IMPRESSION and another_word.group(0).lower() == "new"
+    )
     g_lo, g_hi = _group_span(text, sent, cues, sizes)
     g_lo = max(g_lo, floor)
     group_span = Span(g_lo, g_hi)

@@ -340,7 +340,7 @@ POST_POSSIBLE_RE: Final = re.compile(
     _I,
 )
 HISTORY_CONTEXT_RE: Final = re.compile(
-    r"\b(?:history\s+of|h/o|hx\s+of|s/p|status\s+post|post|resected|resection\s+of|treated|ablated|"
+    r"\b(?:history\s+of|h/o|hx\s+of|s/p|status\s+post|post|resected|resection\s+of|(?:previously\s+)treated|ablated|"
     r"ablation\s+of|removal\s+of|excision\s+of|evaluat\w+\s+(?:of|for)|rule\s+out|r/o|screening\s+for|"
     r"follow[\s-]?up\s+of)\s+(?:\S+\s+){0,3}$",
     _I,

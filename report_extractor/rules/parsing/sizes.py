@@ -57,6 +57,7 @@ _MEASURE_CUE_RE: Final = re.compile(
     _I,
 )
 
+_PRIOR_LIST_JOIN_RE: Final = re.compile(r"\s*,?\s*(?:and|&)\s*", _I)
 _SIZE_CLASS_RE: Final = re.compile(
     r"\b(?:(?P<sub>sub-?\s?centimet(?:er|re|ric)s?)|(?P<tiny>tiny)|(?P<massive>massive)"
     r"|(?P<tstc>too\s+small\s+to\s+(?:be\s+)?(?:accurately\s+|definitively\s+|reliably\s+|further\s+|fully\s+)?"
@@ -249,6 +250,14 @@ def parse_sizes(text: str) -> list[SizeMention]:
     mentions: list[SizeMention] = []
     floor = 0
     for start, end, found_size, size_class, shown_values, unit in found:
+        prior = is_prior(text, start, end, floor)
+        if (
+            not prior
+            and mentions
+            and mentions[-1].is_prior
+            and _PRIOR_LIST_JOIN_RE.fullmatch(text, floor, start)
+        ):
+            prior = True  # "previously 1.0 cm and 0.8 cm": the prior cue covers the coordinated list
         mentions.append(
             SizeMention(
                 size=found_size,
@@ -256,7 +265,7 @@ def parse_sizes(text: str) -> list[SizeMention]:
                 start=start,
                 end=end,
                 raw=text[start:end],
-                is_prior=is_prior(text, start, end, floor),
+                is_prior=prior,
                 values=shown_values,
                 unit=unit,
             )

@@ -348,3 +348,46 @@ def test_normal_statement_in_a_correction_moves_nothing() -> None:
 def test_site_label_before_colon_is_the_location(text: str, pole: str) -> None:
     (lesion,) = extract_report(text).lesions
     assert [p.value for p in lesion.kidney_poles] == [pole]
+
+
+# --------------------------------------------------------------------------------------------------
+# Follow-up wording: treated lesions, "new" in the impression, additional groups, coordinated priors
+# --------------------------------------------------------------------------------------------------
+
+
+def test_treated_lesion_with_a_current_size_is_a_lesion() -> None:
+    report = extract_report("Liver: the treated lesion in segment 2 now measures 1.7 cm, no enhancement.")
+    assert _counts(report) == {Organ.LIVER: 1}
+
+
+def test_new_lesions_in_the_impression_restate_the_findings() -> None:
+    text = (
+        "FINDINGS: New 6 mm nodule in the left upper lobe and new 4 mm nodule in the right lower lobe.\n"
+        "IMPRESSION: New bilateral lung nodules."
+    )
+    assert _counts(extract_report(text)) == {Organ.LUNG: 2}
+
+
+def test_additional_unmeasured_group_is_not_merged_into_a_measured_lesion() -> None:
+    text = "A 2 cm cyst in the pancreatic body. Additional tiny cysts in the body and tail."
+    assert _counts(extract_report(text)) == {Organ.PANCREAS: "multiple"}
+    assert len(extract_report(text).lesions) == 2
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param(
+            "Two splenic lesions, 2.2 cm and 1.5 cm, previously 1.9 cm and 1.1 cm.",
+            [22.0, 15.0],
+            id="prior-list-after",
+        ),
+        pytest.param(
+            "Liver lesions in segments 3 and 5 measure 9 and 14 mm respectively, previously 7 mm, and 10 mm.",
+            [9.0, 14.0],
+            id="prior-list-comma-and",
+        ),
+    ],
+)
+def test_prior_cue_covers_a_coordinated_list(text: str, expected: list[float]) -> None:
+    assert [_largest(lesion) for lesion in extract_report(text).lesions] == expected
