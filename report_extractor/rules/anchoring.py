@@ -16,6 +16,7 @@ from report_extractor.rules.lexicon import OrganMention
 from report_extractor.rules.organs import VERB_IN_GAP_RE
 from report_extractor.rules.parsing import SizeMention
 from report_extractor.rules.sections import Sentence
+from schemas.vocabulary import Organ
 
 __all__ = ["DISTRACTOR_RE", "ORGAN_MEASURE_RE", "organ_measure_after", "size_anchor", "words_between"]
 
@@ -48,6 +49,15 @@ _COORDINATED_MEASURE_RE: Final = re.compile(
     _I,
 )
 _WORD_RE: Final = re.compile(r"\S+")
+_EXTENT_WORD_RE: Final = re.compile(r"length|thickness|thickening|wall", _I)
+_HOLLOW_ORGANS: Final[frozenset[Organ]] = frozenset(
+    {Organ.ESOPHAGUS, Organ.STOMACH, Organ.DUODENUM, Organ.SMALL_BOWEL, Organ.COLON, Organ.BLADDER}
+)
+_HEADER_ORGAN_MEASURE_RE: Final = re.compile(
+    r"\s*(?:(?:(?:is|mildly|moderately|markedly|borderline)\s+)?(?:enlarged|normal\s+in\s+size|normal\s+size"
+    r"|atrophic|small|measur\w*|spans?|length|size|sized|craniocaudal(?:\s+length)?|volume)[\s,:]*)+(?:of|at)?\s*",
+    _I,
+)
 
 
 def words_between(text: str, lo: int, hi: int) -> int:
@@ -86,6 +96,19 @@ def organ_measure_after(
     )
 
 
+def _hollow_lesion_extent(
+    text: str, size: SizeMention, cues: list[Cue], distractor: re.Match[str] | None
+) -> bool:
+    """Whether a size followed by "length" / "thickness" measures a lesion of a hollow organ written
+    before it ("mass of the distal esophagus measuring 4.5 cm in length"), not an organ or a wall."""
+    if distractor is None or not _EXTENT_WORD_RE.fullmatch(distractor.group(0)):
+        return False
+    before = [c for c in cues if c.end <= size.start and not c.negated]
+    return (
+        bool(before) and before[-1].organ in _HOLLOW_ORGANS and "," not in text[before[-1].end : size.start]
+    )
+
+
 class _Candidate(NamedTuple):
     """The first lesion word or distractor after a size: where it starts, and the cue (None: distractor)."""
 
@@ -111,6 +134,13 @@ def size_anchor(
         organs: the sentence's organ words.
         sizes: the sentence's current sizes.
     """
+    first_cue_start = min((c.start for c in cues), default=sent.end)
+    if (
+        sent.header_organs
+        and size.end <= first_cue_start
+        and _HEADER_ORGAN_MEASURE_RE.fullmatch(text, sent.start, size.start)
+    ):
+        return None  # "PROSTATE: enlarged, 5.5 cm, with a 1.8 cm ...": the header's organ is measured
     # Attributive: "2 cm cyst", "1.5 cm lymph node", "5 mm stone".
     after_limit = min(sent.end, size.end + 60)
     next_cue = next((c for c in cues if size.end <= c.start < after_limit), None)
@@ -123,7 +153,8 @@ def size_anchor(
     if candidates:
         pos, cue = min(candidates, key=lambda c: c.start)
         gap = text[size.end : pos]
-        if words_between(text, size.end, pos) <= 3 and not re.search(r"[,;(]", gap):
+        attributive = words_between(text, size.end, pos) <= 3 and not re.search(r"[,;(]", gap)
+        if attributive and (cue is not None or not _hollow_lesion_extent(text, size, cues, next_distractor)):
             return cue if cue is not None and not cue.negated else None
     # Predicative: "lesion measuring 2 cm", "the CBD measures 8 mm", "spleen measures 13 cm".
     last_pos = -1
@@ -135,7 +166,6 @@ def size_anchor(
     for m in DISTRACTOR_RE.finditer(text, sent.start, size.start):
         if m.end() > last_pos:
             last_pos, last, found = m.end(), None, True
-    first_cue_start = min((c.start for c in cues), default=sent.end)
     for o_start, o_end, _organ in organs:
         measured = ORGAN_MEASURE_RE.match(text, o_end, size.start) if o_end <= size.start else None
         if measured and o_start < first_cue_start and o_end > last_pos:

@@ -48,6 +48,14 @@ from schemas.vocabulary import Organ
 
 __all__ = ["Cue", "certainty", "in_history_context", "is_negated", "sentence_cues"]
 
+_PART_BEFORE_RE: Final = re.compile(
+    r"\b(?:with|containing|and)\s+(?:an?\s+|the\s+|some\s+|several\s+|few\s+|\d+\s*(?:mm|cm)\s+)?"
+    r"(?:(?:small|tiny|thick|thin|enhancing|solid|non-?enhancing)\s+)*(?:mural|intracystic|septal|peripheral\s+solid)"
+    r"\s+$",
+    re.IGNORECASE,
+)
+"""Before a lesion word: it is a part of the lesion just described ("cyst with an enhancing mural
+nodule", "a cyst containing a solid mural nodule"), not a lesion of its own."""
 _HEDGE_SUBJECT_BREAK_RE: Final = re.compile(r",\s|\s[-–—]\s|:\s")
 
 
@@ -117,7 +125,8 @@ def sentence_cues(doc: Document, sent: Sentence) -> list[Cue]:
             NON_LESION_AFTER_RE.match(text, end, sent.end) is not None
             or NON_LESION_EXPLANATION_RE.match(text, end + 1, sent.end) is not None
         )
-        negated = explained or is_negated(text, sent, start, end)
+        part = _PART_BEFORE_RE.search(text, max(sent.start, start - 40), start) is not None
+        negated = explained or part or is_negated(text, sent, start, end)
         cues.append(
             Cue(
                 start=start,

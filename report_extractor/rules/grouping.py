@@ -38,7 +38,9 @@ _BILATERAL_WORDS_RE: Final = re.compile(
     r"\b(?:bilateral(?:ly)?|both\s+(?:kidneys|adrenals?|adrenal\s+glands|lungs|breasts|sides))\b",
     re.IGNORECASE,
 )
+_RESPECTIVELY_RE: Final = re.compile(r"\brespectively\b", re.IGNORECASE)
 _LABEL_RE: Final = re.compile(r"[^:;.\n]{1,40}:\s*")
+_MEMBER_CLAUSE_BREAK_RE: Final = re.compile(r"[,;]|\.\s")
 _ONE_PER_SIDE: Final[frozenset[Organ]] = frozenset({Organ.ADRENAL_GLAND})
 """Paired organs where "bilateral X nodules" reads as one lesion per side (adrenal glands)."""
 
@@ -96,7 +98,8 @@ def _quote(text: str, sent: Sentence, lo: int, hi: int) -> Span:
 def _pair_locations(
     text: str, g_lo: int, first_size: int, g_hi: int, organ: Organ, group: Location, out: list[Finding]
 ) -> None:
-    """Pair listed lesions with locations listed before the sizes, in order, when the counts match.
+    """Pair listed lesions with locations listed before the sizes (or after them, with "respectively"),
+    in order, when the counts match.
 
     "Two lesions in segments 6 and 7 measuring 2 and 3 cm" → segment 6 (2 cm), segment 7 (3 cm); a
     lesion whose own clause names no side inherits the group's single side ("... in the right kidney
@@ -104,10 +107,12 @@ def _pair_locations(
     """
     try:
         items = location_items(text[g_lo:first_size], organ)
-        after = location_items(text[first_size:g_hi], organ) if len(items) == len(out) else []
+        after = location_items(text[first_size:g_hi], organ)
     except ValueError:
         items, after = [], []
-    if len(items) == len(out) >= 2 and not after:
+    if len(items) != len(out) and len(after) == len(out) and _RESPECTIVELY_RE.search(text, first_size, g_hi):
+        items, after = after, []  # "measuring 2 cm and 3 cm, located in segments 5 and 8 respectively"
+    if len(items) == len(out) >= 2 and not (after and len(items) == len(out)):
         for les, item in zip(out, items, strict=True):
             if item.liver_segments:
                 les.location = replace(les.location, liver_segments=item.liver_segments)
@@ -291,4 +296,21 @@ def organ_group(
         and _LARGEST_RE.search(text, sent.start, sent.end)
     ):
         lesion.qualifier = Qualifier.UP_TO
+    if grouped and largest is not None and lesion.location.side is Side.BILATERAL:
+        side = _largest_member_side(text, sent, largest)
+        if side is not None:  # "bilateral renal cysts, the largest on the left measuring 3.4 cm"
+            lesion.location = replace(lesion.location, side=side)
     return [lesion]
+
+
+def _largest_member_side(text: str, sent: Sentence, largest: SizeMention) -> Side | None:
+    """The one side named in the clause of a bilateral group's largest size, or None."""
+    lo = sent.start
+    for m in _MEMBER_CLAUSE_BREAK_RE.finditer(text, sent.start, largest.start):
+        lo = m.end()
+    m2 = _MEMBER_CLAUSE_BREAK_RE.search(text, largest.end, sent.end)
+    hi = m2.start() if m2 else sent.end
+    if _BILATERAL_WORDS_RE.search(text, lo, hi):
+        return None
+    side = location_of(text, lo, hi, Organ.KIDNEY).side
+    return side if side in (Side.LEFT, Side.RIGHT) else None

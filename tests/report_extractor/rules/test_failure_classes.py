@@ -391,3 +391,88 @@ def test_additional_unmeasured_group_is_not_merged_into_a_measured_lesion() -> N
 )
 def test_prior_cue_covers_a_coordinated_list(text: str, expected: list[float]) -> None:
     assert [_largest(lesion) for lesion in extract_report(text).lesions] == expected
+
+
+# --------------------------------------------------------------------------------------------------
+# Sites after the sizes, the side of a bilateral group's largest member, organ measurements under a
+# header, lesion extent in hollow organs, parts of a lesion (classes 13 and 14)
+# --------------------------------------------------------------------------------------------------
+
+
+def test_respectively_pairs_sites_written_after_the_sizes() -> None:
+    text = "Two hepatic cysts measuring 9 mm and 16 mm, in segments 2 and 6 respectively."
+    report = extract_report(text)
+    assert [(tuple(lesion.segments), _largest(lesion)) for lesion in report.lesions] == [
+        ((2,), 9.0),
+        ((6,), 16.0),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "side"),
+    [
+        pytest.param(
+            "Bilateral renal cysts, the largest on the right measuring 2.6 cm.", Side.RIGHT, id="largest-on"
+        ),
+        pytest.param("Cysts in both kidneys, up to 18 mm on the left.", Side.LEFT, id="up-to-on"),
+        pytest.param(
+            "Bilateral adrenal thickening; bilateral renal cysts up to 1 cm.", Side.BILATERAL, id="no-side"
+        ),
+    ],
+)
+def test_bilateral_group_takes_its_largest_members_side(text: str, side: Side) -> None:
+    (lesion,) = [les for les in extract_report(text).lesions if les.organ is Organ.KIDNEY]
+    assert lesion.side is side
+
+
+@pytest.mark.parametrize(
+    ("text", "organ", "largest"),
+    [
+        pytest.param(
+            "SPLEEN: enlarged, 15 cm, with a 1.2 cm hypodense lesion.", Organ.SPLEEN, 12.0, id="spleen"
+        ),
+        pytest.param("Uterus: enlarged, 11 cm, with a 4 cm fibroid.", Organ.UTERUS, 40.0, id="uterus"),
+    ],
+)
+def test_header_organ_measurement_is_no_lesion_size(text: str, organ: Organ, largest: float) -> None:
+    report = extract_report(text)
+    assert [(lesion.organ, _largest(lesion)) for lesion in report.lesions] == [(organ, largest)]
+
+
+@pytest.mark.parametrize(
+    ("text", "organ", "largest"),
+    [
+        pytest.param(
+            "Circumferential mass of the mid esophagus measuring 5 cm in length.",
+            Organ.ESOPHAGUS,
+            50.0,
+            id="esophagus",
+        ),
+        pytest.param(
+            "Polypoid mass of the sigmoid colon measuring 3.5 cm in length.", Organ.COLON, 35.0, id="colon"
+        ),
+    ],
+)
+def test_hollow_organ_lesion_extent_is_its_size(text: str, organ: Organ, largest: float) -> None:
+    report = extract_report(text)
+    assert [(lesion.organ, _largest(lesion)) for lesion in report.lesions] == [(organ, largest)]
+
+
+def test_organ_length_after_a_solid_organ_lesion_is_still_the_organs() -> None:
+    report = extract_report("The kidney contains a 2 cm cyst and measures 11 cm in length.")
+    assert [_largest(lesion) for lesion in report.lesions] == [20.0]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param(
+            "Pancreatic tail cyst of 2.4 cm with an enhancing mural nodule of 5 mm.", id="mural-nodule"
+        ),
+        pytest.param(
+            "A 3 cm cystic lesion in the pancreatic head with a thick septal nodule.", id="septal-nodule"
+        ),
+    ],
+)
+def test_part_of_a_lesion_is_no_lesion(text: str) -> None:
+    assert _counts(extract_report(text)) == {Organ.PANCREAS: 1}
