@@ -1,4 +1,8 @@
-"""Dependencies and their ``Annotated`` aliases, in one place (override them in tests)."""
+"""Dependencies and their ``Annotated`` aliases, in one place (override them in tests).
+
+Every dependency is ``async def``: none of them blocks, and FastAPI runs a plain ``def`` dependency in
+a worker thread (one thread hop per dependency per request).
+"""
 
 from __future__ import annotations
 
@@ -16,19 +20,19 @@ from report_extractor.engine import Extractor
 from store import Store
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     """The app's settings."""
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_metrics(request: Request) -> Metrics:
+async def get_metrics(request: Request) -> Metrics:
     """The app's metrics."""
     metrics: Metrics = request.app.state.metrics
     return metrics
 
 
-def get_services(request: Request) -> Services:
+async def get_services(request: Request) -> Services:
     """The clients built by the lifespan (503 ``not_ready`` while they are not there)."""
     services: Services | None = getattr(request.app.state, "services", None)
     if services is None:
@@ -39,12 +43,12 @@ def get_services(request: Request) -> Services:
 ServicesDep = Annotated[Services, Depends(get_services)]
 
 
-def get_store(services: ServicesDep) -> Store:
+async def get_store(services: ServicesDep) -> Store:
     """The store."""
     return services.store
 
 
-def get_extractor(services: ServicesDep) -> Extractor:
+async def get_extractor(services: ServicesDep) -> Extractor:
     """The extractor (backend + prompts + verification)."""
     return services.extractor
 
@@ -53,7 +57,7 @@ _BEARER = HTTPBearer(auto_error=False, description="`Authorization: Bearer <key>
 _X_API_KEY = APIKeyHeader(name="X-API-Key", auto_error=False, description="`X-API-Key: <key>`")
 
 
-def require_api_key(
+async def require_api_key(
     request: Request,
     _bearer: Annotated[HTTPAuthorizationCredentials | None, Security(_BEARER)] = None,
     _api_key: Annotated[str | None, Security(_X_API_KEY)] = None,
@@ -70,7 +74,7 @@ def require_api_key(
     authenticate(request.headers, digests, required=bool(digests))
 
 
-def require_metrics_key(
+async def require_metrics_key(
     request: Request,
     settings: Annotated[Settings, Depends(get_settings)],
     _bearer: Annotated[HTTPAuthorizationCredentials | None, Security(_BEARER)] = None,
@@ -78,7 +82,7 @@ def require_metrics_key(
 ) -> None:
     """Like :func:`require_api_key`, unless ``RSUPER_METRICS_PUBLIC`` opens ``/metrics``."""
     if not settings.metrics_public:
-        require_api_key(request)
+        await require_api_key(request)
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]

@@ -217,7 +217,11 @@ class JobOut(BaseModel):
 
 
 class JobCreated(BaseModel):
-    """Answer to ``POST /v1/jobs`` (202): the job is queued; poll ``status_url``."""
+    """Answer to ``POST /v1/jobs`` (202): the job exists and its upload is stored; poll ``status_url``.
+
+    The job is usually still ``creating`` (its rows are being stored in the background, the worker
+    already extracts those stored): ``total`` counts the rows stored so far.
+    """
 
     job_id: str
     status: JobStatus

@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 import logging
-import time
 from dataclasses import dataclass
 from typing import Any
 
 import anyio
 import anyio.to_thread
 
+from api.job_creator import JobCreator
 from api.metrics import Metrics
 from api.settings import Settings
 from api.worker import JobWorker
 from api.writer import BatchedWriter
-from report_extractor.backends import Backend, CompletionRequest, create_backend
-from report_extractor.backends.fake import EMPTY_ANSWER
+from report_extractor.backends import Backend, create_backend
 from report_extractor.engine import Extractor
 from store import Store, init_store
 
@@ -32,12 +31,25 @@ class Services:
     limiter: anyio.CapacityLimiter
     worker: JobWorker
     writer: BatchedWriter
+    creator: JobCreator
     owns_store: bool
     owns_backend: bool
 
+    @property
+    def lookup_first(self) -> bool:
+        """Whether the extraction routes ask the store for a stored record before extracting.
+
+        True for model backends (they send a prompt: a call costs far more than a lookup). A local
+        backend (``rules``, ``fake``) extracts at once and the store's upsert keeps a stored ``ok``
+        record, so the common case (a new report) costs no lookup.
+        """
+        return self.extractor.backend.uses_prompt
+
     async def close(self) -> None:
-        """Save what the writer holds, stop the worker, then release what this process opened."""
+        """Save what the writer holds, stop storing new jobs' rows and the worker, then release what
+        this process opened."""
         await self.writer.stop()
+        await self.creator.stop()
         await self.worker.stop()
         if self.owns_backend:
             await anyio.to_thread.run_sync(self.extractor.backend.close)
@@ -49,13 +61,7 @@ def build_backend(settings: Settings) -> Backend:
     """The configured backend; ``fake`` honours ``RSUPER_FAKE_DELAY_S`` (a slow stand-in for tests)."""
     options: dict[str, Any] = {}
     if settings.backend == "fake" and settings.fake_delay_s > 0:
-        delay = settings.fake_delay_s
-
-        def slow_answer(request: CompletionRequest) -> str:
-            time.sleep(delay)
-            return EMPTY_ANSWER
-
-        options["default"] = slow_answer
+        options["delay_s"] = settings.fake_delay_s
     return create_backend(settings.backend, settings.model, **options)
 
 
@@ -91,5 +97,6 @@ async def open_services(
         store, max_records=settings.write_batch_max, max_wait_s=settings.write_batch_wait_ms / 1000
     )
     writer.start()
+    creator = JobCreator(store, worker.notify)
     logger.info("service ready: store %s, extractor %s", store.url, extractor.version)
-    return Services(settings, store, extractor, limiter, worker, writer, owns_store, owns_backend)
+    return Services(settings, store, extractor, limiter, worker, writer, creator, owns_store, owns_backend)

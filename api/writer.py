@@ -1,14 +1,16 @@
-"""One writer per process for the records of single-report requests, with batched commits.
+"""One writer per process for the records of API requests, with batched commits.
 
-Request handlers hand their record to :meth:`BatchedWriter.save` and wait; one task takes what is
-queued (up to ``max_records``, waiting at most ``max_wait_s`` for more once the first arrived), saves
-it in one transaction (:meth:`store.Store.save_each`) in a worker thread, and answers each waiting
-request once that transaction is committed, i.e. when its record is durable. Under load many requests
-share one commit instead of each paying a transaction and queueing on SQLite's write lock; alone, a
-request waits at most ``max_wait_s``.
+Request handlers hand their records to :meth:`BatchedWriter.save` (one record) or
+:meth:`BatchedWriter.save_many` (the records of one batch request) and wait; one task takes what is
+queued (up to ``max_records`` records, waiting at most ``max_wait_s`` for more once the first arrived),
+saves it in one transaction (:meth:`store.Store.save_each`) in a worker thread, and answers each
+waiting request once that transaction is committed, i.e. when its records are durable. Under load many
+requests share one commit instead of each paying a transaction and queueing on SQLite's write lock
+(whose busy handler sleeps); alone, a request waits at most ``max_wait_s``.
 
-A failed batch is retried one record per transaction, so one record the store refuses fails only its
-own request; a store that is down fails each request of the batch with its error.
+The records of one request are never split across transactions. A failed transaction is retried one
+request per transaction, so records the store refuses fail only their own request; a store that is
+down fails each request of the batch with its error.
 """
 
 from __future__ import annotations
@@ -27,8 +29,10 @@ logger = logging.getLogger(__name__)
 
 @dataclass(slots=True)
 class _Pending:
-    request: SaveRequest
-    done: asyncio.Future[bool] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
+    requests: list[SaveRequest]
+    done: asyncio.Future[list[bool]] = field(
+        default_factory=lambda: asyncio.get_running_loop().create_future()
+    )
 
 
 class BatchedWriter:
@@ -36,7 +40,8 @@ class BatchedWriter:
 
     Args:
         store: where the records go.
-        max_records: most records per transaction.
+        max_records: most records per transaction (one request with more gets a transaction of its
+            own).
         max_wait_s: how long the first record of a batch waits for company (0: take what is queued).
     """
 
@@ -50,6 +55,7 @@ class BatchedWriter:
         self.max_wait_s = max_wait_s
         self.commits = 0
         self._queue: asyncio.Queue[_Pending] = asyncio.Queue()
+        self._carry: _Pending | None = None  # taken from the queue, saved in the next transaction
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
@@ -76,27 +82,49 @@ class BatchedWriter:
         Raises:
             StoreError: the store refused the record or is unavailable.
         """
+        return (await self.save_many([request]))[0]
+
+    async def save_many(self, requests: list[SaveRequest]) -> list[bool]:
+        """Save the records of one request in one transaction (all or none); returns once committed.
+
+        Returns:
+            One flag per record, in order (see :meth:`save`).
+
+        Raises:
+            StoreError: the store refused a record (none of them is written) or is unavailable.
+        """
         if self._task is None:
             raise StoreUnavailableError("the record writer is not running")
-        pending = _Pending(request)
+        if not requests:
+            return []
+        pending = _Pending(list(requests))
         await self._queue.put(pending)
         return await pending.done
 
     async def _next_batch(self) -> list[_Pending]:
-        batch = [await self._queue.get()]
+        """The requests of the next transaction: at most ``max_records`` records, unless the first
+        request alone has more (a request is never split; one that does not fit waits for the next)."""
+        first, self._carry = self._carry, None
+        batch = [first if first is not None else await self._queue.get()]
+        size = len(batch[0].requests)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.max_wait_s
-        while len(batch) < self.max_records:
+        while size < self.max_records:
             if not self._queue.empty():
-                batch.append(self._queue.get_nowait())
-                continue
-            left = deadline - loop.time()
-            if left <= 0:
+                nxt = self._queue.get_nowait()
+            else:
+                left = deadline - loop.time()
+                if left <= 0:
+                    break
+                try:
+                    nxt = await asyncio.wait_for(self._queue.get(), left)
+                except TimeoutError:
+                    break
+            if size + len(nxt.requests) > self.max_records:
+                self._carry = nxt
                 break
-            try:
-                batch.append(await asyncio.wait_for(self._queue.get(), left))
-            except TimeoutError:
-                break
+            batch.append(nxt)
+            size += len(nxt.requests)
         return batch
 
     async def _run(self) -> None:
@@ -109,26 +137,29 @@ class BatchedWriter:
                     self._queue.task_done()
 
     async def _commit(self, batch: list[_Pending]) -> None:
-        requests = [p.request for p in batch]
+        requests = [r for p in batch for r in p.requests]
         try:
             written = await anyio.to_thread.run_sync(self.store.save_each, requests)
         except StoreUnavailableError as e:
             _answer_all(batch, e)
             return
-        except Exception as e:  # one record may be the cause: save them one by one
+        except Exception as e:  # one request may be the cause: save them one by one
             if len(batch) == 1:
                 _answer_all(batch, e if isinstance(e, StoreError) else StoreError(type(e).__name__))
                 return
             logger.warning(
-                "a batch of %d records failed (%s); saving them one by one", len(batch), type(e).__name__
+                "a batch of %d requests failed (%s); saving them one by one", len(batch), type(e).__name__
             )
             for pending in batch:
                 await self._commit([pending])
             return
         self.commits += 1
-        for pending, flag in zip(batch, written, strict=True):
+        start = 0
+        for pending in batch:
+            flags = written[start : start + len(pending.requests)]
+            start += len(pending.requests)
             if not pending.done.done():
-                pending.done.set_result(flag)
+                pending.done.set_result(flags)
 
 
 def _answer_all(batch: list[_Pending], error: BaseException) -> None:

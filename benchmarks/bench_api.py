@@ -47,7 +47,7 @@ TEMPLATES = (
     "Liver: multiple cysts up to 1.{d} cm. Spleen normal. Left kidney: {n} mm cyst in the upper pole.",
     "IMPRESSION: {n} mm mass in the pancreatic head, suspicious for adenocarcinoma. No liver lesion.",
 )
-MODES = ("single", "batch")
+MODES = ("single", "batch", "job")
 
 
 def report(i: int, run: str) -> dict[str, str]:
@@ -59,10 +59,63 @@ def report(i: int, run: str) -> dict[str, str]:
 # ---------------------------------------------------------------------------------------------- client
 
 
+def _job_csv(rows: int, run: str) -> bytes:
+    """A CSV upload of ``rows`` synthetic reports (columns ``report_id``, ``text``)."""
+    lines = ["report_id,text"]
+    for i in range(rows):
+        r = report(i, run)
+        lines.append(f'{r["report_id"]},"{r["text"]}"')
+    return ("\n".join(lines) + "\n").encode()
+
+
+async def _job_client(port: int, rows: int, run: str, max_s: float) -> dict[str, Any]:
+    """Upload one CSV job of ``rows`` reports and poll it until it finishes.
+
+    Records the time to the 202 answer and the rows/s from the upload's start to the job's end.
+    """
+    body = _job_csv(rows, run)
+    async with httpx.AsyncClient(
+        base_url=f"http://127.0.0.1:{port}", headers={"X-API-Key": KEY}, timeout=120
+    ) as client:
+        t0 = time.perf_counter()
+        r = await client.post("/v1/jobs", files={"file": ("reports.csv", body, "text/csv")})
+        accepted = time.perf_counter() - t0
+        if r.status_code != 202:
+            raise SystemExit(f"job upload answered {r.status_code}: {r.text[:500]}")
+        status_url = r.json()["status_url"]
+        deadline = t0 + max_s
+        job: dict[str, Any] = {}
+        while time.perf_counter() < deadline:
+            job = (await client.get(status_url)).json()
+            if job["status"] not in ("creating", "pending", "running"):
+                break
+            await asyncio.sleep(0.05)
+        wall = time.perf_counter() - t0
+    finished = job.get("done", 0) + job.get("failed", 0)
+    return {
+        "requests": 1,
+        "reports": finished,
+        "errors": job.get("failed", 0) + (job.get("status") != "done"),
+        "wall_s": round(wall, 3),
+        "req_per_s": None,
+        "reports_per_s": round(finished / wall, 1),
+        "accepted_ms": round(accepted * 1000, 1),
+        "p50_ms": None,
+        "p90_ms": None,
+        "p99_ms": None,
+        "job_status": job.get("status"),
+    }
+
+
 async def _client(
     port: int, mode: str, concurrency: int, requests: int, batch: int, run: str, max_s: float
 ) -> dict[str, Any]:
-    """Send ``requests`` POSTs with ``concurrency`` in flight; latency per request, in seconds."""
+    """Send ``requests`` POSTs with ``concurrency`` in flight; latency per request, in seconds.
+
+    Mode ``job``: one upload of ``requests`` rows instead (see :func:`_job_client`).
+    """
+    if mode == "job":
+        return await _job_client(port, requests, run, max_s)
     url = "/v1/extractions" if mode == "single" else "/v1/extractions:batch"
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     latencies: list[float] = []
@@ -187,7 +240,11 @@ class LoadSampler:
 
 
 def _run_client(port: int, mode: str, concurrency: int, args: argparse.Namespace, run: str) -> dict[str, Any]:
-    requests = args.requests if mode == "single" else max(1, args.requests // args.batch_size)
+    requests = {
+        "single": args.requests,
+        "batch": max(1, args.requests // args.batch_size),
+        "job": args.job_rows,
+    }[mode]
     cmd = [sys.executable, __file__, "client", "--port", str(port), "--mode", mode,
            "--concurrency", str(concurrency), "--requests", str(requests),
            "--batch-size", str(args.batch_size), "--run", run,
@@ -213,6 +270,7 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=64, help="reports per batch POST")
     parser.add_argument("--store", nargs="+", default=["sqlite"], help="'sqlite' or a PostgreSQL URL")
     parser.add_argument("--workers", type=int, nargs="+", default=[1], help="server processes")
+    parser.add_argument("--job-rows", type=int, default=5000, help="rows of the upload (mode job)")
     parser.add_argument("--max-seconds", type=float, default=60.0, help="stop each run after this long")
     parser.add_argument("--out", type=Path, help="append one JSON line per run here")
     args = parser.parse_args()
@@ -220,6 +278,8 @@ def main() -> None:
         raise SystemExit("--requests must be in [1, 1000000] and --concurrency in [1, 256]")
     if not 1 <= args.batch_size <= 5_000:
         raise SystemExit("--batch-size must be in [1, 5000]")
+    if not 1 <= args.job_rows <= 1_000_000:
+        raise SystemExit("--job-rows must be in [1, 1000000]")
     rows = []
     stamp = time.strftime("%Y%m%dT%H%M%S")
     for store in args.store:
@@ -228,7 +288,7 @@ def main() -> None:
                 url = f"sqlite:///{Path(tmp) / 'bench.db'}" if store == "sqlite" else store
                 with server(url, workers, args.batch_size) as port:
                     for mode in args.mode:
-                        for concurrency in args.concurrency:
+                        for concurrency in args.concurrency if mode != "job" else [1]:
                             kind = "sqlite" if store == "sqlite" else "pg"
                             run = f"{stamp}-{kind}-w{workers}-{mode}-c{concurrency}"
                             before = os.getloadavg()[0]
@@ -238,7 +298,7 @@ def main() -> None:
                                 "store": "sqlite" if store == "sqlite" else "postgresql",
                                 "workers": workers,
                                 "mode": mode,
-                                "batch_size": args.batch_size if mode == "batch" else 1,
+                                "batch_size": {"batch": args.batch_size, "job": args.job_rows}.get(mode, 1),
                                 "concurrency": concurrency,
                                 **result,
                                 "load_before": round(before, 2),

@@ -7,12 +7,17 @@ from typing import Any
 from pydantic import ValidationError
 
 from schemas.records import Lesion, ReportExtraction
+from store.engine import EncodedJSON
 from store.errors import StoreError
 from store.review import reviewer_of
 
 
 def extraction_values(extraction: ReportExtraction) -> dict[str, Any]:
-    """Column values of the ``extractions`` row for ``extraction`` (without keys set by the store)."""
+    """Column values of the ``extractions`` row for ``extraction`` (without keys set by the store).
+
+    The JSON columns come encoded by pydantic (:class:`~store.engine.EncodedJSON`: one
+    ``model_dump_json`` instead of ``model_dump`` plus ``json.dumps``).
+    """
     prov = extraction.provenance
     return {
         "report_id": extraction.report_id,
@@ -24,9 +29,9 @@ def extraction_values(extraction: ReportExtraction) -> dict[str, Any]:
         "model": prov.model,
         "prompt_version": prov.prompt_version,
         "schema_version": prov.schema_version,
-        "provenance": prov.model_dump(mode="json"),
+        "provenance": EncodedJSON(prov.model_dump_json()),
         "warnings": list(extraction.warnings),
-        "record": extraction.model_dump(mode="json"),
+        "record": EncodedJSON(extraction.model_dump_json()),
         "reviewer": reviewer_of(extraction),
     }
 

@@ -7,6 +7,7 @@ writers never deadlock on a lock upgrade). PostgreSQL URLs without a driver use 
 
 from __future__ import annotations
 
+import json
 import os
 from typing import Any, Final
 
@@ -31,6 +32,19 @@ WRITE_OPTION: Final[str] = "rsuper_write"
 
 _HINT = f"pass a SQLAlchemy URL via --store or the {ENV_VAR} environment variable, e.g. {DEFAULT_URL!r} or "
 _HINT += "'postgresql+psycopg://user:password@host:5432/rsuper'"
+
+
+class EncodedJSON(str):
+    """A value already encoded as JSON text (e.g. by pydantic's ``model_dump_json``): the store's JSON
+    columns write it as it is instead of encoding a Python object again."""
+
+    __slots__ = ()
+
+
+def dump_json(value: Any) -> str:
+    """The store engines' JSON serializer: :class:`EncodedJSON` as it is, anything else
+    ``json.dumps``."""
+    return value if isinstance(value, EncodedJSON) else json.dumps(value)
 
 
 def resolve_url(url: str | URL | None = None) -> URL:
@@ -69,7 +83,7 @@ def create_store_engine(url: str | URL | None = None, *, echo: bool = False) -> 
     """
     parsed = resolve_url(url)
     # hide_parameters: SQL parameters (report text!) never reach logs or exception messages.
-    kwargs: dict[str, Any] = {"echo": echo, "hide_parameters": True}
+    kwargs: dict[str, Any] = {"echo": echo, "hide_parameters": True, "json_serializer": dump_json}
     if parsed.get_backend_name() == "sqlite":
         kwargs["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_S, "check_same_thread": False}
         if parsed.database in (None, "", ":memory:"):

@@ -13,6 +13,7 @@ so that :meth:`~JobQueueMixin.retry_failed` can run them again.
 
 from __future__ import annotations
 
+import itertools
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -198,18 +199,42 @@ class JobQueueMixin(StoreBase):
     ) -> str:
         """Create a job from ``(report_id, text)`` rows, streamed in and stored ``chunk_size`` at a time.
 
-        Each chunk is its own short transaction, so a big upload never holds the write lock for long
-        (other writers interleave); while rows are being stored the job is ``creating`` (workers may
-        already run the stored rows, the job cannot finish). Then it becomes ``pending`` (or ``done``
-        if its rows were all finished meanwhile). A ``None`` or empty text is accepted here and becomes
-        a per-row failure when the worker reaches it; a row the database cannot hold (report ID longer
-        than the limit, NUL characters) is stored as a ``failed`` item with the reason.
+        :meth:`open_job`, then :meth:`add_job_rows` per chunk, then :meth:`close_job_creation` (see
+        them). Each chunk is its own short transaction, so a big upload never holds the write lock for
+        long (other writers interleave); while rows are being stored the job is ``creating``.
 
         Returns:
             The new job's ID (a UUID string).
         """
         if chunk_size < 1:
             raise StoreInputError(f"chunk_size: must be >= 1, got {chunk_size}")
+        job_id = self.open_job(
+            source=source, backend=backend, extractor_version=extractor_version, keep_text=keep_text
+        )
+        rows = iter(items)
+        start = 0
+        while chunk := list(itertools.islice(rows, chunk_size)):
+            if not self.add_job_rows(job_id, chunk, start=start):
+                return job_id  # cancelled while being created
+            start += len(chunk)
+        self.close_job_creation(job_id)
+        return job_id
+
+    def open_job(
+        self,
+        *,
+        source: str | None = None,
+        backend: str | None = None,
+        extractor_version: str | None = None,
+        keep_text: bool = False,
+    ) -> str:
+        """Store a new job without rows, status ``creating``: its rows come with :meth:`add_job_rows`
+        (workers may already run the rows stored; the job cannot finish before
+        :meth:`close_job_creation`).
+
+        Returns:
+            The new job's ID (a UUID string).
+        """
         job_id = str(uuid.uuid4())
         now = utcnow()
         with self._write() as session:
@@ -228,34 +253,48 @@ class JobQueueMixin(StoreBase):
                     updated_at=now,
                 )
             )
-        chunk: list[dict[str, Any]] = []
-        for row_index, (report_id, text) in enumerate(items):
-            chunk.append(_item_values(job_id, row_index, str(report_id), text))
-            if len(chunk) >= chunk_size:
-                if not self._store_chunk(job_id, chunk):
-                    return job_id  # cancelled while being created
-                chunk = []
-        if chunk and not self._store_chunk(job_id, chunk):
-            return job_id
+        return job_id
+
+    def add_job_rows(self, job_id: str, rows: Sequence[tuple[str, str | None]], *, start: int) -> bool:
+        """Store one chunk of a ``creating`` job's rows, in one transaction (keep chunks bounded, e.g.
+        :data:`CREATE_CHUNK`, so the write lock is never held for long).
+
+        A ``None`` or empty text is accepted here and becomes a per-row failure when the worker reaches
+        it; a row the database cannot hold (report ID longer than the limit, NUL characters) is stored
+        as a ``failed`` item with the reason.
+
+        Args:
+            job_id: a job from :meth:`open_job`.
+            rows: ``(report_id, text)`` pairs.
+            start: the row index of the first row (the rows stored before it).
+
+        Returns:
+            False when the job is no longer ``creating`` (cancelled meanwhile): nothing was stored.
+        """
+        chunk = [
+            _item_values(job_id, start + i, str(report_id), text) for i, (report_id, text) in enumerate(rows)
+        ]
+        with self._write() as session:
+            job = self._job_row(session, job_id, lock=True)
+            if job.status != JobStatus.CREATING.value:
+                return False
+            if chunk:
+                session.execute(insert(JobItemRow), chunk)
+            job.total += len(chunk)
+            job.failed += sum(1 for row in chunk if row["status"] == ItemStatus.FAILED.value)
+            job.updated_at = utcnow()
+        return True
+
+    def close_job_creation(self, job_id: str) -> JobInfo:
+        """All rows of a ``creating`` job are stored: it becomes ``pending`` (or ``done`` if its rows
+        were all finished meanwhile). A job no longer ``creating`` (cancelled) is left as it is."""
         with self._write() as session:
             job = self._job_row(session, job_id, lock=True)
             if job.status == JobStatus.CREATING.value:
                 finished = job.done + job.failed
                 job.status = (JobStatus.DONE if finished >= job.total else JobStatus.PENDING).value
                 job.updated_at = utcnow()
-        return job_id
-
-    def _store_chunk(self, job_id: str, chunk: list[dict[str, Any]]) -> bool:
-        """Insert one chunk of a job's rows and count them; False when the job was cancelled."""
-        with self._write() as session:
-            job = self._job_row(session, job_id, lock=True)
-            if job.status != JobStatus.CREATING.value:
-                return False
-            session.execute(insert(JobItemRow), chunk)
-            job.total += len(chunk)
-            job.failed += sum(1 for row in chunk if row["status"] == ItemStatus.FAILED.value)
-            job.updated_at = utcnow()
-        return True
+            return JobInfo.from_row(job)
 
     def claim_items(self, job_id: str, limit: int = 16) -> list[ClaimedItem]:
         """Claim up to ``limit`` pending items of an active job, in row order (marks them ``running``).
@@ -430,22 +469,29 @@ class JobQueueMixin(StoreBase):
             stmt = stmt.where(JobRow.updated_at <= cutoff)
         with self._read() as session:
             candidates = list(session.execute(stmt).scalars())
-        failed = []
-        for job_id in candidates:
-            with self._write() as session:
-                job = self._job_row(session, job_id, lock=True)
-                if job.status != JobStatus.CREATING.value:
-                    continue  # its creator finished meanwhile
-                if cutoff is not None and as_utc(job.updated_at) > as_utc(cutoff):
-                    continue  # its creator is alive after all
-                job.status = JobStatus.FAILED.value
-                job.error = (
-                    f"job creation was interrupted after {job.total} rows were stored (the server "
-                    "stopped); create the job again"
-                )
-                job.updated_at = utcnow()
-                failed.append(job_id)
-        return failed
+        return [job_id for job_id in candidates if self.fail_creation(job_id, older_than=older_than)]
+
+    def fail_creation(self, job_id: str, *, older_than: timedelta | None = None) -> bool:
+        """Fail one job left ``creating`` (its creator stopped): ``failed``, with the reason and the
+        number of rows stored; with ``older_than``, only when it was not touched for that long.
+
+        Returns:
+            True when the job was failed; False when it is no longer ``creating`` (its creator finished)
+            or, with ``older_than``, was touched recently (its creator is alive).
+        """
+        with self._write() as session:
+            job = self._job_row(session, job_id, lock=True)
+            if job.status != JobStatus.CREATING.value:
+                return False
+            if older_than is not None and as_utc(job.updated_at) > as_utc(utcnow() - older_than):
+                return False
+            job.status = JobStatus.FAILED.value
+            job.error = (
+                f"job creation was interrupted after {job.total} rows were stored (the server "
+                "stopped); create the job again"
+            )
+            job.updated_at = utcnow()
+            return True
 
     def retry_failed(self, job_id: str) -> int:
         """Put a job's failed items back to ``pending`` and reactivate the job.

@@ -94,8 +94,8 @@ class Store(ReviewMixin, JobQueueMixin, StoreBase):
             StoreInputError: when ``text`` does not hash to ``extraction.text_sha256``.
             StoreError: on database errors.
         """
-        with self._write() as session:
-            return save_requests(session, [SaveRequest(extraction, text, metadata)]) == 1
+        with self._write_connection() as conn:
+            return save_requests(conn, [SaveRequest(extraction, text, metadata)]) == 1
 
     def save_many(
         self,
@@ -154,12 +154,12 @@ class Store(ReviewMixin, JobQueueMixin, StoreBase):
                 the batch is written).
             StoreError: on database errors (nothing of the batch is written).
         """
-        with self._write() as session:
-            return save_requests_each(session, list(requests))
+        with self._write_connection() as conn:
+            return save_requests_each(conn, list(requests))
 
     def _save_batch(self, batch: list[SaveRequest]) -> int:
-        with self._write() as session:
-            return save_requests(session, batch)
+        with self._write_connection() as conn:
+            return save_requests(conn, batch)
 
     # ------------------------------------------------------------------ reads
 

@@ -23,7 +23,7 @@ from api.errors import (
 from api.schemas import BatchIn, BatchItemOut, BatchItemStatus, BatchOut, ReportIn
 from api.services import Services
 from report_extractor.batch import OutcomeKind, ReportOutcome, extract_batch, failed_record
-from report_extractor.engine import Extractor, ReportInput, validate_report
+from report_extractor.engine import ReportInput, validate_report
 from report_extractor.errors import InputError, ReportExtractorError
 from report_extractor.phi import report_ref
 from schemas.records import ExtractionStatus, ReportExtraction
@@ -54,10 +54,12 @@ async def create_extraction(
 ) -> ReportExtraction:
     """Extract one report and store the record.
 
-    Idempotent: the same report ID and text with the same extractor version return the stored ``ok``
-    record without calling the backend again (header ``X-Rsuper-Cached: true``). A backend failure
-    answers 502 (503 when the backend is down) and keeps a ``failed`` record, which the next POST of
-    the same report retries.
+    Idempotent: the same report ID and text with the same extractor version answer the stored ``ok``
+    record (header ``X-Rsuper-Cached: true``) and store nothing new. With a model backend (one that
+    sends a prompt) the store is asked first, so the model is not called again; a local backend
+    (``rules``) extracts first and the store's upsert (``ON CONFLICT``) keeps the stored record, which
+    costs less than a lookup before every extraction. A backend failure answers 502 (503 when the
+    backend is down) and keeps a ``failed`` record, which the next POST of the same report retries.
     """
     report = ReportInput(body.report_id, body.text, dict(body.metadata or {}))
     try:
@@ -66,27 +68,30 @@ async def create_extraction(
         raise invalid_input(f"body.{e}") from None
     version = extractor.version
     key = (report.report_id, report.sha256)
-    try:
-        stored = await anyio.to_thread.run_sync(lambda: store.find_extractions([key], version).get(key))
-    except StoreError as e:
-        raise _store_down(e) from None
-    if stored is not None:
-        response.headers["X-Rsuper-Cached"] = "true"
-        return stored
+    if services.lookup_first:
+        try:
+            stored = await anyio.to_thread.run_sync(lambda: store.find_extractions([key], version).get(key))
+        except StoreError as e:
+            raise _store_down(e) from None
+        if stored is not None:
+            response.headers["X-Rsuper-Cached"] = "true"
+            return stored
     try:
         record = await anyio.to_thread.run_sync(extractor.extract_one, report, limiter=services.limiter)
     except ReportExtractorError as e:
         logger.error("backend unavailable for report %s: %s", report_ref(report.report_id), type(e).__name__)
         metrics.backend_errors.labels("api", "unavailable").inc()
         record = failed_record(extractor, report, f"backend unavailable ({type(e).__name__})")
-        await _save(services, record, report)
-        raise ApiError(
-            503,
-            ErrorCode.BACKEND_UNAVAILABLE,
-            "backend unavailable; the report is kept as failed, retry later",
-        ) from None
+        if await _save(services, record, report):
+            raise ApiError(
+                503,
+                ErrorCode.BACKEND_UNAVAILABLE,
+                "backend unavailable; the report is kept as failed, retry later",
+            ) from None
+        return await _stored(store, key, version, response, record)
     metrics.observe_records([record], "api")
-    written = await _save(services, record, report)
+    if not await _save(services, record, report):  # an ok record with this key is stored: answer it
+        return await _stored(store, key, version, response, record)
     if record.status is not ExtractionStatus.OK:
         raise ApiError(
             502,
@@ -94,10 +99,22 @@ async def create_extraction(
             f"backend {'failed' if record.status is ExtractionStatus.FAILED else 'gave an invalid answer'}"
             "; the report is kept as failed, retry later",
         )
-    if not written:  # a concurrent request stored the same key first: answer with that record
-        again = await anyio.to_thread.run_sync(lambda: store.find_extractions([key], version).get(key))
-        return again or record
     return record
+
+
+async def _stored(
+    store: Store, key: tuple[str, str], version: str, response: Response, fallback: ReportExtraction
+) -> ReportExtraction:
+    """The stored ``ok`` record of ``key`` (header ``X-Rsuper-Cached: true``), for a save that found
+    it already there."""
+    try:
+        stored = await anyio.to_thread.run_sync(lambda: store.find_extractions([key], version).get(key))
+    except StoreError as e:
+        raise _store_down(e) from None
+    if stored is None:  # deleted meanwhile (a concurrent delete): answer what was extracted
+        return fallback
+    response.headers["X-Rsuper-Cached"] = "true"
+    return stored
 
 
 _UNAVAILABLE: Final[ErrorBody] = ErrorBody(
@@ -155,16 +172,17 @@ async def create_extractions_batch(
         positions.append(i)
         reports.append(ReportInput(valid.report_id, valid.text, dict(valid.metadata or {})))
     max_chars = services.settings.max_report_chars
-    keep_text = services.settings.keep_text
+    known_keys = store if services.lookup_first else None
     try:
         outcomes = await anyio.to_thread.run_sync(
-            lambda: extract_batch(reports, extractor, store, max_chars=max_chars), limiter=services.limiter
+            lambda: extract_batch(reports, extractor, known_keys, max_chars=max_chars),
+            limiter=services.limiter,
         )
-        known = await anyio.to_thread.run_sync(lambda: _save_batch(store, extractor, outcomes, keep_text))
+        known, written = await _save_batch(services, outcomes)
     except StoreError as e:
         raise _store_down(e) from None
     for i, outcome in zip(positions, outcomes, strict=True):
-        results[i] = _batch_item(i, outcome, known)
+        results[i] = _batch_item(i, outcome, known, written)
     done = [r for r in results if r is not None]
     metrics.observe_records([o.record for o in outcomes if o.record is not None], "api")
     rejected = sum(1 for r in done if r.status is BatchItemStatus.REJECTED)
@@ -177,37 +195,47 @@ async def create_extractions_batch(
     return BatchOut(ok=ok, failed=len(done) - ok - rejected, rejected=rejected, results=done)
 
 
-def _save_batch(
-    store: Store, extractor: Extractor, outcomes: Sequence[ReportOutcome], keep_text: bool
-) -> dict[tuple[str, str], ReportExtraction]:
-    """Save the batch's new records in one transaction; returns every record the answer needs by
-    (report ID, text hash): the new ones and those already stored ``ok`` (skipped)."""
-    new = [o for o in outcomes if o.record is not None]
-    store.save_many(
-        [
-            SaveRequest(o.record, o.report.text if keep_text else None, o.report.metadata or None)
-            for o in new
-            if o.record is not None
-        ]
+async def _save_batch(
+    services: Services, outcomes: Sequence[ReportOutcome]
+) -> tuple[dict[tuple[str, str], ReportExtraction], set[tuple[str, str]]]:
+    """Save the batch's new records through the process's writer, in one transaction.
+
+    Returns:
+        Every record the answer needs by (report ID, text hash): the new ones and those already
+        stored ``ok`` (skipped before extracting, or kept by the upsert); and the keys written now
+        (any other report of the batch is answered as ``cached``).
+    """
+    keep_text = services.settings.keep_text
+    new = [(o, o.record) for o in outcomes if o.record is not None]
+    written = await services.writer.save_many(
+        [SaveRequest(rec, o.report.text if keep_text else None, o.report.metadata or None) for o, rec in new]
     )
-    known = {(o.report.report_id, o.report.sha256): o.record for o in new if o.record is not None}
-    skipped = {(o.report.report_id, o.report.sha256) for o in outcomes if o.kind is OutcomeKind.SKIPPED}
-    if skipped - known.keys():
-        known.update(store.find_extractions(skipped - known.keys(), extractor.version))
-    return known
+    known = {_key(o): rec for (o, rec), w in zip(new, written, strict=True) if w}
+    wanted = {_key(o) for o in outcomes if o.kind is not OutcomeKind.INPUT_ERROR} - known.keys()
+    if wanted:
+        store, version = services.store, services.extractor.version
+        known.update(await anyio.to_thread.run_sync(lambda: store.find_extractions(wanted, version)))
+    return known, {_key(o) for (o, _), w in zip(new, written, strict=True) if w}
+
+
+def _key(outcome: ReportOutcome) -> tuple[str, str]:
+    return outcome.report.report_id, outcome.report.sha256
 
 
 def _batch_item(
-    index: int, outcome: ReportOutcome, known: dict[tuple[str, str], ReportExtraction]
+    index: int,
+    outcome: ReportOutcome,
+    known: dict[tuple[str, str], ReportExtraction],
+    written: set[tuple[str, str]],
 ) -> BatchItemOut:
     report_id = outcome.report.report_id
     if outcome.kind is OutcomeKind.INPUT_ERROR:
         return _rejected(index, report_id, f"body.reports.{index}.{outcome.error}")
-    record = known.get((report_id, outcome.report.sha256))
+    record = known.get(_key(outcome))
     if record is None:  # stored ok earlier, gone since (a concurrent delete): try again
         error = ErrorBody(code=ErrorCode.CONFLICT, detail="the stored record changed meanwhile; retry")
         return BatchItemOut(index=index, report_id=report_id, status=BatchItemStatus.FAILED, error=error)
-    cached = outcome.kind is OutcomeKind.SKIPPED
+    cached = outcome.kind is OutcomeKind.SKIPPED or _key(outcome) not in written
     if record.status is ExtractionStatus.OK:
         return BatchItemOut(
             index=index, report_id=report_id, status=BatchItemStatus.OK, cached=cached, record=record

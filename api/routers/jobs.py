@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import itertools
 import logging
 from datetime import UTC, datetime
 from typing import Annotated, Any, Final
@@ -15,6 +16,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from api.deps import MetricsDep, ServicesDep, StoreDep
 from api.errors import ERROR_RESPONSES, ApiError, ErrorBody, ErrorCode, invalid_input, not_found
+from api.job_creator import Rows
 from api.results import MEDIA_TYPES, stream_results
 from api.schemas import ColumnsOut, ItemErrorOut, JobCreated, JobIdPath, JobOut, ReportIn, ResultFormat
 from api.services import Services
@@ -110,30 +112,32 @@ def _created(job: JobInfo, request: Request, columns: ColumnsOut | None) -> JobC
     )
 
 
-def _from_table(services: Services, upload: Upload) -> tuple[JobInfo, ColumnsOut]:
-    """Create a job from an uploaded table (blocking: run in a thread)."""
+def _open_table(services: Services, upload: Upload) -> tuple[JobInfo, ColumnsOut, Rows]:
+    """Open an uploaded table and its job (blocking: run in a thread). The columns and the first row
+    are read here (a file that is no table, or has no data rows, is a 422); the rows are stored later,
+    in the background (:class:`api.job_creator.JobCreator`)."""
     try:
         table = ReportTable(upload.path, upload.fields.get("id_col"), upload.fields.get("text_col"))
-        if next(iter(table), None) is None:
+        rows = iter(table)
+        first = next(rows, None)
+        if first is None:
             raise invalid_input("body.file: the file has no data rows")
-        items = ((row.report_id or "", row.text) for row in table)
-        job_id = _create(services, items, upload.filename)
     except InputError as e:
         message = str(e).replace("--id-col", "id_col").replace("--text-col", "text_col")
         raise invalid_input(f"body.file: {message}") from None
-    except (ApiError, StoreError):
+    except ApiError:
         raise
     except Exception as e:  # any reader error on a user file (zip, encoding, parquet, ...) is a 422
         raise invalid_input(f"body.file: could not read the file ({type(e).__name__})") from None
+    job = services.store.get_job(_open(services, upload.filename))
     c = table.columns
-    return services.store.get_job(job_id), ColumnsOut(
-        id_column=c.id_column, text_column=c.text_column, detected=c.detected
-    )
+    columns = ColumnsOut(id_column=c.id_column, text_column=c.text_column, detected=c.detected)
+    items = ((row.report_id or "", row.text) for row in itertools.chain([first], rows))
+    return job, columns, items
 
 
-def _create(services: Services, items: Any, source: str | None) -> str:
-    return services.store.create_job(
-        items,
+def _open(services: Services, source: str | None) -> str:
+    return services.store.open_job(
         source=source,
         backend=services.extractor.backend.name,
         extractor_version=services.extractor.version,
@@ -151,22 +155,28 @@ def _create(services: Services, items: Any, source: str | None) -> str:
 )
 async def create_job(request: Request, services: ServicesDep, metrics: MetricsDep) -> JobCreated:
     """Queue a batch: a multipart upload (``file`` + optional ``id_col`` / ``text_col``) streamed to
-    disk, or a JSON array of ``{report_id, text}``. Answers 202 at once; the worker extracts it."""
+    disk, or a JSON array of ``{report_id, text}``.
+
+    Answers 202 as soon as the upload is stored and its columns checked: the job is ``creating``
+    while its rows are stored in the background (``total`` counts the rows stored so far), and the
+    worker starts extracting them at once; poll ``status_url``.
+    """
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
     columns: ColumnsOut | None = None
     try:
         if ctype == "multipart/form-data":
             upload = await receive_upload(request, services.settings.upload_dir)
             try:
-                job, columns = await anyio.to_thread.run_sync(_from_table, services, upload)
-            finally:
+                job, columns, rows = await anyio.to_thread.run_sync(_open_table, services, upload)
+            except BaseException:
                 with contextlib.suppress(OSError):
-                    upload.path.unlink()  # the rows now live in the store
+                    upload.path.unlink()
+                raise
+            services.creator.start(job.id, rows, cleanup=lambda: upload.path.unlink(missing_ok=True))
         elif ctype == "application/json":
             reports = _parse_reports(await request.body())
-            items = [(r.report_id, r.text) for r in reports]
-            job_id = await anyio.to_thread.run_sync(lambda: _create(services, items, "json"))
-            job = await anyio.to_thread.run_sync(services.store.get_job, job_id)
+            job = await anyio.to_thread.run_sync(lambda: services.store.get_job(_open(services, "json")))
+            services.creator.start(job.id, iter([(r.report_id, r.text) for r in reports]))
         else:
             raise ApiError(
                 415,
@@ -177,8 +187,7 @@ async def create_job(request: Request, services: ServicesDep, metrics: MetricsDe
         logger.error("store error creating a job: %s", type(e).__name__)
         raise ApiError(503, ErrorCode.STORE_UNAVAILABLE, "store unavailable, retry later") from None
     metrics.jobs_created.inc()
-    services.worker.notify()
-    logger.info("job %s created with %d items", job.id, job.total)
+    logger.info("job %s accepted; its rows are being stored", job.id)
     return _created(job, request, columns)
 
 

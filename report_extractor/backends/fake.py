@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -26,6 +27,8 @@ class FakeBackend(Backend):
     A list of answers for one ID is consumed in order, one per call (to script a bad answer followed by
     a repaired one).
 
+    ``delay_s`` makes every answer take that long (a slow backend for tests and demos).
+
     Example:
         >>> backend = FakeBackend(answers={"r1": '{"organs": [], "lesions": []}'})
     """
@@ -38,17 +41,23 @@ class FakeBackend(Backend):
         model: str | None = None,
         answers: Mapping[str, Answer | list[Answer]] | None = None,
         default: Answer = EMPTY_ANSWER,
+        delay_s: float = 0.0,
         **options: Any,
     ) -> None:
+        if delay_s < 0:
+            raise ValueError(f"delay_s must be >= 0, got {delay_s}")
         super().__init__(model=model, **options)
         self._answers = {k: (list(v) if isinstance(v, list) else v) for k, v in (answers or {}).items()}
         self._default = default
+        self.delay_s = delay_s
         self.calls: list[CompletionRequest] = []
 
     def complete(self, requests: Sequence[CompletionRequest]) -> list[Completion | Failure]:
         """Answer each request from the canned table."""
         out: list[Completion | Failure] = []
         for request in requests:
+            if self.delay_s:
+                time.sleep(self.delay_s)
             self.calls.append(request)
             entry = self._answers.get(request.report_id, self._default)
             if isinstance(entry, list):

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 
 from api.settings import Settings
@@ -16,6 +17,14 @@ AppFactory = Callable[..., TestClient]
 
 API_KEY = "test-key-0123456789abcdef"
 AUTH = {"Authorization": f"Bearer {API_KEY}"}
+
+
+LOOKUP_FIRST = [
+    pytest.param(True, id="model-backend-asks-the-store-first"),
+    pytest.param(False, id="local-backend-extracts-then-upserts"),
+]
+"""``uses_prompt`` of the backend of an idempotency test: a backend that sends a prompt (a model) is
+not called for a stored report; a local one is, and the store's upsert keeps the stored record."""
 
 
 def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
@@ -34,11 +43,11 @@ def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
 
 
 def wait_for_job(client: TestClient, job_id: str, timeout: float = 20.0) -> dict[str, Any]:
-    """Poll a job until it is no longer pending / running; returns its last status body."""
+    """Poll a job until it is no longer creating / pending / running; returns its last status body."""
     deadline = time.monotonic() + timeout
     while True:
         body: dict[str, Any] = client.get(f"/v1/jobs/{job_id}", headers=AUTH).json()
-        if body["status"] not in ("pending", "running"):
+        if body["status"] not in ("creating", "pending", "running"):
             return body
         if time.monotonic() > deadline:
             raise AssertionError(f"job did not finish in {timeout}s: {body}")

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import pytest
-from api_cases import AUTH, AppFactory
+from api_cases import AUTH, LOOKUP_FIRST, AppFactory
 from fastapi.testclient import TestClient
 
 from report_extractor.backends.base import Completion, CompletionRequest, Failure
@@ -36,10 +36,13 @@ def _store(client: TestClient) -> Store:
     return store
 
 
+@pytest.mark.parametrize("uses_prompt", LOOKUP_FIRST)
 def test_one_round_trip_per_item_results_and_one_transaction(
-    store_url: str, make_client: AppFactory, monkeypatch: pytest.MonkeyPatch
+    store_url: str, make_client: AppFactory, monkeypatch: pytest.MonkeyPatch, uses_prompt: bool
 ) -> None:
     backend = CountingBackend(answers={"fails": Failure("server said 500")})
+    backend.uses_prompt = uses_prompt  # type: ignore[misc]
+    extracted = 3 if uses_prompt else 4
     client = make_client(backend=backend, store_url=store_url, max_report_chars=50)
     assert (
         client.post("/v1/extractions", json={"report_id": "old", "text": LIVER}, headers=AUTH).status_code
@@ -47,10 +50,8 @@ def test_one_round_trip_per_item_results_and_one_transaction(
     )
     store = _store(client)
     transactions: list[int] = []
-    save_many = store.save_many
-    monkeypatch.setattr(
-        store, "save_many", lambda items, **kw: transactions.append(len(items)) or save_many(items, **kw)
-    )
+    save_each = store.save_each
+    monkeypatch.setattr(store, "save_each", lambda items: transactions.append(len(items)) or save_each(items))
     monkeypatch.setattr(store, "save_extraction", lambda *a, **kw: pytest.fail("saved one by one"))
     backend.batches.clear()
     reports: list[Any] = [
@@ -87,8 +88,11 @@ def test_one_round_trip_per_item_results_and_one_transaction(
     assert (body["ok"], body["failed"], body["rejected"]) == (4, 1, 4)
     assert body["results"][0]["record"]["report_id"] == "a"
     assert body["results"][2]["record"]["report_id"] == "old"
-    assert backend.batches == [3]  # one backend call for a, fails, d (old is stored, a twice is once)
-    assert transactions == [3]  # a, fails (kept as failed) and d, in one transaction
+    # one backend call for a, fails, d (a twice is once); a model backend skips old (stored), a local
+    # one extracts it and the upsert keeps the stored record
+    assert backend.batches == [extracted]
+    assert transactions == [extracted]  # a, fails (kept as failed), d (and old), in one transaction
+    assert store.stats()["stored"] == 4
     assert store.current_extraction("d") is not None
     failed = store.current_extraction("fails")
     assert failed is not None

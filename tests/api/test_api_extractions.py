@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import pytest
-from api_cases import AUTH, AppFactory
+from api_cases import AUTH, LOOKUP_FIRST, AppFactory
 from fastapi.testclient import TestClient
 
 from report_extractor.backends.base import Completion, CompletionRequest, Failure
 from report_extractor.backends.fake import EMPTY_ANSWER, FakeBackend
 from report_extractor.errors import BackendError
+from store import Store
 
 LIVER = "Liver: 2 cm cyst in segment VI. Pancreas unremarkable."
 
@@ -36,8 +37,11 @@ def test_rules_backend_returns_validated_record_with_evidence(make_client: AppFa
     assert stored.json()["lesions"][0]["evidence"] == ev
 
 
-def test_same_id_and_text_is_not_extracted_twice(make_client: AppFactory) -> None:
+@pytest.mark.parametrize("uses_prompt", LOOKUP_FIRST)
+def test_same_id_and_text_answers_the_stored_record(make_client: AppFactory, uses_prompt: bool) -> None:
     backend = FakeBackend()
+    backend.uses_prompt = uses_prompt  # type: ignore[misc]
+    calls = 1 if uses_prompt else 2
     client = make_client(backend=backend)
     first = client.post("/v1/extractions", json={"report_id": "r1", "text": "No lesion."}, headers=AUTH)
     second = client.post("/v1/extractions", json={"report_id": "r1", "text": "No lesion."}, headers=AUTH)
@@ -45,11 +49,17 @@ def test_same_id_and_text_is_not_extracted_twice(make_client: AppFactory) -> Non
     assert "x-rsuper-cached" not in first.headers
     assert second.headers["x-rsuper-cached"] == "true"
     assert second.json() == first.json()
-    assert len(backend.calls) == 1
+    assert len(backend.calls) == calls  # a model is not called again; a local backend is (cheaper)
+    store: Store = client.app.state.services.store  # type: ignore[attr-defined]
+    assert store.stats()["stored"] == 1  # the re-POST upserted onto the stored record
     third = client.post("/v1/extractions", json={"report_id": "r1", "text": "Other text."}, headers=AUTH)
     assert third.status_code == 200
-    assert len(backend.calls) == 2
+    assert len(backend.calls) == calls + 1
     assert third.json()["text_sha256"] != first.json()["text_sha256"]
+    current = store.current_extraction("r1")
+    assert current is not None
+    assert current.text_sha256 == third.json()["text_sha256"]
+    assert store.stats()["stored"] == 2
 
 
 @pytest.mark.parametrize(
@@ -98,7 +108,10 @@ def test_backend_failure_is_502_and_kept_as_failed_then_retried(make_client: App
     retry = client.post("/v1/extractions", json={"report_id": "r1", "text": "Some text."}, headers=AUTH)
     assert retry.status_code == 200
     assert retry.json()["status"] == "ok"
+    assert "x-rsuper-cached" not in retry.headers
     assert client.get("/v1/reports/r1", headers=AUTH).json()["status"] == "ok"
+    store: Store = client.app.state.services.store  # type: ignore[attr-defined]
+    assert store.stats() == {"ok": 1, "failed": 0, "invalid": 0, "total": 1, "stored": 1}  # replaced
 
 
 def test_invalid_answer_is_502(make_client: AppFactory) -> None:

@@ -5,9 +5,11 @@ from __future__ import annotations
 import csv
 import io
 import json
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import openpyxl
 import pytest
@@ -17,7 +19,7 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from report_extractor.backends.base import Failure
 from report_extractor.backends.fake import EMPTY_ANSWER, FakeBackend
-from store import init_store
+from store import Store, init_store
 from store.rsuper_csv import PER_CT_COLUMNS, PER_TUMOR_COLUMNS
 
 LIVER = "Liver: 2 cm cyst in segment VI."
@@ -32,10 +34,10 @@ def test_json_job_runs_to_done_with_results_in_every_format(make_client: AppFact
     r = client.post("/v1/jobs", json=_reports(12), headers=AUTH)
     assert r.status_code == 202, r.text
     created = r.json()
-    assert (created["status"], created["total"], created["source"]) == ("pending", 12, "json")
+    assert (created["status"], created["source"]) == ("creating", "json")  # rows stored after the 202
     assert created["status_url"] == f"/v1/jobs/{created['job_id']}"
     job = wait_for_job(client, created["job_id"])
-    assert (job["status"], job["done"], job["failed"], job["pending"]) == ("done", 12, 0, 0)
+    assert (job["status"], job["total"], job["done"], job["failed"], job["pending"]) == ("done", 12, 12, 0, 0)
     assert job["reports_per_s"] > 0
     assert job["eta_s"] == 0.0
     base = created["results_url"]
@@ -70,10 +72,43 @@ def test_csv_upload_with_named_columns(make_client: AppFactory, tmp_path: Path) 
     assert created["columns"] == {"id_column": "Acc", "text_column": "Body", "detected": False}
     assert created["source"] == "evil.csv"
     assert not (tmp_path.parent / "evil.csv").exists()
-    assert list((tmp_path / "uploads").iterdir()) == []  # rows live in the store; the file is gone
     job = wait_for_job(client, created["job_id"])
     assert (job["status"], job["done"], job["failed"]) == ("done", 2, 1)
+    assert list((tmp_path / "uploads").iterdir()) == []  # rows live in the store; the file is gone
     assert job["errors"] == [{"row_index": 1, "report_id": "a2", "error": "text: report text is empty"}]
+
+
+def test_an_upload_is_answered_before_its_rows_are_stored_and_runs_meanwhile(
+    make_client: AppFactory, tmp_path: Path
+) -> None:
+    client = make_client()
+    services = client.app.state.services  # type: ignore[attr-defined]
+    services.creator.chunk_size = 2
+    store: Store = services.store
+    add_rows = store.add_job_rows
+    release = threading.Event()
+
+    def slow_add(job_id: str, rows: Any, *, start: int) -> bool:
+        if start >= 2:  # the first chunk goes in at once, the rest waits for the test
+            assert release.wait(10)
+        return add_rows(job_id, rows, start=start)
+
+    store.add_job_rows = slow_add  # type: ignore[method-assign]
+    data = "report_id,text\n" + "".join(f"r{i},No lesion {i}.\n" for i in range(5))
+    r = client.post("/v1/jobs", files={"file": ("reports.csv", data.encode())}, headers=AUTH)
+    assert r.status_code == 202, r.text
+    job_id = r.json()["job_id"]
+    assert r.json()["status"] == "creating"
+    deadline = time.monotonic() + 10
+    while (body := client.get(f"/v1/jobs/{job_id}", headers=AUTH).json())["done"] < 2:
+        assert time.monotonic() < deadline, body
+        time.sleep(0.02)
+    assert (body["status"], body["total"], body["done"]) == ("creating", 2, 2)  # ran while creating
+    assert len(list((tmp_path / "uploads").iterdir())) == 1  # still read from the upload
+    release.set()
+    job = wait_for_job(client, job_id)
+    assert (job["status"], job["total"], job["done"], job["failed"]) == ("done", 5, 5, 0)
+    assert list((tmp_path / "uploads").iterdir()) == []
 
 
 def test_jsonl_and_xlsx_uploads_detect_columns(make_client: AppFactory, tmp_path: Path) -> None:

@@ -63,6 +63,29 @@ def test_a_record_the_store_refuses_fails_only_its_own_request(store: Store) -> 
     assert store.count() == 4
 
 
+def test_the_records_of_one_request_share_one_transaction_all_or_none(store: Store) -> None:
+    async def run() -> list[list[bool] | BaseException]:
+        writer = BatchedWriter(store, max_records=4, max_wait_s=0.05)
+        writer.start()
+        try:
+            return await asyncio.gather(
+                writer.save_many([_request(i) for i in range(3)]),  # fits
+                writer.save_many([_request(i) for i in range(3, 6)]),  # does not fit: next transaction
+                writer.save_many([_request(6), _request(7, text="not its text")]),  # refused as a whole
+                writer.save_many([_request(i) for i in range(8, 14)]),  # more than max_records: alone
+                return_exceptions=True,
+            )
+        finally:
+            await writer.stop()
+            assert writer.commits == 3
+
+    results = asyncio.run(run())
+    assert results[0] == results[1] == [True] * 3
+    assert isinstance(results[2], StoreInputError)
+    assert results[3] == [True] * 6
+    assert store.count() == 12  # r6 was not written: its request failed as a whole
+
+
 def test_a_store_that_is_gone_fails_every_request(store: Store, tmp_path: Path) -> None:
     (tmp_path / "w.db").unlink()
     results = asyncio.run(_save_all(BatchedWriter(store), [_request(i) for i in range(3)]))
@@ -81,3 +104,17 @@ def test_single_report_posts_go_through_the_shared_writer(make_client: AppFactor
     writer: BatchedWriter = client.app.state.services.writer  # type: ignore[attr-defined]
     assert writer.commits <= 2  # 8 requests, sharing commits (all 8 arrive within the 1 s wait)
     assert client.get("/v1/reports/c7", headers=AUTH).status_code == 200
+
+
+def test_batch_posts_go_through_the_shared_writer(make_client: AppFactory) -> None:
+    client: TestClient = make_client(write_batch_wait_ms=1000, write_batch_max=8)
+
+    def post(i: int) -> int:
+        reports = [{"report_id": f"b{i}-{j}", "text": f"Report {i}.{j}: no lesion."} for j in range(4)]
+        r = client.post("/v1/extractions:batch", json={"reports": reports}, headers=AUTH)
+        return int(r.json()["ok"])
+
+    with ThreadPoolExecutor(4) as pool:
+        assert list(pool.map(post, range(4))) == [4] * 4
+    writer: BatchedWriter = client.app.state.services.writer  # type: ignore[attr-defined]
+    assert writer.commits <= 3  # 4 batches of 4 records, two per transaction of at most 8
