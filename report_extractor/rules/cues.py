@@ -39,7 +39,9 @@ from report_extractor.rules.lexicon import (
     POST_POSSIBLE_RE,
     PROBABLE_RE,
     PROTOCOL_AFTER_RE,
+    TITLE_RE,
     is_plural,
+    named_organ,
 )
 from report_extractor.rules.lists import is_recist_category
 from report_extractor.rules.sections import Sentence, clause_start
@@ -104,6 +106,8 @@ def sentence_cues(doc: Document, sent: Sentence) -> list[Cue]:
     """The lesion words of ``sent`` (negated ones included, marked), in text order."""
     text = doc.text
     cues: list[Cue] = []
+    if sent.index == 0 and TITLE_RE.search(sent.text) and not any(m.size for m in doc.current_sizes(sent)):
+        return cues  # "Restaging CT, prostate cancer.": the exam's title or indication
     for m in doc.cues_between(sent.start, sent.end):
         start, end = m.start(), m.end()
         if end > sent.end:
@@ -111,9 +115,12 @@ def sentence_cues(doc: Document, sent: Sentence) -> list[Cue]:
         if in_history_context(text, sent.start, start):
             continue
         f_lo = max(sent.start, start - 30)
-        if (FOREIGN_HINT_RE.search(text, f_lo, start) and FOREIGN_SITE_RE.search(text, f_lo, start)) or (
-            FOREIGN_SITE_AFTER_RE.match(text, end, min(sent.end, end + 50))
-        ):
+        bone = named_organ(m.group(0)) is Organ.BONE  # "sclerotic lesions in the pelvis" are bone lesions
+        foreign_before = FOREIGN_HINT_RE.search(text, f_lo, start) and FOREIGN_SITE_RE.search(
+            text, f_lo, start
+        )
+        foreign_after = FOREIGN_SITE_AFTER_RE.match(text, end, min(sent.end, end + 50))
+        if not bone and (foreign_before or foreign_after):
             continue
         if is_recist_category(text, start, end, sent.start, sent.end):
             continue

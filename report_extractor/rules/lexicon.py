@@ -253,14 +253,16 @@ _NAMED_ORGAN_RE: Final = re.compile(
     r"|(?:intrahepatic\s+)?cholangiocarcinomas?)"
     r"|(?P<kidney>rcc|angiomyolipomas?|amls?|oncocytomas?)"
     r"|(?P<adrenal_gland>myelolipomas?|pheochromocytomas?)"
-    r"|(?P<uterus>fibroids?|leiomyomas?|myomas?|adenomyomas?)",
+    r"|(?P<uterus>fibroids?|leiomyomas?|myomas?|adenomyomas?)"
+    r"|(?P<bone>" + _BONE_LESIONS + r"|bone\s+islands?|enostos[ie]s|osteomas?|enchondromas?)",
     _I,
 )
 
 
 def named_organ(phrase: str) -> Organ | None:
     """The organ a lesion name implies by itself ("IPMN" → pancreas, "HCC" → liver, "angiomyolipoma" →
-    kidney, "myelolipoma" → adrenal gland, "fibroid" → uterus), or None for names used in many organs."""
+    kidney, "myelolipoma" → adrenal gland, "fibroid" → uterus, "sclerotic lesion" → bone), or None for
+    names used in many organs."""
     m = _NAMED_ORGAN_RE.fullmatch(phrase.strip())
     return Organ(m.lastgroup) if m is not None and m.lastgroup else None
 
@@ -321,7 +323,8 @@ NEGATION_MAX_WORDS: Final[int] = 8
 POST_NEGATION_RE: Final = re.compile(
     r"[^.;]{0,60}?\b(?:(?:is|are|was|were|has\s+been|have\s+been)\s+)?(?:not|no\s+longer)\s+"
     r"(?:(?:clearly|definitely|well)\s+)?(?:seen|identified|visualized|visible|demonstrated|present|appreciated"
-    r"|detected|evident|noted|apparent)\b|[^.;]{0,60}?\b(?:has|have)\s+(?:since\s+)?resolved\b",
+    r"|detected|evident|noted|apparent)\b|[^.;]{0,60}?\b(?:has|have)\s+(?:since\s+)?resolved\b"
+    r"|\s*:\s*(?:(?:not\s+measurable|non-?measurable|nm)\s*,\s*)?(?:(?:completely\s+)?resolved|disappeared|absent)\b",
     _I,
 )
 PROBABLE_RE: Final = re.compile(
@@ -367,13 +370,20 @@ NORMAL_RE: Final = re.compile(
     r"\b(?:unremarkable|normal|within\s+normal\s+limits|wnl|negative|no\s+abnormalit\w*|clear|intact)\b",
     _I,
 )
+TITLE_RE: Final = re.compile(
+    r"\b(?:ct|mri?|pet(?:-ct)?|restaging|staging|response\s+assessment|re-?evaluation|follow[\s-]?up|surveillance"
+    r"|recist|protocol|indication)\b",
+    _I,
+)
+"""In a report's first sentence without a measurement: a title or indication line ("Restaging CT,
+prostate cancer."), whose lesion words name the reason for the exam, not findings."""
 PROTOCOL_AFTER_RE: Final = re.compile(r"\s+(?:[\w-]+\s+){0,2}?(?:protocol|study|exam(?:ination)?)\b", _I)
 """After a lesion word: it names an exam protocol ("CT PANCREATIC MASS PROTOCOL"), not a finding."""
 FOREIGN_SITE_RE: Final = re.compile(
     r"\b(?:peritoneal|mesenteric|retroperitoneal|omental|pelvic|abdominal\s+wall|subcutaneous|nodal|"
     r"lymph|para-?aortic|pleural|pericardial|cutaneous|muscle|psoas|adnexal|ovarian|thyroid|"
     r"paracolic|presacral|perihepatic|perisplenic|peripancreatic|perirenal|perinephric|mediastinal|"
-    r"axillary|inguinal|iliac\s+chain)\s+(?:\S+\s+){0,1}$",
+    r"axillary|inguinal|iliac\s+chain|\w*ectomy\s+bed|(?:surgical|resection|operative)\s+bed)\s+(?:\S+\s+){0,1}$",
     _I,
 )
 FOREIGN_SITE_AFTER_RE: Final = re.compile(
@@ -415,7 +425,7 @@ HISTORY_HINT_RE: Final = re.compile(
 )
 """Cheap pre-filter for ``HISTORY_CONTEXT_RE`` (plain literals, no anchors)."""
 FOREIGN_HINT_RE: Final = re.compile(
-    r"peritone|mesent|retroperit|oment|pelvi|wall|subcut|nodal|lymph|aortic|pleura|pericard|cutan|muscle|psoas|adnex|ovar|thyro|paracol|presacr|peri|mediast|axill|inguin|iliac",
+    r"peritone|mesent|retroperit|oment|pelvi|wall|subcut|nodal|lymph|aortic|pleura|pericard|cutan|muscle|psoas|adnex|ovar|thyro|paracol|presacr|peri|mediast|axill|inguin|iliac|bed",
     _I,
 )
 """Cheap pre-filter for ``FOREIGN_SITE_RE``."""

@@ -37,7 +37,8 @@ RECIST_CATEGORY_AFTER_RE: Final = re.compile(
 LESION_LIST_HEAD_RE: Final = re.compile(
     r"\b(?:(?:non[- ]?target|target|new|measurable)\s+(?:lesions?|sites?|disease)?|targets?|non[- ]?targets?"
     r"|the\s+(?:largest|biggest|dominant|measurable)(?:\s+[a-z]+){0,2}?\s+(?:are|being|include|measure)"
-    r"|(?:as\s+)?follows)\s*(?:\([^)]{0,60}\)|\[[^\]]{0,60}\])?\s*:",
+    r"|(?:as\s+)?follows)\s*(?:\([^)]{0,60}\)|\[[^\]]{0,60}\])?\s*:"
+    r"|^\s*(?:non[- ]?target|target|new|measurable)\s+(?:lesions?|sites?|disease)\s*$",
     _I,
 )
 """A line that opens a list of lesions ("TARGET LESIONS:", "New lesions:", "the largest are:",
@@ -59,7 +60,7 @@ _SUBSITE_RE: Final = re.compile(
     _I,
 )
 _NOT_A_SITE_RE: Final = re.compile(
-    r"\b(?:nodes?|lymph|duct|cbd|aorta|artery|vein|length|span|wall\s+thickness|thickness|effusion"
+    r"\b(?:nodes?|lymph|duct|cbd|aorta|artery|vein|length|span|wall\s+thickness|thickness|effusion|bed"
     r"|ascites|sum|total|spleen\s+size|craniocaudal|bipolar|kidney\s+size)\b",
     _I,
 )

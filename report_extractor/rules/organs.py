@@ -188,7 +188,6 @@ def subject_side(doc: Document, sent: Sentence, organ: Organ, before: int) -> Si
     for o_start, _o_end, o_organ in reversed(doc.organs_between(sent.start, before)):
         if o_organ is organ:
             m = _SIDE_BEFORE_RE.search(doc.text, max(sent.start, o_start - 20), o_start)
-            if m is None:
-                return None
-            return Side.LEFT if m.group(1).lower() == "left" else Side.RIGHT
+            if m is not None:  # "Right lung, middle lobe nodule": the side is with the first mention
+                return Side.LEFT if m.group(1).lower() == "left" else Side.RIGHT
     return None

@@ -20,15 +20,15 @@ from report_extractor.rules.coreference import largest_member, restates_previous
 from report_extractor.rules.cues import Cue, sentence_cues
 from report_extractor.rules.document import Document
 from report_extractor.rules.findings import Finding
-from report_extractor.rules.grouping import organ_group
+from report_extractor.rules.grouping import location_of, organ_group
 from report_extractor.rules.lexicon import NEGATION_RE, NORMAL_RE, OrganMention
 from report_extractor.rules.lists import LESION_LIST_HEAD_RE, SUM_LINE_RE, site_label_end
 from report_extractor.rules.organs import assign_organ, fold_diagnosis_cues, implied_organ, sentence_organs
-from report_extractor.rules.parsing import SizeMention, parse_location
+from report_extractor.rules.parsing import Location, SizeMention
 from report_extractor.rules.sections import SectionKind, Sentence, clause_start
 from report_extractor.rules.tables import is_table_row
 from schemas.records import LesionKind
-from schemas.vocabulary import PAIRED_ORGANS, Organ, Side
+from schemas.vocabulary import Organ
 
 __all__ = ["ReadingContext", "SentenceReading", "read_sentence"]
 
@@ -68,10 +68,11 @@ class SentenceReading:
 
 
 class _SiteItem(NamedTuple):
-    """A lesion word made for a ``site: size`` item, and the side its label gives (if read as a header)."""
+    """A lesion word made for a ``site: size`` item, and the location its label gives (when the label was
+    read as an organ header, so is not in the sentence: "- Left kidney, interpolar: 22 mm")."""
 
     cue: Cue
-    label_side: Side | None
+    label_location: Location
 
 
 @dataclass(slots=True)
@@ -106,10 +107,10 @@ def _site_item(
         return None
     if label_start < sent.start:
         organ_here = sent.header_organs[0]
-        side = parse_location(doc.text[label_start : sent.start], organ_here).side
+        label = location_of(doc.text, label_start, sent.start, organ_here)
         cue = Cue(start=sent.start, end=sent.start, kind=LesionKind.LESION, plural=False, negated=False)
         cue.organ = organ_here
-        return _SiteItem(cue, side if organ_here in PAIRED_ORGANS else None)
+        return _SiteItem(cue, label)
     in_label = [o.organ for o in organs if o.start < label_end]
     if in_label:
         organ: Organ | None = in_label[0]
@@ -122,7 +123,17 @@ def _site_item(
     cue = Cue(
         start=sent.start, end=sent.start, kind=LesionKind.LESION, plural=False, negated=False, organ=organ
     )
-    return _SiteItem(cue, None)
+    return _SiteItem(cue, Location())
+
+
+def _filled(location: Location, label: Location) -> Location:
+    """``location`` with the fields it lacks taken from a label's location."""
+    return Location(
+        liver_segments=location.liver_segments or label.liver_segments,
+        pancreas_parts=location.pancreas_parts or label.pancreas_parts,
+        kidney_poles=location.kidney_poles or label.kidney_poles,
+        side=location.side or label.side,
+    )
 
 
 def _described_normal(
@@ -209,10 +220,9 @@ def read_sentence(
         if organ in resected_here and not bucket.sizes:
             continue
         group = organ_group(doc, sent, organ, bucket.cues, bucket.sizes, bucket.classes)
-        if site is not None and site.label_side is not None:
+        if site is not None and not site.label_location.is_empty:
             for les in group:
-                if les.location.side is None:
-                    les.location = replace(les.location, side=site.label_side)
+                les.location = _filled(les.location, site.label_location)
         reading.findings.extend(group)
     # organs described without lesion
     mentioned = {o.organ for o in organs}

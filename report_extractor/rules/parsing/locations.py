@@ -83,7 +83,7 @@ _POLE_WORD: Final[str] = r"(?:upper|superior|lower|inferior|mid|middle)"
 _POLES_RE: Final = re.compile(
     rf"\b(?P<a>{_POLE_WORD})(?:\s*(?:-|/|,|and|or|&)\s*(?P<b>{_POLE_WORD}))?(?:\s+|-)?"
     r"(?:(?:left|right)\s+)?(?:(?:renal|kidney)\s+)?poles?\b"
-    r"|\b(?P<inter>inter-?polar|mid-?pole|mid(?:dle)?[\s-](?:portion|kidney|third|region|segment))\b",
+    r"|\b(?P<inter>inter-?polar|mid-?pole|mid(?:dle)?[\s-](?:portion|kidney|third|region|segment|part))\b",
     _I,
 )
 _POLE_WORDS: Final[dict[str, KidneyPole]] = {

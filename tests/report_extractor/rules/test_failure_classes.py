@@ -476,3 +476,66 @@ def test_organ_length_after_a_solid_organ_lesion_is_still_the_organs() -> None:
 )
 def test_part_of_a_lesion_is_no_lesion(text: str) -> None:
     assert _counts(extract_report(text)) == {Organ.PANCREAS: 1}
+
+
+# --------------------------------------------------------------------------------------------------
+# RECIST lists: resolved targets, surgical beds, title lines, bone lesions at pelvic sites, list heads
+# without a colon, sub-sites in item labels
+# --------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param(
+            "TARGET LESIONS:\n1. Left adrenal nodule: resolved (baseline 18 mm)\n2. Spleen lesion: 9 mm",
+            {Organ.SPLEEN: 1},
+            id="resolved-target",
+        ),
+        pytest.param(
+            "TARGET LESIONS:\n1. Liver, segment 2: 15 mm\n2. Left nephrectomy bed nodule: 22 mm",
+            {Organ.LIVER: 1},
+            id="surgical-bed",
+        ),
+        pytest.param(
+            "Staging CT, cervical cancer.\nUterus: 4 cm cervical mass.", {Organ.UTERUS: 1}, id="title-line"
+        ),
+        pytest.param(
+            "New lytic lesions in the pelvis and sacrum, the largest 2 cm.",
+            {Organ.BONE: "multiple"},
+            id="pelvic-bone",
+        ),
+        pytest.param(
+            "NEW LESIONS\n- Right adrenal: 12 mm\n- Liver, segment 3: 8 mm",
+            {Organ.ADRENAL_GLAND: 1, Organ.LIVER: 1},
+            id="list-head-without-colon",
+        ),
+    ],
+)
+def test_recist_lists(text: str, expected: dict[Organ, int | str]) -> None:
+    assert _counts(extract_report(text)) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "pole", "part"),
+    [
+        pytest.param(
+            "TARGET LESIONS:\n- Right kidney, lower pole: 27 mm", "lower_pole", None, id="pole-in-label"
+        ),
+        pytest.param("Target lesions:\n1. Pancreas (tail): 33 mm", None, "tail", id="part-in-label"),
+    ],
+)
+def test_item_label_gives_the_sub_site(text: str, pole: str | None, part: str | None) -> None:
+    (lesion,) = extract_report(text).lesions
+    assert [p.value for p in lesion.kidney_poles] == ([pole] if pole else [])
+    assert [p.value for p in lesion.pancreas_parts] == ([part] if part else [])
+
+
+def test_side_written_with_the_first_mention_of_the_organ() -> None:
+    (lesion,) = extract_report("Left lung, upper lobe nodule: 7 mm").lesions
+    assert lesion.side is Side.LEFT
+
+
+def test_middle_part_of_the_kidney_is_interpolar() -> None:
+    (lesion,) = extract_report("Cyst in the middle part of the right kidney, 14 mm").lesions
+    assert [p.value for p in lesion.kidney_poles] == ["interpolar"]
