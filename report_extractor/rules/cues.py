@@ -58,6 +58,10 @@ _PART_BEFORE_RE: Final = re.compile(
 )
 """Before a lesion word: it is a part of the lesion just described ("cyst with an enhancing mural
 nodule", "a cyst containing a solid mural nodule"), not a lesion of its own."""
+_HEDGED_EXPLANATION_RE: Final = re.compile(
+    r"[^;]{0,60}?\b(?:may|might|could|can)\s+(?:also\s+|possibly\s+)?(?:represent|reflect|be|correspond)\b",
+    re.IGNORECASE,
+)
 _HEDGE_SUBJECT_BREAK_RE: Final = re.compile(r",\s|\s[-–—]\s|:\s")
 
 
@@ -128,9 +132,14 @@ def sentence_cues(doc: Document, sent: Sentence) -> list[Cue]:
             continue
         kind = CUE_KINDS[m.lastgroup or "lesion"]
         # a generic finding explained as a non-lesion ("hypodensity, likely focal fat") counts as negated
-        explained = kind in GENERIC_KINDS and (
-            NON_LESION_AFTER_RE.match(text, end, sent.end) is not None
-            or NON_LESION_EXPLANATION_RE.match(text, end + 1, sent.end) is not None
+        explained = (
+            kind in GENERIC_KINDS
+            and (
+                NON_LESION_AFTER_RE.match(text, end, sent.end) is not None
+                or NON_LESION_EXPLANATION_RE.match(text, end + 1, sent.end) is not None
+            )
+            # "..., which may represent a perfusion anomaly": a hedged explanation leaves a possible lesion
+            and _HEDGED_EXPLANATION_RE.match(text, end, sent.end) is None
         )
         part = _PART_BEFORE_RE.search(text, max(sent.start, start - 40), start) is not None
         negated = explained or part or is_negated(text, sent, start, end)

@@ -539,3 +539,19 @@ def test_side_written_with_the_first_mention_of_the_organ() -> None:
 def test_middle_part_of_the_kidney_is_interpolar() -> None:
     (lesion,) = extract_report("Cyst in the middle part of the right kidney, 14 mm").lesions
     assert [p.value for p in lesion.kidney_poles] == ["interpolar"]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param(
+            "A 6 mm hypodense focus in segment 3, which may represent focal fat.", {Organ.LIVER: 1}, id="may"
+        ),
+        pytest.param(
+            "Small enhancing focus in the spleen; could be a perfusion artifact.", {}, id="other-sentence"
+        ),
+        pytest.param("A 6 mm hypodense focus in segment 3, likely focal fat.", {}, id="likely-explained"),
+    ],
+)
+def test_hedged_non_lesion_explanation_leaves_a_lesion(text: str, expected: dict[Organ, int]) -> None:
+    assert _counts(extract_report(text)) == expected
