@@ -548,7 +548,9 @@ def test_middle_part_of_the_kidney_is_interpolar() -> None:
             "A 6 mm hypodense focus in segment 3, which may represent focal fat.", {Organ.LIVER: 1}, id="may"
         ),
         pytest.param(
-            "Small enhancing focus in the spleen; could be a perfusion artifact.", {}, id="other-sentence"
+            "Small enhancing focus in the spleen; could be a perfusion artifact.",
+            {Organ.SPLEEN: 1},
+            id="could-be",
         ),
         pytest.param("A 6 mm hypodense focus in segment 3, likely focal fat.", {}, id="likely-explained"),
     ],
