@@ -124,6 +124,8 @@ def _compatible(a: Finding, b: Finding) -> bool:
     if (a.size is None) != (b.size is None):
         if b.another:
             return False  # "additional subcentimetre cysts in the body and tail"
+        if a.size is None and not la and not a.multiple and a.section is SectionKind.IMPRESSION:
+            return True  # an unmeasured, unlocated impression restates the lesion told after it
         if la and lb:
             return True
         if _restating(b) and not _restating(a):
@@ -141,6 +143,7 @@ def _merge(a: Finding, b: Finding) -> None:
     if a.size is None and b.size is not None:
         a.size = b.size
         a.size_class = None
+        a.quote = b.quote  # the evidence holds the size
     if a.size is None and a.size_class is None:
         a.size_class = b.size_class
     if a.location.is_empty:
@@ -212,6 +215,11 @@ def _without_announcements(findings: list[Finding]) -> list[Finding]:
     members too, and the group keeps only the rest of its count."""
     kept: list[Finding] = []
     for head in findings:
+        if head.announces and head.size is not None and not head.multiple and (head.count or 1) > 1:
+            # "2 lesions: segment V 1.2 cm; segment VII 2.0 cm": the group is its own first item
+            members = _list_members(head, findings)
+            if members and 1 + sum(m.count or 1 for m in members) == head.count:
+                head.count = 1
         if head.announces and head.size is None and (head.multiple or (head.count or 1) > 1):
             members = _list_members(head, findings)
             described = sum(m.count or 1 for m in members)

@@ -198,7 +198,8 @@ def apply_corrections(
 
     A sentence that adds findings ("a second 9 mm lesion") keeps its own; one that corrects or retracts
     an earlier finding (found by a size it repeats, else by organ and site) changes or removes that
-    finding and adds none.
+    finding and adds none, except a counted list that replaces a group of unknown count ("there are
+    three metastases, not multiple: ...").
 
     Args:
         doc: the report as read (replaced values blanked).
@@ -223,6 +224,12 @@ def apply_corrections(
         }
         target = _referenced(doc, sent, here, earlier, numbers)
         if target is None:
+            continue
+        recount = [les for les in here if les.organ is target.organ and les.announces and not les.multiple]
+        if target.multiple and recount:
+            # "there are three hepatic metastases, not multiple: segment 8, 3.6 cm; ...": the counted
+            # list replaces the group
+            out.findings.remove(target)
             continue
         out.findings = [les for les in out.findings if les.sentence != sent.index]
         if kind is CorrectionKind.RETRACT:

@@ -20,7 +20,13 @@ from report_extractor.rules.counts import CountPhrase
 from report_extractor.rules.cues import Cue, certainty
 from report_extractor.rules.document import Document
 from report_extractor.rules.findings import Finding, Span
-from report_extractor.rules.lexicon import ANAPHORA_RE, ANOTHER_RE, KIND_PRIORITY, SUMMARY_CUE_RE
+from report_extractor.rules.lexicon import (
+    ANAPHORA_RE,
+    ANOTHER_RE,
+    KIND_PRIORITY,
+    SUMMARY_CUE_RE,
+    organ_mentions,
+)
 from report_extractor.rules.lists import ANNOUNCED_LIST_RE
 from report_extractor.rules.organs import subject_side
 from report_extractor.rules.parsing import Location, SizeMention, location_items, parse_location
@@ -41,6 +47,11 @@ _BILATERAL_WORDS_RE: Final = re.compile(
 _RESPECTIVELY_RE: Final = re.compile(r"\brespectively\b", re.IGNORECASE)
 _LABEL_RE: Final = re.compile(r"[^:;.\n]{1,40}:\s*")
 _MEMBER_CLAUSE_BREAK_RE: Final = re.compile(r"[,;]|\.\s")
+_VERTEBRAL_LEVEL_RE: Final = re.compile(r"\b(?:C[1-7]|T(?:1[0-2]|[1-9])|L[1-5]|S[1-5])\b")
+_GENERIC_BONE_WORDS: Final[frozenset[str]] = frozenset(
+    {"bone", "bones", "bony", "osseous", "skeletal", "skeleton", "musculoskeletal"}
+)
+_SITE_LIST_RE: Final = re.compile(r"\b(?:and|,)\s", re.IGNORECASE)
 _ONE_PER_SIDE: Final[frozenset[Organ]] = frozenset({Organ.ADRENAL_GLAND})
 """Paired organs where "bilateral X nodules" reads as one lesion per side (adrenal glands)."""
 
@@ -129,10 +140,21 @@ def _pair_locations(
 
 
 def _listed_sites(text: str, lo: int, hi: int, organ: Organ) -> int:
-    """How many numbered liver segments a plural lesion phrase lists ("in segments 5 and 8" → 2).
+    """How many sites a plural lesion phrase lists: numbered liver segments ("in segments 5 and 8" → 2),
+    vertebral levels and named bones ("lytic foci in T11 and L2", "in T8 and the right iliac bone").
 
     Parts, poles and sides are not counted ("cysts in both kidneys" stays a group of unknown size).
     """
+    if organ is Organ.BONE:
+        if not _SITE_LIST_RE.search(text, lo, hi):
+            return 0
+        levels = set(_VERTEBRAL_LEVEL_RE.findall(text, lo, hi))
+        bones = [
+            o
+            for o in organ_mentions(text, lo, hi)
+            if o.organ is Organ.BONE and text[o.start : o.end].lower() not in _GENERIC_BONE_WORDS
+        ]
+        return len(levels) + len(bones)
     if organ is not Organ.LIVER:
         return 0  # numbered segments are sites; "cysts in the body and tail" may be many
     try:
@@ -249,7 +271,8 @@ def organ_group(
             summary_cue=summary_cue,
             sizes_mm=sizes_mm,
             sentence=sent.index,
-            announces=ANNOUNCED_LIST_RE.search(sent.text) is not None,
+            announces=ANNOUNCED_LIST_RE.search(sent.text) is not None
+            or ":" in text[first.end : sent.end],  # "2 lesions: segment V 1.2 cm; ..." announces inline
         )
 
     individual = False

@@ -38,11 +38,12 @@ LESION_LIST_HEAD_RE: Final = re.compile(
     r"\b(?:(?:non[- ]?target|target|new|measurable)\s+(?:lesions?|sites?|disease)?|targets?|non[- ]?targets?"
     r"|the\s+(?:largest|biggest|dominant|measurable)(?:\s+[a-z]+){0,2}?\s+(?:are|being|include|measure)"
     r"|(?:as\s+)?follows)\s*(?:\([^)]{0,60}\)|\[[^\]]{0,60}\])?\s*:"
-    r"|^\s*(?:non[- ]?target|target|new|measurable)\s+(?:lesions?|sites?|disease)\s*$",
+    r"|^\s*(?:non[- ]?target|target|new|measurable)\s+(?:lesions?|sites?|disease)\s*$"
+    r"|\b(?:two|three|four|five|six|\d)\s+(?:[\w-]+\s+){0,2}(?:lesions|nodules|metastases|cysts|masses|foci)\s*:",
     _I,
 )
 """A line that opens a list of lesions ("TARGET LESIONS:", "New lesions:", "the largest are:",
-"the largest lesions measure:")."""
+"the largest lesions measure:", "2 hypodense lesions:")."""
 ANNOUNCED_LIST_RE: Final = re.compile(r":\s*$")
 """A sentence that ends with a colon announces the list that follows ("LIVER: three metastases:")."""
 
@@ -57,6 +58,11 @@ _LABEL_RE: Final = re.compile(r"[:,|]\s*$")
 _SUBSITE_RE: Final = re.compile(
     r"\b(?:segments?|seg|lobes?|lingula|poles?|interpolar|mid[- ]?(?:pole|kidney)|head|neck|body|tail"
     r"|uncinate|caudate|dome|hilum|cortex)\b",
+    _I,
+)
+_BARE_SUBSITE_RE: Final = re.compile(
+    r"\s*(?:(?:left|right)\s+)?(?:segments?\s+[0-9ivx/ab-]+|(?:upper|lower|mid)\s+pole|interpolar"
+    r"|(?:pancreatic\s+)?(?:head|neck|body|tail|uncinate(?:\s+process)?))\s*",
     _I,
 )
 _NOT_A_SITE_RE: Final = re.compile(
@@ -94,6 +100,8 @@ def site_label_end(text: str, sent_start: int, size_start: int, *, in_list: bool
         in_list: the item belongs to a lesion list (a RECIST category or "the largest are:" header).
     """
     label = text[sent_start:size_start]
+    if in_list and _BARE_SUBSITE_RE.fullmatch(label):
+        return size_start  # "...: segment V 1.2 cm; segment VII 2.0 cm": an item without punctuation
     if not label.strip() or len(label) > 70 or not _LABEL_RE.search(label) or "\n" in label.strip():
         return None
     if _NOT_A_SITE_RE.search(label):

@@ -69,10 +69,18 @@ VERB_IN_GAP_RE: Final = re.compile(
 _IMPLIED_ORGAN_RE: Final = re.compile(
     r"\b(?P<liver>segments?\s+(?:[1-8]|i{1,3}|iv|vi{0,3}|v)[ab]?\b|caudate|hepatic\s+dome|couinaud)"
     r"|\b(?P<pancreas>uncinate)"
-    r"|\b(?P<kidney>(?:upper|lower|mid)[\s-]?poles?|interpolar)",
+    r"|\b(?P<kidney>(?:upper|lower|mid)[\s-]?poles?|interpolar)"
+    # vertebral levels, upper case only; not MRI weightings ("T2 hyperintense") or T stages
+    r"|(?-i:(?<!stage\s)\b(?P<bone>T(?:1[0-2]|[1-9])|L[1-5])\b)"
+    r"(?![\s-]*(?:weighted|w\b|hyper|hypo|signal|bright|dark|images?|sequences?|tumou?rs?|n\d|stage))",
     re.IGNORECASE,
 )
-_IMPLIED: Final[dict[str, Organ]] = {"liver": Organ.LIVER, "pancreas": Organ.PANCREAS, "kidney": Organ.KIDNEY}
+_IMPLIED: Final[dict[str, Organ]] = {
+    "liver": Organ.LIVER,
+    "pancreas": Organ.PANCREAS,
+    "kidney": Organ.KIDNEY,
+    "bone": Organ.BONE,
+}
 _SIDE_BEFORE_RE: Final = re.compile(r"\b(left|right)\s+(?:[a-z-]+\s+)?$", re.IGNORECASE)
 _DIGIT_RE: Final = re.compile(r"\d")
 
@@ -87,7 +95,8 @@ def sentence_organs(doc: Document, sent: Sentence) -> list[OrganMention]:
 
 
 def implied_organ(text: str, lo: int, hi: int) -> Organ | None:
-    """The organ a sub-site in ``text[lo:hi]`` implies ("segment 7" → liver, "uncinate" → pancreas)."""
+    """The organ a sub-site in ``text[lo:hi]`` implies ("segment 7" → liver, "uncinate" → pancreas,
+    "L3" → bone)."""
     m = _IMPLIED_ORGAN_RE.search(text, lo, hi)
     if m is None:
         return None

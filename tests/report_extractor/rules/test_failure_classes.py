@@ -557,3 +557,50 @@ def test_middle_part_of_the_kidney_is_interpolar() -> None:
 )
 def test_hedged_non_lesion_explanation_leaves_a_lesion(text: str, expected: dict[Organ, int]) -> None:
     assert _counts(extract_report(text)) == expected
+
+
+# --------------------------------------------------------------------------------------------------
+# Counted lists inside a sentence, count corrections, listed bone sites (classes 5, 8 and 14)
+# --------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param(
+            "Liver: 3 hypodense lesions: segment II 9 mm; segment VI 14 mm; segment VIII 2.1 cm.",
+            [((2,), 9.0), ((6,), 14.0), ((8,), 21.0)],
+            id="inline-counted-list",
+        ),
+        pytest.param(
+            "Pancreas: two cysts: head 11 mm; tail 6 mm.",
+            [((), 11.0), ((), 6.0)],
+            id="inline-parts",
+        ),
+    ],
+)
+def test_counted_list_inside_a_sentence(text: str, expected: list[tuple[tuple[int, ...], float]]) -> None:
+    report = extract_report(text)
+    assert [(tuple(lesion.segments), _largest(lesion)) for lesion in report.lesions] == expected
+    assert sum(organ.count or 0 for organ in report.organs) == len(expected)
+
+
+def test_count_correction_replaces_a_group_of_unknown_count() -> None:
+    text = (
+        "FINDINGS: Multiple hepatic cysts, the largest 2.5 cm in segment 4.\n"
+        "ADDENDUM: Correction: there are two hepatic cysts, not multiple:"
+        " segment 4, 2.5 cm; segment 7, 1.2 cm."
+    )
+    assert _counts(extract_report(text)) == {Organ.LIVER: 2}
+
+
+@pytest.mark.parametrize(
+    ("text", "count"),
+    [
+        pytest.param("Sclerotic lesions in T9 and L1.", 2, id="levels"),
+        pytest.param("Lytic lesions in L3, the sacrum and the left femur.", 3, id="level-and-bones"),
+        pytest.param("Sclerotic lesions throughout the spine.", "multiple", id="no-list"),
+    ],
+)
+def test_listed_bone_sites_count_lesions(text: str, count: int | str) -> None:
+    assert _counts(extract_report(text)) == {Organ.BONE: count}
