@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Final
 
 from pydantic import ValidationError
 from rapidfuzz import fuzz
 
 from report_extractor.errors import OutputParseError
-from schemas.llm import LLMLesion, LLMReport, organ_status, to_lesion
+from schemas.llm import LLMLesion, LLMReport, organ_sides, organ_status, to_lesion
 from schemas.records import (
     AlignmentKind,
     Count,
@@ -29,6 +29,8 @@ from schemas.records import (
     OrganStatus,
     Provenance,
     ReportExtraction,
+    combine_side_statuses,
+    sides_with_lesions,
 )
 from schemas.vocabulary import Organ
 
@@ -104,9 +106,14 @@ def missing_size_numbers(item: LLMLesion, evidence_text: str) -> list[float]:
     return [d for d in item.diameters if not any(abs(d - p) < 1e-6 for p in present)]
 
 
+Sides = tuple[OrganStatus | None, OrganStatus | None]
+"""Per-side statuses (left, right) of a paired organ; None: not stated."""
+
+
 def derive_findings(
     answer_organs: Iterable[tuple[Organ, OrganStatus, Count | None]],
     lesions: Iterable[Lesion],
+    sides: Mapping[Organ, Sides] | None = None,
 ) -> tuple[tuple[OrganFinding, ...], list[str]]:
     """Organ findings consistent with the lesions, plus warnings for what had to be corrected.
 
@@ -114,6 +121,13 @@ def derive_findings(
     when that is at least the number of lesions described, else the lesions' own count ("multiple" when
     any group is "multiple"). An organ said to have lesions but without any and without a count gets
     ``at_least 1``.
+
+    ``sides`` (paired organs) are the model's per-side statuses. The sides a lesion lies on become
+    ``lesion`` (:func:`schemas.records.sides_with_lesions`); sides that cannot agree with the organ's
+    lesions (all lesions without a side), or with a stated ``lesion`` status without lesions, are
+    dropped; otherwise the organ status is the one the sides give
+    (:func:`schemas.records.combine_side_statuses`: left ``absent`` + right ``normal`` → ``normal``).
+    Each correction is a warning.
     """
     warnings: list[str] = []
     lesions_by_organ: dict[Organ, list[Lesion]] = {}
@@ -129,17 +143,51 @@ def derive_findings(
     for organ in Organ:
         own = lesions_by_organ.get(organ, [])
         status, count = stated.get(organ, (OrganStatus.NOT_MENTIONED, None))
+        left, right = _reconciled_sides(organ, own, (sides or {}).get(organ, (None, None)), warnings)
+        by_sides = combine_side_statuses(left, right)
+        if (left is not None or right is not None) and by_sides is not status and not own:
+            if status is OrganStatus.LESION:  # a stated lesion outweighs sides without one
+                warnings.append(f"organs: {organ.value} per-side statuses removed: they give no lesion side")
+                left = right = None
+            else:
+                warnings.append(
+                    f"organs: {organ.value} said {status.value!r} but its per-side statuses give "
+                    f"{by_sides.value!r}; "
+                    f"set to {by_sides.value}"
+                )
+                status = by_sides
         if own:
             if status is not OrganStatus.LESION:
                 warnings.append(f"organs: {organ.value} said {status.value!r} but has lesions; set to lesion")
-            findings.append(OrganFinding(organ=organ, status=OrganStatus.LESION, count=_count(own, count)))
+            findings.append(
+                OrganFinding(
+                    organ=organ, status=OrganStatus.LESION, count=_count(own, count), left=left, right=right
+                )
+            )
         elif status is OrganStatus.LESION:
             if count is None or count.minimum == 0:
                 count = Count(kind=CountKind.AT_LEAST, value=1)
-            findings.append(OrganFinding(organ=organ, status=status, count=count))
+            findings.append(OrganFinding(organ=organ, status=status, count=count, left=left, right=right))
         elif status is not OrganStatus.NOT_MENTIONED:
-            findings.append(OrganFinding(organ=organ, status=status))
+            findings.append(OrganFinding(organ=organ, status=status, left=left, right=right))
     return tuple(findings), warnings
+
+
+def _reconciled_sides(organ: Organ, own: list[Lesion], stated: Sides, warnings: list[str]) -> Sides:
+    """The stated sides made to agree with the organ's lesions (see :func:`derive_findings`)."""
+    left, right = stated
+    if (left is None and right is None) or not own:
+        return left, right
+    marked = sides_with_lesions(left, right, (lesion.side for lesion in own))
+    if marked is None:
+        warnings.append(f"organs: {organ.value} per-side statuses removed: its lesions have no side")
+        return None, None
+    for name, before, after in (("left", left, marked[0]), ("right", right, marked[1])):
+        if before is not None and before is not after:
+            warnings.append(
+                f"organs: {organ.value} {name} said {before.value!r} but has lesions; set to lesion"
+            )
+    return marked
 
 
 def _count(lesions: list[Lesion], stated: Count | None) -> Count:
@@ -193,7 +241,10 @@ def build_extraction(
             continue
         lesions.append(lesion.model_copy(update={"confidence": confidence}))
     organs = ((o.organ, *organ_status(o)) for o in answer.organs)
-    findings, finding_warnings = derive_findings(organs, lesions)
+    sides: dict[Organ, Sides] = {}
+    for o in answer.organs:
+        sides.setdefault(o.organ, organ_sides(o))
+    findings, finding_warnings = derive_findings(organs, lesions, sides)
     return ReportExtraction(
         report_id=report_id,
         text_sha256=text_sha256,

@@ -16,7 +16,7 @@ from typing import Final
 from report_extractor.backends.base import ChatMessage
 from schemas.llm import LLMReport, llm_json_schema_text
 
-PROMPT_VERSION: Final[str] = "p1"
+PROMPT_VERSION: Final[str] = "p2"
 DEFAULT_MAX_TOKENS: Final[int] = 1024
 
 INSTRUCTIONS: Final[str] = """\
@@ -30,10 +30,15 @@ wall thickening, diverticula, abscesses, collections, lymph nodes, vessels, devi
 - organs: every organ the report describes. status "lesion", "normal" (described without lesion, \
 negated, or with non-lesion findings only) or "absent" (resected). Omit organs not mentioned. count = \
 number of lesions ("at least N": count=N, at_least=true); "multiple"/"numerous"/"innumerable"/"several" \
-without a number: multiple=true.
+without a number: multiple=true. Paired organs (kidney, adrenal_gland, lung, breast) whose two sides \
+differ also get left/right ("lesion", "normal", "absent"), e.g. left nephrectomy with a normal right \
+kidney: status "normal", left "absent", right "normal"; status is then "lesion" if a side is, else \
+"normal" if a side is, else "absent".
 - lesions: one entry per lesion described individually; a group ("multiple cysts up to 1.2 cm") is one \
 entry with multiple=true. Liver segments as Couinaud numbers 1-8 (right lobe 5-8, left lobe 2-4, \
-caudate 1). Pancreas parts head/uncinate/neck/body/tail. Kidney side and poles.
+caudate 1). Pancreas parts head/uncinate/neck/body/tail. Kidney side and poles. site: a few words \
+for a location these fields cannot hold (lung lobe, colon segment, vertebral level), also when the \
+lesion is not measured.
 - Sizes: the CURRENT size only (ignore prior sizes), diameters exactly as written with their unit; \
 "2 cm and 3 cm" are two lesions. Never use organ, duct, vessel or lymph node measurements.
 - quote: the shortest verbatim sentence or clause of the report that describes the lesion and contains \
@@ -44,14 +49,15 @@ _EXAMPLES: Final[tuple[tuple[str, str], ...]] = (
     (
         "FINDINGS: LIVER: 2.3 x 1.9 cm hypoattenuating mass in segment VII, previously 1.8 cm. "
         "Subcentimeter hypodensity in segment 4/5, too small to characterize. "
-        "PANCREAS: No focal lesion. KIDNEYS: Left renal stone. Status post cholecystectomy. "
+        "PANCREAS: No focal lesion. KIDNEYS: Status post left nephrectomy. Right renal stone. "
+        "Status post cholecystectomy. "
         "Spleen measures 11 cm.",
         json.dumps(
             {
                 "organs": [
                     {"organ": "liver", "status": "lesion", "count": 2},
                     {"organ": "pancreas", "status": "normal"},
-                    {"organ": "kidney", "status": "normal"},
+                    {"organ": "kidney", "status": "normal", "left": "absent", "right": "normal"},
                     {"organ": "gallbladder", "status": "absent"},
                     {"organ": "spleen", "status": "normal"},
                 ],
@@ -78,13 +84,15 @@ _EXAMPLES: Final[tuple[tuple[str, str], ...]] = (
     ),
     (
         "IMPRESSION: Multiple hepatic metastases, the largest 15 mm. 12 mm lesion in the pancreatic "
-        "tail, suspicious for neoplasm. Right lower pole renal cyst 8 mm.",
+        "tail, suspicious for neoplasm. Right lower pole renal cyst 8 mm. Small nodule in the left "
+        "upper lobe of the lung.",
         json.dumps(
             {
                 "organs": [
                     {"organ": "liver", "status": "lesion", "multiple": True},
                     {"organ": "pancreas", "status": "lesion", "count": 1},
                     {"organ": "kidney", "status": "lesion", "count": 1},
+                    {"organ": "lung", "status": "lesion", "count": 1},
                 ],
                 "lesions": [
                     {
@@ -114,6 +122,13 @@ _EXAMPLES: Final[tuple[tuple[str, str], ...]] = (
                         "kind": "cyst",
                         "malignancy": "benign",
                         "quote": "Right lower pole renal cyst 8 mm",
+                    },
+                    {
+                        "organ": "lung",
+                        "side": "left",
+                        "site": "upper lobe",
+                        "kind": "nodule",
+                        "quote": "Small nodule in the left upper lobe of the lung",
                     },
                 ],
             },

@@ -5,6 +5,7 @@ Layer 0 of rsuper: pure pydantic, imports nothing else from the project.
 
 from schemas.records import (
     SCHEMA_VERSION,
+    SITE_MAX_CHARS,
     AlignmentKind,
     Certainty,
     Count,
@@ -21,12 +22,16 @@ from schemas.records import (
     ReportExtraction,
     Size,
     SizeClass,
+    clean_site,
+    combine_side_statuses,
+    sides_with_lesions,
     text_sha256,
 )
 from schemas.vocabulary import KidneyPole, Organ, PancreasPart, Side, resolve_organ, resolve_side
 
 __all__ = [
     "SCHEMA_VERSION",
+    "SITE_MAX_CHARS",
     "AlignmentKind",
     "Certainty",
     "Count",
@@ -47,7 +52,10 @@ __all__ = [
     "Side",
     "Size",
     "SizeClass",
+    "clean_site",
+    "combine_side_statuses",
     "resolve_organ",
     "resolve_side",
+    "sides_with_lesions",
     "text_sha256",
 ]

@@ -28,13 +28,19 @@ from schemas.records import (
     Qualifier,
     Size,
     SizeClass,
+    clean_site,
     infer_unit,
 )
 from schemas.vocabulary import PAIRED_ORGANS, KidneyPole, Organ, PancreasPart, Side
 
-LLM_SCHEMA_VERSION: Final[str] = "llm-1.1"
+LLM_SCHEMA_VERSION: Final[str] = "llm-1.2"
 MAX_LESIONS: Final[int] = 40
 MAX_QUOTE_CHARS: Final[int] = 300
+MAX_SITE_CHARS: Final[int] = 60
+"""Longest ``site`` a model may write (the record allows more; a model needs no more)."""
+
+LLMSideStatus = Literal["lesion", "normal", "absent"]
+"""Status of one side of a paired organ, as a model may state it (omitted: not stated)."""
 
 
 class LLMUnit(StrEnum):
@@ -45,15 +51,17 @@ class LLMUnit(StrEnum):
 
 
 class LLMOrgan(BaseModel):
-    """One organ the report speaks about."""
+    """One organ the report speaks about; ``left`` / ``right`` for a paired organ whose sides differ."""
 
     model_config = ConfigDict(extra="forbid")
 
     organ: Organ
-    status: Literal["lesion", "normal", "absent"]
+    status: LLMSideStatus
     count: Annotated[int, Field(ge=0, le=99)] | None = None
     at_least: bool = False
     multiple: bool = False
+    left: LLMSideStatus | None = None
+    right: LLMSideStatus | None = None
 
 
 class LLMLesion(BaseModel):
@@ -76,6 +84,7 @@ class LLMLesion(BaseModel):
     certainty: Certainty = Certainty.DEFINITE
     kind: LesionKind = LesionKind.LESION
     malignancy: Malignancy = Malignancy.UNKNOWN
+    site: Annotated[str, Field(max_length=MAX_SITE_CHARS)] | None = None
     quote: Annotated[str, Field(min_length=1, max_length=MAX_QUOTE_CHARS)]
 
 
@@ -112,7 +121,8 @@ def to_lesion(item: LLMLesion, evidence: Evidence | None = None) -> Lesion:
     """Convert one model lesion to a validated :class:`Lesion` (units converted in code).
 
     Fields that do not apply to the organ (segments on a kidney, a side on the liver) are dropped
-    rather than rejected: the model was asked for them generically.
+    rather than rejected: the model was asked for them generically. ``site`` is cleaned
+    (:func:`schemas.records.clean_site`: control characters and extra whitespace removed).
     """
     diameters = to_millimetres(item.diameters, item.unit)
     if item.multiple:
@@ -132,6 +142,7 @@ def to_lesion(item: LLMLesion, evidence: Evidence | None = None) -> Lesion:
         certainty=item.certainty,
         kind=item.kind,
         malignancy=item.malignancy,
+        site=clean_site(item.site),
         evidence=evidence or Evidence(quote=item.quote),
     )
 
@@ -146,3 +157,14 @@ def organ_status(item: LLMOrgan) -> tuple[OrganStatus, Count | None]:
     if not item.count:
         return status, None
     return status, Count(kind=CountKind.AT_LEAST if item.at_least else CountKind.EXACT, value=item.count)
+
+
+def organ_sides(item: LLMOrgan) -> tuple[OrganStatus | None, OrganStatus | None]:
+    """The per-side statuses (left, right) of a model organ entry; ``(None, None)`` for an unpaired
+    organ (dropped like a side on a liver lesion) or when the model stated none."""
+    if item.organ not in PAIRED_ORGANS:
+        return None, None
+    return (
+        None if item.left is None else OrganStatus(item.left),
+        None if item.right is None else OrganStatus(item.right),
+    )

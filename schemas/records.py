@@ -5,14 +5,17 @@ Pure pydantic v2. Cross-field rules (EXTRACTION.md) are enforced by validators, 
 
 * an organ with status ``lesion`` has lesions or a count > 0; a ``normal`` / ``absent`` organ has none;
 * side only on paired organs; liver segments only on the liver, pancreas parts only on the pancreas,
-  kidney poles only on the kidney;
+  kidney poles only on the kidney; ``site`` is short free text (no control characters);
+* per-side statuses (``left`` / ``right``) only on paired organs, agreeing with the organ status
+  (:func:`combine_side_statuses`), and no lesion on a side whose status is ``normal`` or ``absent``;
 * diameters are positive and sorted (largest first); sizes above 300 mm are kept but flagged.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+import unicodedata
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Any, Final, Self
@@ -21,8 +24,14 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from schemas.vocabulary import PAIRED_ORGANS, KidneyPole, Organ, PancreasPart, Side
 
-SCHEMA_VERSION: Final[str] = "1.0"
-"""Version of this record model; stored with every extraction."""
+SCHEMA_VERSION: Final[str] = "1.1"
+"""Version of this record model; stored with every extraction.
+
+1.1 added ``OrganFinding.left`` / ``right`` (per-side status of paired organs) and ``Lesion.site``; both
+are optional, so 1.0 records validate unchanged."""
+
+SITE_MAX_CHARS: Final[int] = 80
+"""Longest ``Lesion.site`` (characters, after stripping)."""
 
 IMPLAUSIBLE_DIAMETER_MM: Final[float] = 300.0
 """Lesion diameters above this (30 cm) are flagged as implausible (kept, with a warning)."""
@@ -98,6 +107,58 @@ class OrganStatus(StrEnum):
     NORMAL = "normal"
     NOT_MENTIONED = "not_mentioned"
     ABSENT = "absent"
+
+
+_SIDE_PRECEDENCE: Final[tuple[OrganStatus, ...]] = (
+    OrganStatus.LESION,
+    OrganStatus.NORMAL,
+    OrganStatus.ABSENT,
+)
+
+
+def combine_side_statuses(left: OrganStatus | None, right: OrganStatus | None) -> OrganStatus:
+    """The organ-level status of a paired organ whose sides have these statuses.
+
+    An unset side (None) counts as ``not_mentioned``. The first of ``lesion`` > ``normal`` > ``absent``
+    that either side has wins, else ``not_mentioned``:
+
+    * any side ``lesion`` → ``lesion``;
+    * otherwise any side ``normal`` → ``normal`` (left nephrectomy + normal right kidney → ``normal``:
+      the kidney tissue that is left has no lesion);
+    * otherwise any side ``absent`` → ``absent`` (both resected, or one resected and the other not
+      described: "status post left nephrectomy" alone stays ``absent`` as it was before sides existed);
+    * otherwise ``not_mentioned``.
+
+    >>> combine_side_statuses(OrganStatus.ABSENT, OrganStatus.NORMAL)
+    <OrganStatus.NORMAL: 'normal'>
+    """
+    present = {left, right}
+    for status in _SIDE_PRECEDENCE:
+        if status in present:
+            return status
+    return OrganStatus.NOT_MENTIONED
+
+
+def sides_with_lesions(
+    left: OrganStatus | None, right: OrganStatus | None, lesion_sides: Iterable[Side | None]
+) -> tuple[OrganStatus | None, OrganStatus | None] | None:
+    """Per-side statuses after marking the sides the lesions lie on (left, right, bilateral) ``lesion``.
+
+    Returns None when, after marking, no side is ``lesion`` (every lesion has no side or side
+    ``unknown``): the per-side statuses then cannot agree with an organ that has lesions and should be
+    dropped. Used to reconcile a model's or a reviewer's sides with the lesions (a lesion outweighs
+    a side's ``normal`` / ``absent``).
+    """
+    on = {
+        s for side in lesion_sides for s in ((Side.LEFT, Side.RIGHT) if side is Side.BILATERAL else (side,))
+    }
+    if Side.LEFT in on:
+        left = OrganStatus.LESION
+    if Side.RIGHT in on:
+        right = OrganStatus.LESION
+    if OrganStatus.LESION not in (left, right):
+        return None
+    return left, right
 
 
 class CountKind(StrEnum):
@@ -208,8 +269,31 @@ class Evidence(_Model):
         return self
 
 
+def clean_site(text: str | None) -> str | None:
+    """``text`` made a valid ``Lesion.site``: control characters become spaces, runs of whitespace one
+    space, cut to :data:`SITE_MAX_CHARS` (at a word boundary when there is one); None when empty.
+
+    For producers of free text (a model's answer, an imported CSV cell) that should keep a site rather
+    than lose the lesion over its spelling.
+    """
+    if text is None:
+        return None
+    spaced = "".join(" " if unicodedata.category(ch).startswith("C") else ch for ch in text)
+    words = " ".join(spaced.split())
+    if len(words) > SITE_MAX_CHARS:
+        cut = words[: SITE_MAX_CHARS + 1]
+        words = cut.rsplit(" ", 1)[0] if " " in cut else cut[:SITE_MAX_CHARS]
+    return words or None
+
+
 class Lesion(_Model):
-    """One lesion (or one group: "multiple hepatic cysts up to 1.2 cm") described by the report."""
+    """One lesion (or one group: "multiple hepatic cysts up to 1.2 cm") described by the report.
+
+    ``side``, ``liver_segments``, ``pancreas_parts`` and ``kidney_poles`` are the location vocabularies;
+    ``site`` is short free text for a location they cannot express (lung lobe, colon segment, vertebral
+    level, adrenal limb, ...), any organ, at most :data:`SITE_MAX_CHARS` characters, stripped, without
+    control characters. The location is kept whatever the size (an unmeasured lesion keeps it too).
+    """
 
     organ: Organ
     side: Side | None = None
@@ -222,8 +306,21 @@ class Lesion(_Model):
     certainty: Certainty = Certainty.DEFINITE
     kind: LesionKind = LesionKind.LESION
     malignancy: Malignancy = Malignancy.UNKNOWN
+    site: str | None = None
     evidence: Evidence | None = None
     confidence: Annotated[float, Field(ge=0.0, le=1.0)] = 1.0
+
+    @field_validator("site")
+    @classmethod
+    def _clean_site(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        text = value.strip()
+        if any(unicodedata.category(ch).startswith("C") for ch in text):
+            raise ValueError(f"site: control or format characters are not allowed, got {text!r}")
+        if len(text) > SITE_MAX_CHARS:
+            raise ValueError(f"site: at most {SITE_MAX_CHARS} characters, got {len(text)}")
+        return text or None
 
     @field_validator("liver_segments")
     @classmethod
@@ -270,11 +367,53 @@ class Lesion(_Model):
 
 
 class OrganFinding(_Model):
-    """Lesion status and count of one organ."""
+    """Lesion status and count of one organ, and for paired organs optionally the status of each side.
+
+    ``status`` is the organ-level answer every consumer reads. ``left`` / ``right`` (paired organs only:
+    kidney, adrenal gland, lung, breast) say what the report says about each side when it says more
+    than the organ-level status can: "status post left nephrectomy, the right kidney is normal" is
+    ``status="normal", left="absent", right="normal"``. An unset side is not stated (``not_mentioned``
+    is stored as unset). When a side is set, ``status`` must equal :func:`combine_side_statuses` of the
+    two sides; the record also refuses a lesion on a side whose status is ``normal`` or ``absent``.
+    """
 
     organ: Organ
     status: OrganStatus
     count: Count | None = None
+    left: OrganStatus | None = None
+    right: OrganStatus | None = None
+
+    @field_validator("left", "right")
+    @classmethod
+    def _unset_not_mentioned(cls, value: OrganStatus | None) -> OrganStatus | None:
+        return None if value is OrganStatus.NOT_MENTIONED else value
+
+    @model_validator(mode="after")
+    def _sides_match_status(self) -> Self:
+        if self.left is None and self.right is None:
+            return self
+        where = f"organs[{self.organ.value}]"
+        if self.organ not in PAIRED_ORGANS:
+            side = "left" if self.left is not None else "right"
+            raise ValueError(
+                f"{where}.{side}: only paired organs have per-side statuses; {self.organ.value} is not paired"
+            )
+        expected = combine_side_statuses(self.left, self.right)
+        if self.status is not expected:
+            sides = f"left {_side_text(self.left)}, right {_side_text(self.right)}"
+            raise ValueError(
+                f"{where}.status: its sides ({sides}) give {expected.value!r}, got {self.status.value!r}"
+            )
+        return self
+
+    @property
+    def has_sides(self) -> bool:
+        """True when at least one side's status is stated."""
+        return self.left is not None or self.right is not None
+
+    def side_status(self, side: Side) -> OrganStatus | None:
+        """The stated status of ``side`` (left / right; None when not stated or another side)."""
+        return self.left if side is Side.LEFT else self.right if side is Side.RIGHT else None
 
     @model_validator(mode="after")
     def _count_matches_status(self) -> Self:
@@ -286,6 +425,10 @@ class OrganFinding(_Model):
                 f"organs[{self.organ.value}].count: status {self.status.value!r} cannot have lesions"
             )
         return self
+
+
+def _side_text(status: OrganStatus | None) -> str:
+    return "unset" if status is None else repr(status.value)
 
 
 class Provenance(_Model):
@@ -308,6 +451,23 @@ class Provenance(_Model):
 def text_sha256(text: str) -> str:
     """SHA-256 (hex) of the report text as UTF-8: the key that ties a record to the exact text."""
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+_NO_LESION_SIDE: Final[frozenset[OrganStatus]] = frozenset({OrganStatus.NORMAL, OrganStatus.ABSENT})
+
+
+def _check_lesion_side(i: int, lesion: Lesion, owner: OrganFinding) -> None:
+    """Refuse a lesion whose side (left, right or both for bilateral) is ``normal`` or ``absent``."""
+    if lesion.side is None:
+        return
+    sides = (Side.LEFT, Side.RIGHT) if lesion.side is Side.BILATERAL else (lesion.side,)
+    for side in sides:
+        status = owner.side_status(side)
+        if status is not None and status in _NO_LESION_SIDE:
+            raise ValueError(
+                f"lesions[{i}].side: a {lesion.side.value} {lesion.organ.value} lesion, but "
+                f"organs[{owner.organ.value}].{side.value} is {status.value!r}"
+            )
 
 
 class ReportExtraction(_Model):
@@ -341,6 +501,7 @@ class ReportExtraction(_Model):
                 raise ValueError(
                     f"lesions[{i}].organ: {lesion.organ.value} has a lesion but its status is {status!r}"
                 )
+            _check_lesion_side(i, lesion, owner)
         for finding in self.organs:
             has_lesions = any(lesion.organ is finding.organ for lesion in self.lesions)
             no_count = finding.count is None or finding.count.minimum == 0
@@ -363,6 +524,14 @@ class ReportExtraction(_Model):
         if new:
             object.__setattr__(self, "warnings", (*self.warnings, *new))
         return self
+
+    def side_status(self, organ: Organ, side: Side) -> OrganStatus:
+        """The status of one side of a paired organ: the organ status when the organ has no per-side
+        statuses, else the side's own (``not_mentioned`` for a side left unset next to a stated one)."""
+        finding = self.finding(organ)
+        if not finding.has_sides:
+            return finding.status
+        return finding.side_status(side) or OrganStatus.NOT_MENTIONED
 
     def finding(self, organ: Organ) -> OrganFinding:
         """The finding for ``organ`` (``not_mentioned`` when the report does not speak of it)."""

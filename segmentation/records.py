@@ -13,6 +13,9 @@ plain :class:`~segmentation.targets.LesionFact` / :class:`~segmentation.targets.
   the others have unknown size ("two lesions, the largest 2 cm"); ``multiple`` / ``at least`` groups
   give one fact with the size and mark the organ ``multiple`` (never read as one lesion).
 - an organ count ``exact n`` → ``count=n``; ``at_least`` / ``multiple`` → ``multiple=True``.
+- per-side statuses of paired organs (``OrganFinding.left`` / ``right``) are passed on unchanged; the
+  target builder uses them where the case has per-side masks (``kidney_left`` / ``kidney_right``).
+- the location does not depend on the size: an unmeasured lesion keeps its sub-segments.
 
 Extractions whose status is not ``ok`` carry no usable facts: :func:`load_report_facts` reports them
 as missing.
@@ -118,7 +121,14 @@ def _organ_fact(finding: OrganFinding, open_ended: bool, n_listed: int) -> Organ
             multiple = True
     if finding.status is OrganStatus.LESION and count is None and not multiple and n_listed:
         count = n_listed
-    return OrganFact(organ=finding.organ.value, status=finding.status, count=count, multiple=multiple)
+    return OrganFact(
+        organ=finding.organ.value,
+        status=finding.status,
+        count=count,
+        multiple=multiple,
+        left=finding.left,
+        right=finding.right,
+    )
 
 
 def extraction_to_facts(extraction: ReportExtraction) -> ReportFacts:

@@ -42,11 +42,14 @@ LESION_TABLE_SCHEMA: Final[pa.Schema] = pa.schema(
         ("lesion_index", pa.int32()),
         ("organ", pa.string()),
         ("organ_status", pa.string()),
+        ("organ_left_status", pa.string()),
+        ("organ_right_status", pa.string()),
         ("side", pa.string()),
         ("liver_segments", pa.list_(pa.int8())),
         ("pancreas_parts", pa.list_(pa.string())),
         ("pancreas_mask_parts", pa.list_(pa.string())),
         ("kidney_poles", pa.list_(pa.string())),
+        ("site", pa.string()),
         ("diameters_mm", pa.list_(pa.float64())),
         ("largest_mm", pa.float64()),
         ("size_qualifier", pa.string()),
@@ -63,7 +66,9 @@ LESION_TABLE_SCHEMA: Final[pa.Schema] = pa.schema(
         ("confidence", pa.float64()),
     ]
 )
-"""Schema of the Parquet lesion table (one row per lesion of an ``ok`` extraction)."""
+"""Schema of the Parquet lesion table (one row per lesion of an ``ok`` extraction). ``organ_status`` and
+``organ_left_status`` / ``organ_right_status`` are the lesion's organ finding (the sides null when not
+stated); ``site`` is the lesion's free-text location."""
 
 
 def lesion_table_rows(extraction: ReportExtraction) -> list[dict[str, Any]]:
@@ -71,20 +76,26 @@ def lesion_table_rows(extraction: ReportExtraction) -> list[dict[str, Any]]:
     if extraction.status is not ExtractionStatus.OK:
         return []
     prov = extraction.provenance
-    return [
-        {
-            "report_id": extraction.report_id,
-            "text_sha256": extraction.text_sha256,
-            "extractor_version": prov.extractor_version,
-            "backend": prov.backend,
-            "model": prov.model,
-            "lesion_index": i,
-            "organ_status": extraction.finding(lesion.organ).status.value,
-            "pancreas_mask_parts": list(dict.fromkeys(p.mask_part.value for p in lesion.pancreas_parts)),
-            **lesion_projection(lesion),
-        }
-        for i, lesion in enumerate(extraction.lesions)
-    ]
+    rows = []
+    for i, lesion in enumerate(extraction.lesions):
+        finding = extraction.finding(lesion.organ)
+        rows.append(
+            {
+                "report_id": extraction.report_id,
+                "text_sha256": extraction.text_sha256,
+                "extractor_version": prov.extractor_version,
+                "backend": prov.backend,
+                "model": prov.model,
+                "lesion_index": i,
+                "organ_status": finding.status.value,
+                "organ_left_status": None if finding.left is None else finding.left.value,
+                "organ_right_status": None if finding.right is None else finding.right.value,
+                "pancreas_mask_parts": list(dict.fromkeys(p.mask_part.value for p in lesion.pancreas_parts)),
+                "site": lesion.site,
+                **lesion_projection(lesion),
+            }
+        )
+    return rows
 
 
 def write_jsonl(extractions: Iterable[ReportExtraction], out_path: Path) -> int:

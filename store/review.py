@@ -24,9 +24,12 @@ from schemas.records import (
     ExtractionStatus,
     Lesion,
     OrganFinding,
+    OrganStatus,
     Provenance,
     ReportExtraction,
+    sides_with_lesions,
 )
+from schemas.vocabulary import Side
 from store.errors import ReviewInputError
 
 REVIEWER_PREFIX: Final[str] = "reviewer:"
@@ -50,6 +53,7 @@ LESION_FIELDS: Final[tuple[str, ...]] = (
     "certainty",
     "kind",
     "malignancy",
+    "site",
 )
 """Lesion fields compared between an extraction and its review (evidence and confidence are not facts)."""
 
@@ -92,6 +96,7 @@ class WarningKind(StrEnum):
 
 
 _WARNING_MARKERS: Final[tuple[tuple[str, WarningKind], ...]] = (
+    ("per-side statuses", WarningKind.ORGAN_STATUS_CORRECTED),
     ("quote not found", WarningKind.UNALIGNED_EVIDENCE),
     ("not in the evidence", WarningKind.SIZE_NOT_IN_EVIDENCE),
     ("but has lesions", WarningKind.ORGAN_STATUS_CORRECTED),
@@ -211,7 +216,10 @@ def _organs_with_lesions(organs: list[Any], lesions: list[Any], before: list[Any
 
     Every organ that has a lesion gets status ``lesion`` (its count dropped when it had another status);
     an organ whose number of lesions changed loses its stated count (the listed lesions are all). An
-    organ left with no lesion is refused: only the reviewer can say whether it is normal now.
+    organ left with no lesion is refused: only the reviewer can say whether it is normal now. A paired
+    organ's per-side statuses follow its lesions: the sides they lie on become ``lesion``, and the
+    per-side statuses are dropped when no side is ``lesion`` then (lesions without a side)
+    (:func:`schemas.records.sides_with_lesions`).
 
     Raises:
         ReviewInputError: an organ that had lesions has none left (``organs`` must then be given).
@@ -244,7 +252,28 @@ def _organs_with_lesions(organs: list[Any], lesions: list[Any], before: list[Any
             out.append(finding)
         elif finding.get("status") != "lesion" or then.get(organ) != n:
             finding.update(status="lesion", count=None)
+        if finding.get("left") is not None or finding.get("right") is not None:
+            finding.update(
+                _sides_json(finding, [x for x in lesions if isinstance(x, dict) and x.get("organ") == organ])
+            )
     return out
+
+
+def _sides_json(finding: dict[str, Any], lesions: list[dict[str, Any]]) -> dict[str, Any]:
+    """``left`` / ``right`` of a JSON organ finding after its JSON lesions (see :func:`_organs_with_lesions`);
+    values the record model will refuse are passed through for it to name."""
+    try:
+        left, right = (None if finding.get(k) is None else OrganStatus(finding[k]) for k in ("left", "right"))
+        sides = [None if x.get("side") is None else Side(x["side"]) for x in lesions]
+    except ValueError:
+        return {}
+    marked = sides_with_lesions(left, right, sides)
+    if marked is None:
+        return {"left": None, "right": None}
+    return {
+        "left": None if marked[0] is None else marked[0].value,
+        "right": None if marked[1] is None else marked[1].value,
+    }
 
 
 def _as_json(item: OrganFinding | Lesion | Mapping[str, Any]) -> Any:
@@ -261,13 +290,13 @@ def changed_fields(before: ReportExtraction, after: ReportExtraction) -> tuple[s
     """The fields (:data:`REVIEW_FIELDS`) whose values differ between an extraction and its review.
 
     Lesions are compared by position over the lesions both have; a different number of lesions is
-    ``lesion_count``; ``organs`` compares the organ statuses and counts.
+    ``lesion_count``; ``organs`` compares the organ statuses, counts and per-side statuses.
     """
     changed: list[str] = []
     if before.status is not after.status:
         changed.append("status")
-    if {f.organ: (f.status, f.count) for f in before.organs} != {
-        f.organ: (f.status, f.count) for f in after.organs
+    if {f.organ: (f.status, f.count, f.left, f.right) for f in before.organs} != {
+        f.organ: (f.status, f.count, f.left, f.right) for f in after.organs
     }:
         changed.append("organs")
     if len(before.lesions) != len(after.lesions):
@@ -282,7 +311,12 @@ def changed_fields(before: ReportExtraction, after: ReportExtraction) -> tuple[s
 def facts_signature(extraction: ReportExtraction) -> tuple[Any, ...]:
     """What two extractions must share to agree: status, organ findings, lesion facts (no evidence,
     no confidence)."""
-    organs = tuple(sorted((f.organ.value, f.status.value, str(f.count)) for f in extraction.organs))
+    organs = tuple(
+        sorted(
+            (f.organ.value, f.status.value, str(f.count), str(f.left), str(f.right))
+            for f in extraction.organs
+        )
+    )
     lesions = tuple(tuple(str(_lesion_value(x, name)) for name in LESION_FIELDS) for x in extraction.lesions)
     return extraction.status.value, organs, lesions
 

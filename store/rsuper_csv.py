@@ -13,7 +13,12 @@ them back. Only ``ok`` extractions produce rows (failed / invalid ones carry no 
   parts ``head`` / ``body`` / ``tail`` joined by `` / `` in that order (neck and uncinate → head);
   paired organs (kidney, adrenal gland, lung, breast) ``left``, ``right``, ``left / right`` for a
   *bilateral* description (the lesions lie in the union of both sides), or ``u``; ``u`` whenever the
-  sub-segment is unknown; empty for organs without sub-segments (spleen, stomach, ...).
+  sub-segment is unknown. Organs without sub-segments in the reference (spleen, stomach, colon, bone,
+  ...; the unpaired organs other than liver and pancreas) write the lesion's free-text ``site``
+  ("sigmoid", "L3 vertebral body") or nothing: the reference leaves the cell empty for them, so its
+  readers see no sub-segment either way. Liver, pancreas and paired organs keep the reference's values
+  (a lung lesion's lobe is not written: ``left`` / ``right`` is what the column means there). The
+  location does not depend on the size: an unmeasured lesion keeps its segment / part / side / site.
 * ``Tumor Size (mm)``: ``a``, ``a x b`` or ``a x b x c`` (largest first); ``multiple`` for a grouped
   description ("multiple cysts up to 12 mm", "two lesions"), whose numbers bound the group rather
   than describe one tumor; ``u`` when no number is given (size classes like "subcentimeter" too).
@@ -38,6 +43,12 @@ them back. Only ``ok`` extractions produce rows (failed / invalid ones carry no 
   diameter (ties: an individual lesion before a group, then report order), else the first lesion.
 * Organs without lesions write ``0`` in the count and diameter columns (never blank);
   ``no lesion`` is ``True`` for lesion-free exams.
+* Per-side statuses of paired organs follow the organ-level status, which already combines them
+  (:func:`schemas.records.combine_side_statuses`): a left nephrectomy with a normal right kidney is
+  ``normal`` → kidney count ``0``, diameter ``0``, location empty (no kidney lesion, like any
+  lesion-free organ); both kidneys resected → ``absent`` → the same zeros (the reference has no
+  "resected" value). With a lesion on one side, the count, diameter and ``left`` / ``right`` location
+  come from the lesions as for any lesion organ. A CSV cannot say which side was resected.
 * ``reviewed``: ``True`` when the row comes from a reviewer's correction (:mod:`store.review`),
   ``False`` for a machine extraction (not an R-Super column; readers of the reference ignore it).
 """
@@ -142,7 +153,7 @@ def lesion_location(lesion: Lesion) -> str:
         return _pancreas_location(lesion) or UNKNOWN
     if lesion.organ in PAIRED_ORGANS:
         return side_location(lesion.side)
-    return ""
+    return lesion.site or ""
 
 
 def _pancreas_location(lesion: Lesion) -> str:

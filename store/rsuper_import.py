@@ -10,7 +10,11 @@ What a CSV cannot say is filled conservatively:
   :data:`UNKNOWN_TEXT_SHA256` (the hash of the empty string);
 * lesion-free exams (``no lesion`` true) list every organ as ``normal``; in other exams, organs
   without rows are ``not_mentioned`` (a CSV cannot tell normal from unmentioned);
-* a ``multiple`` size becomes a lesion group (count ``multiple``); ``u`` becomes an unmeasured lesion;
+* a ``multiple`` size becomes a lesion group (count ``multiple``); ``u`` becomes an unmeasured lesion
+  (its location kept);
+* ``Standardized Location`` of an organ without sub-segments (spleen, colon, bone, ...) becomes the
+  lesion's ``site`` (cleaned by :func:`schemas.records.clean_site`; ``u`` means none);
+* per-side statuses of paired organs cannot be read from a CSV (organs stay organ-level);
 * with a per-CT CSV, each organ's count comes from it (``lower-bound counts`` → ``at_least``), organs
   counted there but absent from the per-tumor CSV become count-only findings, and a largest diameter
   larger than every per-tumor size is attached to the organ's lesion group ("up to" size);
@@ -39,6 +43,7 @@ from schemas.records import (
     Qualifier,
     ReportExtraction,
     Size,
+    clean_site,
     text_sha256,
 )
 from schemas.vocabulary import PAIRED_ORGANS, RSUPER_ORGAN_NAMES, Organ, PancreasPart, Side, resolve_organ
@@ -284,6 +289,8 @@ def _lesion(row: dict[str, str], warnings: list[str], i: int) -> Lesion:
         fields["side"] = (
             Side.BILATERAL if left and right else Side.LEFT if left else Side.RIGHT if right else Side.UNKNOWN
         )
+    elif organ not in PAIRED_ORGANS and loc != UNKNOWN:
+        fields["site"] = clean_site(location)
     if size_text.lower() == MULTIPLE:
         fields["count"] = Count(kind=CountKind.MULTIPLE, value=None)
     elif size_text and size_text.lower() != UNKNOWN:

@@ -106,7 +106,9 @@ function render() {
   organs.replaceChildren();
   for (const f of record.organs) {
     const count = f.count ? ` (${f.count.kind === "multiple" ? "multiple" : f.count.value})` : "";
-    organs.append(el("li", `${f.organ}: ${f.status}${count}`, { class: "organ " + f.status }));
+    const sides = [["left", f.left], ["right", f.right]].filter(([, s]) => s).map(([n, s]) => `${n} ${s}`);
+    const perSide = sides.length ? `; ${sides.join(", ")}` : "";
+    organs.append(el("li", `${f.organ}: ${f.status}${count}${perSide}`, { class: "organ " + f.status }));
   }
   renderText();
   renderLesions();
@@ -145,10 +147,12 @@ function renderText() {
 }
 
 function subsegment(lesion) {
-  if (lesion.liver_segments.length) { return "segment " + lesion.liver_segments.join(" / "); }
-  if (lesion.pancreas_parts.length) { return lesion.pancreas_parts.join(" / "); }
-  if (lesion.kidney_poles.length) { return lesion.kidney_poles.join(" / "); }
-  return "";
+  const parts = [];
+  if (lesion.liver_segments.length) { parts.push("segment " + lesion.liver_segments.join(" / ")); }
+  if (lesion.pancreas_parts.length) { parts.push(lesion.pancreas_parts.join(" / ")); }
+  if (lesion.kidney_poles.length) { parts.push(lesion.kidney_poles.join(" / ")); }
+  if (lesion.site) { parts.push(lesion.site); }
+  return parts.join("; ");
 }
 
 function countText(count) {

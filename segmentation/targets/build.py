@@ -24,6 +24,13 @@ Semantics (R-Super, Bassi et al., MICCAI 2025; ``docs/METHOD.md`` sections 1 and
 - Lesions of organs that are not lesion channels mask their organ in *every* channel (they are never
   treated as negatives of a trained class) unless ``mask_untrained_lesion_organs=False``.
 - A channel organ with lesions but no mask in the crop is unknown everywhere in that channel.
+- Per-side statuses of a paired organ (``OrganFact.left`` / ``right``) are used when the case has
+  per-side masks ``"<organ>_left"`` and ``"<organ>_right"``: a ``normal`` or ``absent`` side is a known
+  negative (an absent side has no tissue to hold a lesion), so a lesion whose side is not given is
+  restricted to the other side(s) (its region, and the organ-wide unknown region of an open count,
+  leave the negative side out); in a ``normal`` / ``absent`` organ a side that is not stated is
+  unknown (e.g. "left kidney unremarkable" says nothing of the right one). Without per-side masks the
+  organ-level status decides, as before.
 
 Everything here runs on CPU (numpy / scipy) when a case is loaded; the losses only read the result.
 """
@@ -288,6 +295,26 @@ def build_report_target(
     )
 
 
+def _side_masks(
+    organ: str, fact: OrganFact | None, lookup: _MaskLookup
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """``(known-negative sides, sides not stated)`` of an organ with per-side statuses and per-side
+    masks (``"<organ>_left"``, ``"<organ>_right"``); None when either is missing."""
+    if fact is None or (fact.left is None and fact.right is None):
+        return None
+    masks = [lookup.masks.get(f"{organ}_{side}") for side in ("left", "right")]
+    if masks[0] is None or masks[1] is None:
+        return None
+    negative = np.zeros(lookup.shape, dtype=bool)
+    unstated = np.zeros(lookup.shape, dtype=bool)
+    for mask, status in zip(masks, (fact.left, fact.right), strict=True):
+        if status in (OrganStatus.NORMAL, OrganStatus.ABSENT):
+            negative |= mask
+        elif status is None:
+            unstated |= mask
+    return negative, unstated
+
+
 def _channel_target(
     organ: str,
     lesions: list[LesionFact],
@@ -309,13 +336,16 @@ def _channel_target(
             "%s has %d lesion(s) but status %r: treated as 'lesion'", organ, len(lesions), str(status)
         )
         status = OrganStatus.LESION
+    sides = _side_masks(organ, fact, lookup)
     if status in (OrganStatus.NORMAL, OrganStatus.ABSENT):
-        return no_target, np.zeros(shape, dtype=bool)
+        return no_target, (sides[1].copy() if sides is not None else np.zeros(shape, dtype=bool))
     if status is OrganStatus.NOT_MENTIONED:
         return no_target, (organ_mask.copy() if organ_mask is not None else np.zeros(shape, dtype=bool))
     if organ_mask is None:
         logger.warning("%s has reported lesions but no mask in this crop: channel unknown everywhere", organ)
         return no_target, np.ones(shape, dtype=bool)
+    if sides is not None:  # the lesions lie outside the normal / absent side(s)
+        organ_mask = organ_mask & ~sides[0]
 
     count = fact.count if fact is not None else None
     if count is not None and count < len(lesions):
@@ -332,7 +362,7 @@ def _channel_target(
     measured: list[tuple[LesionFact, int]] = []
     for lesion in lesions:
         region, key = lookup.region(lesion)
-        region = organ_mask if region is None else region
+        region = organ_mask if region is None or key == (organ,) else region
         unknown |= region
         if lesion.diameters_mm is None:
             exclude |= region

@@ -45,18 +45,26 @@ class OrganFact:
         status: ``"lesion"``, ``"normal"``, ``"not_mentioned"`` or ``"absent"`` (resected).
         count: exact number of lesions when stated, else ``None`` (then the listed lesions are all).
         multiple: ``True`` for "multiple", "innumerable" or "at least N": no exact count.
+        left, right: per-side status of a paired organ when the report states it (``None``: not
+            stated). Used where the case has per-side masks ``"<organ>_left"`` / ``"<organ>_right"``.
     """
 
     organ: str
     status: OrganStatus | str
     count: int | None = None
     multiple: bool = False
+    left: OrganStatus | str | None = None
+    right: OrganStatus | str | None = None
 
     def __post_init__(self) -> None:
-        try:
-            object.__setattr__(self, "status", OrganStatus(self.status))
-        except ValueError as e:
-            valid = ", ".join(s.value for s in OrganStatus)
-            raise ValueError(f"OrganFact.status must be one of {valid}; got {self.status!r}.") from e
+        for name in ("status", "left", "right"):
+            value = getattr(self, name)
+            if value is None and name != "status":
+                continue
+            try:
+                object.__setattr__(self, name, OrganStatus(value))
+            except ValueError as e:
+                valid = ", ".join(s.value for s in OrganStatus)
+                raise ValueError(f"OrganFact.{name} must be one of {valid}; got {value!r}.") from e
         if self.count is not None and self.count < 0:
             raise ValueError(f"OrganFact.count must be >= 0 or None, got {self.count}.")

@@ -10,7 +10,7 @@ from report_extractor.backends import Completion, CompletionRequest, Failure, cr
 from report_extractor.backends.fake import FakeBackend
 from report_extractor.engine import Extractor, ReportInput, validate_report
 from report_extractor.errors import BackendUnavailableError, ConfigurationError, InputError
-from report_extractor.prompting import PromptBuilder, system_prompt, worked_examples
+from report_extractor.prompting import PROMPT_VERSION, PromptBuilder, system_prompt, worked_examples
 from schemas.records import ExtractionStatus
 
 GOOD = json.dumps(
@@ -78,7 +78,7 @@ def test_ok_record_carries_provenance_and_tokens() -> None:
     assert record.provenance.prompt_tokens == 900
     assert record.provenance.cached_tokens == 800
     assert record.provenance.completion_tokens == 60
-    assert record.provenance.prompt_version == "p1"
+    assert record.provenance.prompt_version == PROMPT_VERSION
     assert record.provenance.attempts == 1
     assert record.lesions[0].evidence is not None
     assert record.lesions[0].evidence.start == TEXT.index("12 mm")
@@ -137,8 +137,8 @@ def test_answer_breaking_cross_field_rules_is_invalid_not_a_crash() -> None:
 
 
 def test_extractor_version_changes_with_backend_and_prompt() -> None:
-    assert Extractor(create_backend("fake")).version == "fake|llm-1.1|schema-1.0"
-    assert Extractor(PromptedFake(model="m")).version == "prompted-fake:m|p1|llm-1.1|schema-1.0"
+    assert Extractor(create_backend("fake")).version == "fake|llm-1.2|schema-1.1"
+    assert Extractor(PromptedFake(model="m")).version == "prompted-fake:m|p2|llm-1.2|schema-1.1"
 
 
 def test_prompt_has_static_prefix_and_report_last() -> None:

@@ -1,9 +1,13 @@
-"""Parsing, grounding and verification of backend answers."""
+"""Parsing, grounding and verification of backend answers; per-side statuses and sites."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
+from report_extractor.backends.fake import FakeBackend
+from report_extractor.engine import Extractor, ReportInput
 from report_extractor.errors import OutputParseError
 from report_extractor.postprocess import (
     UNVERIFIED_CONFIDENCE,
@@ -17,9 +21,11 @@ from schemas.records import (
     CountKind,
     OrganStatus,
     Provenance,
+    ReportExtraction,
     text_sha256,
 )
-from schemas.vocabulary import Organ
+from schemas.vocabulary import KidneyPole, Organ, PancreasPart, Side
+from store.review import WarningKind, warning_kind
 
 TEXT = "LIVER: 2.3 x 1.9 cm  mass in segment VII.\nPANCREAS: No focal lesion. Spleen measures 11 cm."
 PROV = Provenance(backend="test", extractor_version="t")
@@ -172,3 +178,159 @@ def test_lesion_status_without_lesions_or_count_becomes_at_least_one() -> None:
     count = record.finding(Organ.SPLEEN).count
     assert count is not None
     assert (count.kind, count.value) == (CountKind.AT_LEAST, 1)
+
+
+# --- per-side statuses and sites (schema 1.1), unmeasured lesions keep their location ---------------
+
+L, N, A = OrganStatus.LESION, OrganStatus.NORMAL, OrganStatus.ABSENT
+SIDES_TEXT = (
+    "Status post left nephrectomy. Right kidney: 12 mm cyst in the lower pole. "
+    "Tiny hypodensity in segment 4. Sigmoid colon polyp. Subcentimeter lesion in the pancreatic tail."
+)
+
+
+def _build_sides(answer: dict[str, object]) -> ReportExtraction:
+    return _build(answer, SIDES_TEXT)
+
+
+def _kidney_cyst(side: str | None = "right") -> dict[str, object]:
+    return {
+        "organ": "kidney",
+        "side": side,
+        "kidney_poles": ["lower_pole"],
+        "diameters": [12],
+        "unit": "mm",
+        "quote": "12 mm cyst in the lower pole",
+    }
+
+
+def test_sides_and_lesion_on_the_remaining_kidney() -> None:
+    record = _build_sides(
+        {
+            "organs": [
+                {"organ": "kidney", "status": "lesion", "count": 1, "left": "absent", "right": "lesion"}
+            ],
+            "lesions": [_kidney_cyst()],
+        }
+    )
+    kidney = record.finding(Organ.KIDNEY)
+    assert (kidney.status, kidney.left, kidney.right) == (L, A, L)
+    assert not record.warnings
+
+
+def test_left_nephrectomy_and_normal_right_kidney() -> None:
+    record = _build_sides(
+        {"organs": [{"organ": "kidney", "status": "normal", "left": "absent", "right": "normal"}]}
+    )
+    kidney = record.finding(Organ.KIDNEY)
+    assert (kidney.status, kidney.left, kidney.right) == (N, A, N)
+
+
+@pytest.mark.parametrize(
+    ("organ", "lesions", "expected", "warning"),
+    [
+        pytest.param(
+            {"organ": "kidney", "status": "absent", "left": "absent", "right": "normal"},
+            [],
+            (N, A, N),
+            "organs: kidney said 'absent' but its per-side statuses give 'normal'; set to normal",
+            id="status-from-sides",
+        ),
+        pytest.param(
+            {"organ": "kidney", "status": "lesion", "left": "absent", "right": "normal"},
+            [_kidney_cyst()],
+            (L, A, L),
+            "organs: kidney right said 'normal' but has lesions; set to lesion",
+            id="lesion-side-marked",
+        ),
+        pytest.param(
+            {"organ": "kidney", "status": "lesion", "left": "absent", "right": "normal"},
+            [_kidney_cyst(side=None)],
+            (L, None, None),
+            "organs: kidney per-side statuses removed: its lesions have no side",
+            id="unsided-lesion-drops-sides",
+        ),
+        pytest.param(
+            {"organ": "kidney", "status": "lesion", "count": 2, "left": "normal", "right": "normal"},
+            [],
+            (L, None, None),
+            "organs: kidney per-side statuses removed: they give no lesion side",
+            id="stated-lesion-outweighs-sides",
+        ),
+        pytest.param(
+            {"organ": "liver", "status": "normal", "left": "normal"},
+            [],
+            (N, None, None),
+            None,
+            id="unpaired-sides-dropped",
+        ),
+    ],
+)
+def test_sides_are_reconciled_with_status_and_lesions(
+    organ: dict[str, object],
+    lesions: list[dict[str, object]],
+    expected: tuple[OrganStatus, OrganStatus | None, OrganStatus | None],
+    warning: str | None,
+) -> None:
+    record = _build_sides({"organs": [organ], "lesions": lesions})
+    finding = record.finding(Organ(str(organ["organ"])))
+    assert (finding.status, finding.left, finding.right) == expected
+    if warning is None:
+        assert not record.warnings
+    else:
+        assert record.warnings == (warning,)
+        assert warning_kind(warning) is WarningKind.ORGAN_STATUS_CORRECTED
+
+
+UNMEASURED = {
+    "organs": [
+        {"organ": "liver", "status": "lesion", "count": 1},
+        {"organ": "colon", "status": "lesion", "count": 1},
+        {"organ": "pancreas", "status": "lesion", "count": 1},
+        {"organ": "kidney", "status": "lesion", "count": 1, "left": "absent", "right": "lesion"},
+    ],
+    "lesions": [
+        {"organ": "liver", "segments": [4], "size_class": "tiny", "quote": "Tiny hypodensity in segment 4"},
+        {"organ": "colon", "site": "sigmoid", "quote": "Sigmoid colon polyp"},
+        {
+            "organ": "pancreas",
+            "pancreas_parts": ["tail"],
+            "size_class": "subcentimeter",
+            "quote": "Subcentimeter lesion in the pancreatic tail",
+        },
+        {
+            "organ": "kidney",
+            "side": "right",
+            "kidney_poles": ["lower_pole"],
+            "quote": "cyst in the lower pole",
+        },
+    ],
+}
+"""Four unmeasured lesions, each with its location."""
+
+
+def _locations(record: ReportExtraction) -> list[tuple[object, ...]]:
+    return [
+        (x.liver_segments, x.pancreas_parts, x.side, x.kidney_poles, x.site, x.size) for x in record.lesions
+    ]
+
+
+EXPECTED_LOCATIONS = [
+    ((4,), (), None, (), None, None),
+    ((), (), None, (), "sigmoid", None),
+    ((), (PancreasPart.TAIL,), None, (), None, None),
+    ((), (), Side.RIGHT, (KidneyPole.LOWER_POLE,), None, None),
+]
+
+
+def test_unmeasured_lesions_keep_their_location_in_postprocess() -> None:
+    assert _locations(_build_sides(UNMEASURED)) == EXPECTED_LOCATIONS
+
+
+def test_the_engine_with_the_fake_backend_keeps_sides_site_and_locations() -> None:
+    backend = FakeBackend(answers={"r1": json.dumps(UNMEASURED)})
+    record = Extractor(backend).extract_one(ReportInput("r1", SIDES_TEXT))
+    assert _locations(record) == EXPECTED_LOCATIONS
+    kidney = record.finding(Organ.KIDNEY)
+    assert (kidney.left, kidney.right) == (A, L)
+    assert record.provenance.schema_version == "1.1"

@@ -266,3 +266,55 @@ def test_text_not_kept_is_shown_only_when_pasted_and_never_sent(
     assert mark.text == text[ev.start : ev.end]
     assert browser.find_element(By.ID, "paste-form").is_displayed() is False
     assert text not in log.read_text(encoding="utf-8", errors="replace")
+
+
+SIDES_TEXT = (
+    "Status post left nephrectomy. Right kidney: lower pole lesion. Small focus in the sigmoid colon."
+)
+"""A record with per-side kidney statuses and an unmeasured colon lesion with a free-text site."""
+
+
+def _save_sides_record(store_url: str) -> None:
+    from schemas.records import Lesion, OrganFinding, Provenance, ReportExtraction, text_sha256
+
+    record = ReportExtraction(
+        report_id="sides-1",
+        text_sha256=text_sha256(SIDES_TEXT),
+        organs=(
+            OrganFinding(organ="kidney", status="lesion", left="absent", right="lesion"),
+            OrganFinding(organ="colon", status="lesion"),
+        ),
+        lesions=(
+            Lesion(organ="kidney", side="right", kidney_poles=("lower_pole",), confidence=0.5),
+            Lesion(organ="colon", site="sigmoid", size_class="tiny", confidence=0.5),
+        ),
+        provenance=Provenance(backend="fake", extractor_version="sides-test"),
+    )
+    store = init_store(store_url)
+    try:
+        store.save_extraction(record, text=SIDES_TEXT)
+    finally:
+        store.close()
+
+
+def test_per_side_statuses_and_site_are_shown(served: tuple[str, str, Path], browser: Any) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    base, store_url, _ = served
+    _save_sides_record(store_url)
+    wait = WebDriverWait(browser, 20)
+    browser.get(f"{base}/review")
+    _sign_in(browser)
+    button = wait.until(ec.element_to_be_clickable((By.XPATH, "//ol[@id='queue']//button[text()='sides-1']")))
+    button.click()
+    wait.until(ec.text_to_be_present_in_element((By.ID, "record-title"), "sides-1"))
+    organs = browser.find_element(By.ID, "organs").text
+    assert "kidney: lesion; left absent, right lesion" in organs
+    assert "colon: lesion" in organs
+    assert "colon: lesion;" not in organs  # an unpaired organ shows no sides
+    kidney = [td.text for td in browser.find_element(By.ID, "lesion-0").find_elements(By.TAG_NAME, "td")]
+    colon = [td.text for td in browser.find_element(By.ID, "lesion-1").find_elements(By.TAG_NAME, "td")]
+    assert (kidney[2], kidney[3], kidney[5]) == ("right", "lower_pole", "")
+    assert (colon[1], colon[3], colon[5]) == ("colon", "sigmoid", "tiny")

@@ -150,7 +150,12 @@ def cases() -> list[ReportExtraction]:
         UNKNOWN_TEXT,
         organs=(finding(Organ.SPLEEN, OrganStatus.LESION), finding(Organ.LIVER, OrganStatus.LESION)),
         lesions=(
-            Lesion(organ=Organ.SPLEEN, size_class=SizeClass.SUBCENTIMETER, kind=LesionKind.HYPODENSITY),
+            Lesion(
+                organ=Organ.SPLEEN,
+                size_class=SizeClass.SUBCENTIMETER,
+                kind=LesionKind.HYPODENSITY,
+                site="inferior tip",
+            ),
             Lesion(
                 organ=Organ.LIVER, liver_segments=(6,), size=Size(diameters_mm=(10,)), kind=LesionKind.CYST
             ),
