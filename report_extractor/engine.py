@@ -213,8 +213,9 @@ class Extractor:
                 status=ExtractionStatus.FAILED,
                 error=outcome.message,
             )
-        error = f"invalid answer: {outcome}"
-        if not isinstance(outcome, OutputParseError):
+        if isinstance(outcome, OutputParseError):
+            error = f"invalid answer: {outcome}"
+        else:
             try:
                 return build_extraction(
                     outcome, report_id=rid, text=report.text, text_sha256=sha, provenance=provenance
