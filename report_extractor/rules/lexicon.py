@@ -316,7 +316,10 @@ NEGATION_SCOPE_END_RE: Final = re.compile(
     r"[;:.]\s|\b(?:but|however|although|though|except|other\s+than|aside\s+from|apart\s+from|besides|which"
     r"|whereas|while|exception|there\s+(?:is|are)|contains?|containing|demonstrates?|shows?|has|have"
     r"|with\s+(?:a|an|the|two|three|several|multiple)|again|stable|unchanged|redemonstrat\w*|known)\b"
-    r"|\d\s*(?:mm|cm)\b",
+    r"|\d\s*(?:mm|cm)\b"
+    # a comma opening a new clause about the finding: "without enhancement, likely a cyst"
+    r"|,\s*(?:(?:most\s+)?likely|probably|possibly|consistent|compatible|suggest\w*|represent\w*|favou?r\w*"
+    r"|in\s+keeping|measuring|\d)",
     _I,
 )
 NEGATION_MAX_WORDS: Final[int] = 8

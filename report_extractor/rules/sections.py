@@ -91,6 +91,14 @@ _LINE_CONTINUES_RE: Final = re.compile(
     re.IGNORECASE,
 )
 _NEXT_LINE_CONTINUES_RE: Final = re.compile(r"\s*[a-z(]")
+_WRAPPED_LINE_MIN_CHARS: Final[int] = 50
+"""A line this long followed by a lower-case line is hard-wrapped prose; a shorter one is a note line
+unless the next line opens with a joining word (:data:`_NEXT_LINE_JOINS_RE`)."""
+_NEXT_LINE_JOINS_RE: Final = re.compile(
+    r"\s*(?:\(|(?:in|within|into|of|at|on|with|without|and|or|but|measuring|measures|which|that|to|from|by|for"
+    r"|the|a|an|is|are|was|were|has|have|extending|involving|consistent|compatible|likely|probably"
+    r"|suggest\w*|abutting|adjacent|near|along|up|than)\b)",
+)
 _CLAUSE_BREAK_RE: Final = re.compile(r"[;:(]|,\s|\.\s")
 
 
@@ -162,7 +170,11 @@ def _split_points(text: str, start: int, end: int) -> list[int]:
             # A line break ends the sentence (findings notes put one finding per line, without a
             # period) unless the line is visibly hard-wrapped: it ends with a comma or a joining word,
             # or the next line goes on in lower case.
-            if before and (_LINE_CONTINUES_RE.search(before) or _NEXT_LINE_CONTINUES_RE.match(after)):
+            line = before[before.rfind("\n") + 1 :]
+            wrapped = _NEXT_LINE_CONTINUES_RE.match(after) is not None and (
+                len(line) >= _WRAPPED_LINE_MIN_CHARS or _NEXT_LINE_JOINS_RE.match(after) is not None
+            )
+            if before and (_LINE_CONTINUES_RE.search(before) or wrapped):
                 continue
         elif token[0] not in ";":
             word = re.search(r"([A-Za-z.]+)\.$", text[max(start, m.start() - 12) : m.start()])

@@ -264,8 +264,11 @@ def parse_location(text: str, organ: Organ | None = None) -> Location:
 
 
 def _ordered_segments(text: str) -> list[int]:
-    """Numbered Couinaud segments in text order ("segments 7 and 6" → [7, 6]; ranges expand)."""
+    """Numbered Couinaud segments in text order ("segments 7 and 6" → [7, 6]; ranges expand; "S4 and
+    S5" → [4, 5] when no segment word is written)."""
     found: list[int] = []
+    if not _SEGMENTS_RE.search(text):
+        return list(dict.fromkeys(_check_segment(int(m.group(1))) for m in _S_SEGMENT_RE.finditer(text)))
     for m in _SEGMENTS_RE.finditer(text):
         previous: int | None = None
         pending_range = False

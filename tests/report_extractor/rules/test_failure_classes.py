@@ -604,3 +604,47 @@ def test_count_correction_replaces_a_group_of_unknown_count() -> None:
 )
 def test_listed_bone_sites_count_lesions(text: str, count: int | str) -> None:
     assert _counts(extract_report(text)) == {Organ.BONE: count}
+
+
+# --------------------------------------------------------------------------------------------------
+# Classes 3 and 12: lower-case note lines, negation ending at a comma that opens a new clause
+# --------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "side"),
+    [
+        pytest.param(
+            "Cystic lesion right kidney 15 mm\nleft kidney stone", Side.RIGHT, id="lower-case-note-line"
+        ),
+        pytest.param(
+            "Low density nodule left adrenal 1.3cm\nright adrenal normal", Side.LEFT, id="adrenal-notes"
+        ),
+    ],
+)
+def test_lower_case_note_lines_stay_apart(text: str, side: Side) -> None:
+    assert [lesion.side for lesion in extract_report(text).lesions] == [side]
+
+
+def test_lower_case_line_opening_with_a_joining_word_continues() -> None:
+    report = extract_report("A 2 cm hypodense lesion is seen\nin the right kidney.")
+    assert [(lesion.organ, lesion.side) for lesion in report.lesions] == [(Organ.KIDNEY, Side.RIGHT)]
+
+
+@pytest.mark.parametrize(
+    ("text", "largest"),
+    [
+        pytest.param(
+            "Hypodense area in segment 3, without enhancement, likely a cyst, 11 mm.", 11.0, id="likely"
+        ),
+        pytest.param(
+            "No internal enhancement, probably a simple 9 mm cyst of the left kidney.", 9.0, id="probably"
+        ),
+    ],
+)
+def test_negation_ends_where_a_comma_opens_a_new_clause(text: str, largest: float) -> None:
+    assert [_largest(lesion) for lesion in extract_report(text).lesions] == [largest]
+
+
+def test_negated_list_still_negates_past_commas() -> None:
+    assert _counts(extract_report("No hepatic mass, cyst or nodule.")) == {}

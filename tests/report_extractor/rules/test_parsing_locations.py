@@ -193,3 +193,8 @@ def test_location_items_repeats_once_and_rejects_bad_input() -> None:
 )
 def test_abbreviated_sides(text: str, side: Side | None) -> None:
     assert parse_location(text, Organ.KIDNEY).side is side
+
+
+def test_location_items_s_prefixed_liver_segments() -> None:
+    assert [loc.liver_segments for loc in location_items("S4 and S5", Organ.LIVER)] == [(4,), (5,)]
+    assert [loc.liver_segments for loc in location_items("segment 6 and S8", Organ.LIVER)] == [(6,)]
