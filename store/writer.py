@@ -190,7 +190,8 @@ def _extraction_insert(is_pg: bool, on_conflict: bool) -> Insert:
 
 @cache
 def _report_insert(is_pg: bool) -> Insert:
-    return (postgresql.insert(_REPORTS) if is_pg else sqlite.insert(_REPORTS)).on_conflict_do_nothing()
+    stmt = (postgresql.insert(_REPORTS) if is_pg else sqlite.insert(_REPORTS)).on_conflict_do_nothing()
+    return stmt.returning(_R.id, _R.report_id, _R.text_sha256)
 
 
 def _replaceable(conn: Connection, conflicts: list[SaveRequest]) -> dict[Key, int]:
@@ -205,8 +206,8 @@ def _report_rows(
     conn: Connection, batch: list[SaveRequest], is_pg: bool
 ) -> dict[tuple[str, str], tuple[int, bool, Any]]:
     """Insert the missing report rows, with their text / metadata where given (``ON CONFLICT DO
-    NOTHING``); returns (report ID, sha) → (pk, whether a text is stored, stored metadata) for every
-    report of the batch."""
+    NOTHING RETURNING``: only reports stored before are read back); returns (report ID, sha) → (pk,
+    whether a text is stored, stored metadata) for every report of the batch."""
     wanted: dict[tuple[str, str], SaveRequest] = {}
     for r in batch:
         wanted.setdefault((r.extraction.report_id, r.extraction.text_sha256), r)
@@ -215,9 +216,14 @@ def _report_rows(
         {"report_id": rid, "text_sha256": sha, "text": r.text, "metadata": r.metadata, "created_at": now}
         for (rid, sha), r in sorted(wanted.items(), key=lambda kv: kv[0])
     ]
-    conn.execute(_report_insert(is_pg), rows)
-    found = conn.execute(_REPORT_ROWS, {"ids": sorted({rid for rid, _ in wanted})})
-    return {(rid, sha): (pk, has, meta) for pk, rid, sha, has, meta in found if (rid, sha) in wanted}
+    out = {
+        (rid, sha): (pk, wanted[(rid, sha)].text is not None, wanted[(rid, sha)].metadata)
+        for pk, rid, sha in conn.execute(_report_insert(is_pg), rows)
+    }
+    if len(out) < len(wanted):  # rows stored before: read them
+        found = conn.execute(_REPORT_ROWS, {"ids": sorted({rid for rid, _ in wanted.keys() - out.keys()})})
+        out.update(((rid, sha), (pk, has, meta)) for pk, rid, sha, has, meta in found if (rid, sha) in wanted)
+    return out
 
 
 def _update_reports(
