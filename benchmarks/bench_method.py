@@ -27,7 +27,7 @@ import argparse
 import json
 import math
 import statistics
-from dataclasses import fields, replace
+from dataclasses import MISSING, fields, replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -122,7 +122,7 @@ def main() -> None:
         if not summary.exists():
             run_demo(out, seed_settings, progress=False, arms=args.arms)
         data = json.loads(summary.read_text())
-        if data.get("settings") != settings_json(seed_settings):
+        if not same_settings(data.get("settings") or {}, seed_settings):
             raise SystemExit(
                 f"{out} was run with other settings than --setting {args.setting} and these --set "
                 "changes; use another --out."
@@ -176,6 +176,19 @@ def main() -> None:
                     + "\n"
                 )
     _plot(per_seed, arms, args.out / "bench_method.png")
+
+
+def same_settings(stored: dict[str, Any], settings: DemoSettings) -> bool:
+    """Whether a seed's stored settings are ``settings``. A setting added after the seed ran is absent
+    from ``stored`` and counts as its default, so finished seeds stay usable when an option appears."""
+    expected = settings_json(settings)
+    for f in fields(DemoSettings):
+        if f.name in stored:
+            if stored[f.name] != expected[f.name]:
+                return False
+        elif f.default is MISSING or expected[f.name] != json.loads(json.dumps(f.default)):
+            return False
+    return True
 
 
 def with_changes(settings: DemoSettings, changes: list[str]) -> DemoSettings:

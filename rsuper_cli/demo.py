@@ -56,6 +56,8 @@ class DemoSettings:
     backend: str = "rules"
     batch_dice: bool = False
     """Mask Dice over the batch per channel (``LossConfig.batch_dice``)."""
+    union_dice: bool = False
+    """Mask Dice on the union of the lesion channels (``LossConfig.union_dice``; organ-gated networks)."""
     phantom: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
     """Overrides of :class:`~phantom.PhantomConfig` (difficulty knobs) beside shape/spacing."""
     restrict_to_organs: bool = False
@@ -315,7 +317,7 @@ def _train(
         init_from=init_from,
         network=network,
         input_organs=ORGANS if settings.input_organs else (),
-        loss=LossConfig(batch_dice=settings.batch_dice),
+        loss=LossConfig(batch_dice=settings.batch_dice, union_dice=settings.union_dice),
         sampling=SamplingConfig(
             crop_size=settings.crop,
             mask_crop_probs=settings.mask_crop_probs,
@@ -451,6 +453,7 @@ def _write_report(
         f"{settings.stage1_lr:g}; each arm then trains {settings.arm_steps} steps at lr "
         f"{settings.arm_lr:g} from the same checkpoint with the same seed."
         + (" Mask loss: batch Dice." if settings.batch_dice else "")
+        + (" Mask Dice on the union of the lesion channels." if settings.union_dice else "")
         + (" Predictions restricted to each organ's mask (+5 mm)." if settings.restrict_to_organs else "")
         + (
             f" Predicted components under {settings.min_lesion_mm3:g} mm³ dropped before the per-voxel"

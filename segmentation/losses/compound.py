@@ -60,12 +60,25 @@ class MaskedDiceBCELoss(_Loss):
             the network predicts there (no gradient against those false positives); over the batch,
             they count against the lesions of the other samples. Under DDP the batch is each rank's
             local batch.
+        union_dice: one Dice on the union of the channels (the sum of the masked probabilities and
+            labels, clipped to 1) instead of one per channel. Meant for an organ-gated network
+            (:class:`~segmentation.networks.OrganGatedLesionNet`), whose channels are one lesion map
+            inside disjoint organ masks: a channel with no lesion in the batch has a per-channel Dice
+            loss of ~1 whatever it predicts (no gradient against its false positives, only the BCE
+            sees them); in the union Dice every false positive counts against every lesion in the batch.
     """
 
-    def __init__(self, bce_weight: float = 1.0, dice_weight: float = 1.0, batch_dice: bool = False) -> None:
+    def __init__(
+        self,
+        bce_weight: float = 1.0,
+        dice_weight: float = 1.0,
+        batch_dice: bool = False,
+        union_dice: bool = False,
+    ) -> None:
         super().__init__()
         self.bce_weight = check_number("bce_weight", bce_weight, 0.0)
         self.dice_weight = check_number("dice_weight", dice_weight, 0.0)
+        self.union_dice = bool(union_dice)
         self.dice = DiceLoss(sigmoid=False, reduction="mean", batch=bool(batch_dice))
 
     def forward(self, input: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
@@ -80,7 +93,11 @@ class MaskedDiceBCELoss(_Loss):
         bce = F.binary_cross_entropy_with_logits(x, label, weight=known, reduction="sum") / known.sum().clamp(
             min=1
         )
-        dice = self.dice(torch.sigmoid(x) * known, label * known)
+        prob, truth = torch.sigmoid(x) * known, label * known
+        if self.union_dice:  # (B, 1, ...): the channels are disjoint regions of one map
+            prob = prob.sum(dim=1, keepdim=True).clamp(max=1.0)
+            truth = truth.sum(dim=1, keepdim=True).clamp(max=1.0)
+        dice = self.dice(prob, truth)
         return self.bce_weight * bce + self.dice_weight * dice
 
 
@@ -101,6 +118,7 @@ class ReportSupervisionLoss(nn.Module):
         margin, ball_volume: Ball Loss options (:class:`BallLoss`).
         reduction: report-loss reduction over targets (:class:`TargetReduction`, not ``"none"``).
         batch_dice: mask Dice over the whole batch per channel (:class:`MaskedDiceBCELoss`).
+        union_dice: mask Dice on the union of the channels (:class:`MaskedDiceBCELoss`).
 
     Example:
         >>> loss = ReportSupervisionLoss()
@@ -123,6 +141,7 @@ class ReportSupervisionLoss(nn.Module):
         ball_volume: BallVolume | str = BallVolume.ELLIPSOID,
         reduction: TargetReduction | str = TargetReduction.MEAN,
         batch_dice: bool = False,
+        union_dice: bool = False,
     ) -> None:
         super().__init__()
         self.report_weight = check_number("report_weight", report_weight, 0.0)
@@ -137,7 +156,9 @@ class ReportSupervisionLoss(nn.Module):
             raise ValueError(
                 "reduction must reduce to a scalar ('mean', 'sum' or 'batch_channels'), got 'none'."
             )
-        self.mask = DeepSupervisionLoss(MaskedDiceBCELoss(batch_dice=batch_dice), weights=None)
+        self.mask = DeepSupervisionLoss(
+            MaskedDiceBCELoss(batch_dice=batch_dice, union_dice=union_dice), weights=None
+        )
         self.ball = BallLoss(
             margin=margin, segment_dilation_mm=segment_dilation_mm, ball_volume=ball_volume, reduction=red
         )

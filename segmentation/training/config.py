@@ -82,6 +82,8 @@ class LossConfig(BaseModel):
     tolerance: float = Field(0.1, ge=0.0, lt=1.0)
     batch_dice: bool = False
     """Mask Dice over the whole batch per channel (nnU-Net's batch Dice) instead of per sample."""
+    union_dice: bool = False
+    """Mask Dice on the union of the lesion channels (organ-gated networks), not one per channel."""
 
 
 class TrainConfig(BaseModel):

@@ -142,6 +142,7 @@ class Trainer:
             segment_dilation_mm=lc.segment_dilation_mm,
             tolerance=lc.tolerance,
             batch_dice=lc.batch_dice,
+            union_dice=lc.union_dice,
         )
 
     def build_optimizer(

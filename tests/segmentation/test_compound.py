@@ -157,3 +157,51 @@ def test_report_loss_passes_batch_dice_to_the_mask_loss() -> None:
     assert mask_part(True) == pytest.approx(float(MaskedDiceBCELoss(batch_dice=True)(logits, packed)))
     # per sample: (0 + ~1) / 2 for the Dice part; over the batch the small blob costs little
     assert mask_part(True) < mask_part(False) - 0.3
+
+
+def test_union_dice_penalises_false_positives_in_a_channel_without_lesions() -> None:
+    # Two disjoint "organ" channels of one lesion map: channel 0 (left half) holds a lesion predicted
+    # exactly, channel 1 (right half) holds none and predicts a false blob of growing size.
+    label = torch.zeros((1, 2, *SHAPE))
+    label[0, 0][torch.from_numpy(ball_mask(SHAPE, (8, 16, 16), 4.0))] = 1.0
+    packed = torch.cat([label, torch.ones_like(label)], 1)
+
+    def loss(radius: float, union: bool) -> float:
+        logits = torch.where(label > 0, 30.0, -30.0)
+        logits[0, 1][torch.from_numpy(ball_mask(SHAPE, (24, 16, 16), radius))] = 30.0
+        return float(MaskedDiceBCELoss(bce_weight=0.0, batch_dice=True, union_dice=union)(logits, packed))
+
+    # per channel: the empty channel's Dice loss is ~1 whatever it predicts (no signal)
+    assert loss(2.0, False) == pytest.approx(loss(5.0, False), abs=1e-3)
+    # union: the blob counts against the lesion of channel 0
+    assert loss(2.0, True) < loss(5.0, True) - 0.2
+    assert loss(0.0, True) < 0.01  # a one-voxel blob beside a 257-voxel lesion costs almost nothing
+
+
+def test_union_dice_gives_the_false_positives_of_an_empty_channel_a_gradient() -> None:
+    label = torch.zeros((1, 2, *SHAPE))
+    label[0, 0][torch.from_numpy(ball_mask(SHAPE, (8, 16, 16), 4.0))] = 1.0
+    blob = torch.from_numpy(ball_mask(SHAPE, (24, 16, 16), 3.0))
+    packed = torch.cat([label, torch.ones_like(label)], 1)
+
+    def blob_grad(union: bool) -> float:
+        logits = torch.where(label > 0, 3.0, -3.0)
+        logits[0, 1][blob] = 0.0
+        logits.requires_grad_(True)
+        MaskedDiceBCELoss(bce_weight=0.0, batch_dice=True, union_dice=union)(logits, packed).backward()
+        assert logits.grad is not None
+        return float(logits.grad[0, 1][blob].sum())
+
+    assert abs(blob_grad(False)) < 1e-3 * abs(blob_grad(True))
+    assert blob_grad(True) > 0  # descending it lowers the blob's logits
+
+
+def test_report_loss_passes_union_dice_to_the_mask_loss() -> None:
+    label = torch.zeros((1, 2, *SHAPE))
+    label[0, 0][torch.from_numpy(ball_mask(SHAPE, (8, 16, 16), 4.0))] = 1.0
+    logits = torch.where(label > 0, 30.0, -30.0)
+    logits[0, 1][torch.from_numpy(ball_mask(SHAPE, (24, 16, 16), 3.0))] = 30.0
+    packed = torch.cat([label, torch.ones_like(label)], 1)
+    loss = ReportSupervisionLoss(batch_dice=True, union_dice=True, ball_loss=False, volume_loss=False)
+    expected = MaskedDiceBCELoss(batch_dice=True, union_dice=True)(logits, packed)
+    assert float(loss.parts([logits], label, [None])["mask/0"]) == pytest.approx(float(expected))
