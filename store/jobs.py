@@ -21,13 +21,13 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, Final
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from schemas.records import ReportExtraction, text_sha256
 from store.base import StoreBase, as_utc
 from store.errors import JobNotFoundError, JobStateError, StoreInputError
-from store.models import ID_LENGTH, JobItemRow, JobRow, utcnow
+from store.models import ID_LENGTH, Base, JobItemRow, JobRow, utcnow
 from store.writer import SaveRequest, save_requests
 
 MAX_CLAIM: Final[int] = 1_000
@@ -134,6 +134,15 @@ class JobItemView:
     status: str
     error: str | None
 
+
+_ITEMS = Base.metadata.tables[JobItemRow.__tablename__]
+_FINISH = (
+    update(_ITEMS)
+    .where(_ITEMS.c.id == bindparam("item_id"))
+    .values(status=bindparam("new_status"), error=bindparam("new_error"), updated_at=bindparam("at"))
+)
+_FINISH_CLEARING_TEXT = _FINISH.values(text=None)
+"""Finish job items (Core executemany, no ORM objects); the second also drops the item's text."""
 
 ITEM_PAGE: Final[int] = 500
 """Job items per query when paging (well below the parameter limits of SQLite and PostgreSQL)."""
@@ -362,10 +371,12 @@ class JobQueueMixin(StoreBase):
             return 0
         ids = sorted({r.item_id for r in results})
         with self._write() as session:
-            stmt = select(JobItemRow).where(JobItemRow.id.in_(ids))
+            conn = session.connection()
+            c = _ITEMS.c
+            stmt = select(c.id, c.job_id, c.status, c.text).where(c.id.in_(ids))
             if self.dialect == "postgresql":
-                stmt = stmt.order_by(JobItemRow.id).with_for_update()
-            items = {row.id: row for row in session.execute(stmt).scalars()}
+                stmt = stmt.order_by(c.id).with_for_update()
+            items = {row.id: row for row in conn.execute(stmt)}
             missing = [i for i in ids if i not in items]
             if missing:
                 raise StoreInputError(f"item_id: no job item {missing[0]}")
@@ -375,10 +386,14 @@ class JobQueueMixin(StoreBase):
             }
             saves: list[SaveRequest] = []
             now = utcnow()
-            finished = 0
+            finished_ids: set[int] = set()
+            updates: dict[bool, list[dict[str, Any]]] = {True: [], False: []}  # clear the text?
             for r in results:
                 item = items[r.item_id]
-                if item.status in (ItemStatus.DONE.value, ItemStatus.FAILED.value):
+                if (
+                    item.status in (ItemStatus.DONE.value, ItemStatus.FAILED.value)
+                    or r.item_id in finished_ids
+                ):
                     continue
                 job = jobs[item.job_id]
                 if r.extraction is not None:
@@ -386,23 +401,26 @@ class JobQueueMixin(StoreBase):
                     if text is not None and text_sha256(text) != r.extraction.text_sha256:
                         text = None
                     saves.append(SaveRequest(r.extraction, text))
-                item.status = (ItemStatus.DONE if r.done else ItemStatus.FAILED).value
-                item.error = None if r.done else r.error
-                item.updated_at = now
-                if r.done and not job.keep_text:
-                    item.text = None
+                status = (ItemStatus.DONE if r.done else ItemStatus.FAILED).value
+                error = None if r.done else r.error
+                updates[r.done and not job.keep_text].append(
+                    {"item_id": r.item_id, "new_status": status, "new_error": error, "at": now}
+                )
                 if r.done:
                     job.done += 1
                 else:
                     job.failed += 1
                 job.updated_at = now
-                finished += 1
-            save_requests(session, saves)
+                finished_ids.add(r.item_id)
+            for clear_text, params in updates.items():
+                if params:
+                    conn.execute(_FINISH_CLEARING_TEXT if clear_text else _FINISH, params)
+            save_requests(conn, saves)
             for job in jobs.values():
                 active = job.status in (JobStatus.PENDING.value, JobStatus.RUNNING.value)
                 if active and job.done + job.failed >= job.total:
                     job.status = JobStatus.DONE.value
-            return finished
+            return len(finished_ids)
 
     def get_job(self, job_id: str) -> JobInfo:
         """A job's state and progress.
