@@ -19,7 +19,7 @@ from report_extractor.rules.cues import Cue
 from report_extractor.rules.document import Document
 from report_extractor.rules.findings import Finding
 from report_extractor.rules.grouping import location_of
-from report_extractor.rules.lexicon import ANOTHER_RE, OrganMention
+from report_extractor.rules.lexicon import ANOTHER_RE, DIAGNOSIS_LEAD_RE, OrganMention
 from report_extractor.rules.organs import implied_organ
 from report_extractor.rules.parsing import SizeMention
 from report_extractor.rules.sections import SectionKind, Sentence
@@ -55,12 +55,13 @@ def restates_previous(
     "...; metastasis cannot be excluded.", "...; differential includes lymphoma.", "The mass obstructs
     the duct.": a singular lesion word whose organ is inherited from the previous sentence, when that
     organ already has a lesion among ``findings``, adds nothing ("another" / "second" / "new" lesions
-    do add one).
+    do add one); so does a plural in a sentence that is only a diagnosis ("; suspicious for metastases.").
     """
-    if organs or sent.header_organs or sizes or previous_organ is None:
+    diagnosis = DIAGNOSIS_LEAD_RE.match(sent.text) is not None  # "...; suspicious for metastases."
+    if organs or (sent.header_organs and not diagnosis) or sizes or previous_organ is None:
         return False
     positive = [c for c in cues if not c.negated]
-    if not positive or any(c.plural or c.counted is not None for c in positive):
+    if not positive or any((c.plural and not diagnosis) or c.counted is not None for c in positive):
         return False
     organ = previous_organ
     if any(c.organ is not organ for c in positive) or not any(les.organ is organ for les in findings):

@@ -41,7 +41,8 @@ _CHUNK_BREAK_RE: Final = re.compile(r",\s|;|\band\b|\bwhile\b|\bwhereas\b|\bwith
 _LIST_JOIN_RE: Final = re.compile(r"[^;]{0,40}?(?:\band\b|\bor\b|,)", re.IGNORECASE)
 _LARGEST_RE: Final = re.compile(r"\b(?:largest|up\s+to|biggest|dominant|ranging)\b", re.IGNORECASE)
 _BILATERAL_WORDS_RE: Final = re.compile(
-    r"\b(?:bilateral(?:ly)?|both\s+(?:kidneys|adrenals?|adrenal\s+glands|lungs|breasts|sides))\b",
+    r"\b(?:bilateral(?:ly)?|both\s+(?:kidneys|adrenals?|adrenal\s+glands|lungs|breasts|sides)"
+    r"|double\s+(?:kidneys?|lungs?|adrenals?|breasts?))\b",
     re.IGNORECASE,
 )
 _RESPECTIVELY_RE: Final = re.compile(r"\brespectively\b", re.IGNORECASE)
@@ -52,6 +53,15 @@ _GENERIC_BONE_WORDS: Final[frozenset[str]] = frozenset(
     {"bone", "bones", "bony", "osseous", "skeletal", "skeleton", "musculoskeletal"}
 )
 _SITE_LIST_RE: Final = re.compile(r"\b(?:and|,)\s", re.IGNORECASE)
+_SIDE_BEFORE_OTHER_RE: Final = re.compile(
+    r"\b(?:left|right|lt|rt|bilateral(?:ly)?|both)\s+(?:[a-z-]+\s+)?$|(?-i:\b[RL]\s+)$", re.IGNORECASE
+)
+_SITE_PHRASE_RE: Final = re.compile(
+    r"(?:the\s+)?(?:left|right)\s+(?:kidney|renal|adrenal(?:\s+gland)?|lung|breast)\s*,?\s*"
+    r"(?:(?:upper|lower|mid|middle|inter)[\s-]*(?:pole|polar)|(?:upper|middle|lower)\s+lobe)\s*(?:[;.]|$)",
+    re.IGNORECASE,
+)
+_EACH_RE: Final = re.compile(r"\beach\b", re.IGNORECASE)
 _ONE_PER_SIDE: Final[frozenset[Organ]] = frozenset({Organ.ADRENAL_GLAND})
 """Paired organs where "bilateral X nodules" reads as one lesion per side (adrenal glands)."""
 
@@ -64,6 +74,23 @@ def location_of(text: str, lo: int, hi: int, organ: Organ) -> Location:
         return Location()
 
 
+def _own_location(doc: Document, lo: int, hi: int, organ: Organ) -> Location:
+    """Location of ``doc.text[lo:hi]`` for ``organ``, the side words of other paired organs' phrases left
+    out ("right lower lobe mass with bilateral adrenal nodules" → the mass is on the right)."""
+    others = [o for o in doc.organs_between(lo, hi) if o.organ is not organ] if organ in PAIRED_ORGANS else []
+    if not others:
+        return location_of(doc.text, lo, hi, organ)
+    chars = list(doc.text[lo:hi])
+    for other in others:
+        m = _SIDE_BEFORE_OTHER_RE.search(doc.text, max(lo, other.start - 25), other.start)
+        for i in range((m.start() if m else other.start) - lo, min(other.end, hi) - lo):
+            chars[i] = " "
+    try:
+        return parse_location("".join(chars), organ)
+    except ValueError:
+        return Location()
+
+
 def _group_span(text: str, sent: Sentence, cues: list[Cue], sizes: list[SizeMention]) -> Span:
     """Text to read a group's location from: a little before its first word to the end of its clause."""
     first = min(c.start for c in cues)
@@ -72,6 +99,8 @@ def _group_span(text: str, sent: Sentence, cues: list[Cue], sizes: list[SizeMent
         lo = sent.start  # a site label before a colon ("Lower pole: 2.5 cm mass", "segment 7: 1 cm cyst")
     last = max([c.end for c in cues] + [s.end for s in sizes])
     brk = re.search(r";|\.\s|,\s+(?=(?:the\s+)?(?:left|right|no|without)\b)", text[last : sent.end])
+    if brk is not None and brk.group(0).startswith(",") and _SITE_PHRASE_RE.match(text, last + brk.end()):
+        brk = re.search(r";|\.\s", text[last : sent.end])  # "1.5 cm cyst, left kidney upper pole"
     hi = last + brk.start() if brk else sent.end
     return Span(lo, hi)
 
@@ -237,9 +266,9 @@ def organ_group(
     def make(
         size: SizeMention | None, lo: int, hi: int, count: int | None, multiple: bool, loc_span: Span
     ) -> Finding:
-        loc = location_of(text, *loc_span, organ)
+        loc = _own_location(doc, *loc_span, organ)
         if loc.is_empty and loc_span != group_span:
-            loc = location_of(text, g_lo, g_hi, organ)
+            loc = _own_location(doc, g_lo, g_hi, organ)
         if loc.side is Side.BILATERAL and loc_span != group_span:
             stripped = _BILATERAL_WORDS_RE.sub(" ", text[loc_span.start : loc_span.end])
             try:
@@ -283,6 +312,23 @@ def organ_group(
         sided = counted is not None and counted.bilateral and listed
         unnumbered = counted is None and (not plural or listed or len(singular_cues) >= len(sizes))
         individual = exact or sided or unnumbered
+    span_lo = min([c.start for c in cues] + [s.start for s in sizes])
+    span_hi = max([c.end for c in cues] + [s.end for s in sizes])
+    if (
+        len(sizes) == 1
+        and counted is not None
+        and counted.value is not None
+        and counted.value >= 2
+        and _EACH_RE.search(text, g_lo, g_hi)
+    ):
+        try:
+            items = location_items(text[g_lo:g_hi], organ)
+        except ValueError:
+            items = []
+        if len(items) == counted.value:  # "two hypodensities (segs 2 and 3), each 5 mm"
+            out = [make(sizes[0], span_lo, span_hi, 1, False, group_span) for _ in items]
+            _pair_locations(text, g_lo, g_hi, g_hi, organ, location_of(text, g_lo, g_hi, organ), out)
+            return out
     if individual:
         out = []
         for i, size in enumerate(sizes):
@@ -290,8 +336,6 @@ def organ_group(
             out.append(make(size, min(lo, size.start), max(hi, size.end), 1, False, Span(lo, hi)))
         _pair_locations(text, g_lo, sizes[0].start, g_hi, organ, location_of(text, g_lo, g_hi, organ), out)
         return out
-    span_lo = min([c.start for c in cues] + [s.start for s in sizes])
-    span_hi = max([c.end for c in cues] + [s.end for s in sizes])
     largest = max(sizes, key=lambda s: s.size.largest_mm if s.size else 0.0) if sizes else None
     sites = _listed_sites(text, g_lo, g_hi, organ) if plural and counted is None else 0
     if counted is not None and counted.bilateral and organ in _ONE_PER_SIDE:

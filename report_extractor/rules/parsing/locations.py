@@ -97,7 +97,7 @@ _POLE_WORDS: Final[dict[str, KidneyPole]] = {
 
 _BILATERAL_RE: Final = re.compile(
     r"\b(?:bilateral(?:ly)?|both\s+(?:kidneys|adrenals?|adrenal\s+glands|lungs|breasts|sides|renal)"
-    r"|left\s+and\s+right|right\s+and\s+left)\b",
+    r"|left\s+and\s+right|right\s+and\s+left|double\s+(?:kidneys?|lungs?|adrenals?|breasts?))\b",
     _I,
 )
 _SIDE_RE: Final = re.compile(

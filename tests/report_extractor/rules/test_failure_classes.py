@@ -648,3 +648,52 @@ def test_negation_ends_where_a_comma_opens_a_new_clause(text: str, largest: floa
 
 def test_negated_list_still_negates_past_commas() -> None:
     assert _counts(extract_report("No hepatic mass, cyst or nodule.")) == {}
+
+
+# --------------------------------------------------------------------------------------------------
+# "each" with listed sites, sides of other organs' phrases, trailing site phrases, "double kidneys",
+# diagnosis-only sentences (classes 2, 10, 14)
+# --------------------------------------------------------------------------------------------------
+
+
+def test_each_with_listed_sites_gives_one_lesion_per_site() -> None:
+    report = extract_report("Liver: three cysts (segments 2, 4 and 6), each 4 mm.")
+    assert [(tuple(lesion.segments), _largest(lesion)) for lesion in report.lesions] == [
+        ((2,), 4.0),
+        ((4,), 4.0),
+        ((6,), 4.0),
+    ]
+
+
+def test_side_words_of_another_organ_are_not_the_lesions() -> None:
+    text = (
+        "FINDINGS: 2.2 cm mass in the left upper lobe.\n"
+        "IMPRESSION: Left upper lobe mass with bilateral renal cysts."
+    )
+    lung = [lesion for lesion in extract_report(text).lesions if lesion.organ is Organ.LUNG]
+    assert [(lesion.side, _largest(lesion)) for lesion in lung] == [(Side.LEFT, 22.0)]
+
+
+def test_trailing_site_phrase_belongs_to_the_lesion() -> None:
+    (lesion,) = extract_report("KIDNEYS: 1.2 cm cyst, right kidney lower pole.").lesions
+    assert (lesion.side, [p.value for p in lesion.kidney_poles]) == (Side.RIGHT, ["lower_pole"])
+
+
+def test_double_kidneys_are_both_kidneys() -> None:
+    (lesion,) = extract_report("Double kidneys multiple small cysts").lesions
+    assert lesion.side is Side.BILATERAL
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param(
+            "Liver: 2 hypodense lesions in segment 2 and 8; suspicious for metastases.",
+            {Organ.LIVER: 2},
+            id="after-semicolon",
+        ),
+        pytest.param("Spleen: 12 mm lesion. Likely hemangioma.", {Organ.SPLEEN: 1}, id="likely-sentence"),
+    ],
+)
+def test_diagnosis_only_sentence_restates(text: str, expected: dict[Organ, int]) -> None:
+    assert _counts(extract_report(text)) == expected
