@@ -19,14 +19,10 @@ import re
 from dataclasses import dataclass
 from typing import Final
 
-from report_extractor.rules.counts import CountPhrase, read_count
-from report_extractor.rules.document import Document
-from report_extractor.rules.lexicon import (
-    CUE_KINDS,
+from report_extractor.rules.context import (
     FOREIGN_HINT_RE,
     FOREIGN_SITE_AFTER_RE,
     FOREIGN_SITE_RE,
-    GENERIC_KINDS,
     HISTORY_CONTEXT_RE,
     HISTORY_HINT_RE,
     NEGATION_MAX_WORDS,
@@ -40,9 +36,10 @@ from report_extractor.rules.lexicon import (
     PROBABLE_RE,
     PROTOCOL_AFTER_RE,
     TITLE_RE,
-    is_plural,
-    named_organ,
 )
+from report_extractor.rules.counts import CountPhrase, read_count
+from report_extractor.rules.document import Document
+from report_extractor.rules.lexicon import CUE_KINDS, GENERIC_KINDS, is_plural, named_organ
 from report_extractor.rules.lists import is_recist_category
 from report_extractor.rules.sections import Sentence, clause_start
 from schemas.records import Certainty, LesionKind

@@ -16,17 +16,12 @@ import re
 from dataclasses import replace
 from typing import Final
 
+from report_extractor.rules.context import ANAPHORA_RE, ANOTHER_RE, SUMMARY_CUE_RE
 from report_extractor.rules.counts import CountPhrase
 from report_extractor.rules.cues import Cue, certainty
 from report_extractor.rules.document import Document
 from report_extractor.rules.findings import Finding, Span
-from report_extractor.rules.lexicon import (
-    ANAPHORA_RE,
-    ANOTHER_RE,
-    KIND_PRIORITY,
-    SUMMARY_CUE_RE,
-    organ_mentions,
-)
+from report_extractor.rules.lexicon import KIND_PRIORITY, organ_mentions
 from report_extractor.rules.lists import ANNOUNCED_LIST_RE
 from report_extractor.rules.organs import subject_side
 from report_extractor.rules.parsing import Location, SizeMention, location_items, parse_location

@@ -18,15 +18,10 @@ from __future__ import annotations
 import re
 from typing import Final
 
+from report_extractor.rules.context import ANOTHER_RE, DIAGNOSIS_LEAD_RE, DIAGNOSIS_TRAIL_RE
 from report_extractor.rules.cues import Cue, in_history_context
 from report_extractor.rules.document import Document
-from report_extractor.rules.lexicon import (
-    ANOTHER_RE,
-    DIAGNOSIS_LEAD_RE,
-    DIAGNOSIS_TRAIL_RE,
-    OrganMention,
-    named_organ,
-)
+from report_extractor.rules.lexicon import OrganMention, named_organ
 from report_extractor.rules.sections import Sentence
 from schemas.vocabulary import Organ, Side
 

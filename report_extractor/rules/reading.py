@@ -16,12 +16,13 @@ from dataclasses import dataclass, field, replace
 from typing import NamedTuple
 
 from report_extractor.rules.anchoring import size_anchor
+from report_extractor.rules.context import NEGATION_RE, NORMAL_RE
 from report_extractor.rules.coreference import largest_member, restates_previous
 from report_extractor.rules.cues import Cue, sentence_cues
 from report_extractor.rules.document import Document
 from report_extractor.rules.findings import Finding
 from report_extractor.rules.grouping import location_of, organ_group
-from report_extractor.rules.lexicon import NEGATION_RE, NORMAL_RE, OrganMention
+from report_extractor.rules.lexicon import OrganMention
 from report_extractor.rules.lists import LESION_LIST_HEAD_RE, SUM_LINE_RE, site_label_end
 from report_extractor.rules.organs import assign_organ, fold_diagnosis_cues, implied_organ, sentence_organs
 from report_extractor.rules.parsing import Location, SizeMention
