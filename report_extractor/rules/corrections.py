@@ -139,6 +139,8 @@ def _referenced(
     by_size = [les for les in earlier if _largest_of(les.size) in numbers]
     if by_size:
         return by_size[0]
+    if len(earlier) == 1 and RELOCATE_RE.search(doc.text, sent.start, sent.end):
+        return earlier[0]  # "the mass actually arises from the gallbladder": names the new organ only
     organs = {les.organ for les in here} | {o.organ for o in doc.organs_between(sent.start, sent.end)}
     candidates = [les for les in earlier if les.organ in organs]
     where = parse_location(sent.text)

@@ -54,7 +54,7 @@ SUM_LINE_RE: Final = re.compile(
 )
 """A sum-of-diameters line: its numbers describe no single lesion."""
 
-_LABEL_RE: Final = re.compile(r"[:,|]\s*$")
+_LABEL_RE: Final = re.compile(r"(?:[:,|]|\s[-–—])\s*$")
 _SUBSITE_RE: Final = re.compile(
     r"\b(?:segments?|seg|lobes?|lingula|poles?|interpolar|mid[- ]?(?:pole|kidney)|head|neck|body|tail"
     r"|uncinate|caudate|dome|hilum|cortex)\b",
@@ -90,8 +90,9 @@ def site_label_end(text: str, sent_start: int, size_start: int, *, in_list: bool
     """Where the ``site:`` label of a ``site: size`` item ends, or None when the text is no such item.
 
     The text from the sentence start to the first current size must be a short label ending in ``:``,
-    ``,`` or ``|`` that names a sub-site (segment, lobe, pole, pancreas part, ...), or, inside a lesion
-    list (``in_list``), anything but a non-lesion structure (nodes, ducts, vessels, organ lengths).
+    ``,``, ``|`` or a spaced dash that names a sub-site (segment, lobe, pole, pancreas part, ...), or,
+    inside a lesion list (``in_list``), anything but a non-lesion structure (nodes, ducts, vessels, organ
+    lengths). Inside a list, a bare sub-site ("segment VII 2.0 cm") is a label too.
 
     Args:
         text: the report.

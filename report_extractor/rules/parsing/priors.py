@@ -14,7 +14,7 @@ __all__ = ["is_prior"]
 _I: Final = re.IGNORECASE
 
 _PRIOR_HINT_RE: Final = re.compile(
-    r"previous|prior|former|earlier|baseline|nadir|before|compar|was|were|from|last", _I
+    r"previous|prior|former|earlier|baseline|nadir|before|compar|was|were|from|last|BL", _I
 )
 # Prior vs current: the last cue before a mention (within its clause) decides; ties go to "prior".
 _PRIOR_CUE_RE: Final = re.compile(
@@ -29,7 +29,7 @@ _PRIOR_CUE_RE: Final = re.compile(
 _PRIOR_WORD_RE: Final = re.compile(
     r"\b(?:previously(?!\s+(?:seen|noted|described|identified|demonstrated|mentioned|reported|visualized"
     r"|characterized|known)\b)|formerly|baseline|nadir|compared\s+(?:to|with)|in\s+comparison\s+(?:to|with)"
-    r"|(?:last|previous|prior)\s+(?:exam\w*|study|ct|mri?|scan|imaging))\b",
+    r"|(?:last|previous|prior)\s+(?:exam\w*|study|ct|mri?|scan|imaging)|(?-i:BL))\b",
     _I,
 )
 _CURRENT_CUE_RE: Final = re.compile(

@@ -697,3 +697,17 @@ def test_double_kidneys_are_both_kidneys() -> None:
 )
 def test_diagnosis_only_sentence_restates(text: str, expected: dict[Organ, int]) -> None:
     assert _counts(extract_report(text)) == expected
+
+
+def test_relocation_to_another_organ_reaches_the_only_earlier_lesion() -> None:
+    text = "Spleen: 2.1 cm hypodense lesion.\nADDENDUM: the lesion actually arises from the pancreatic tail."
+    assert _counts(extract_report(text)) == {Organ.PANCREAS: 1}
+
+
+def test_dash_separated_items_with_abbreviated_baseline() -> None:
+    text = "TARGET LESIONS\nT1 liver seg 4 - 19 mm (BL 25 mm)\nT2 left adrenal - 11 mm (BL 15 mm)\nSUM 30 mm (BL 40 mm)"
+    report = extract_report(text)
+    assert {(lesion.organ, _largest(lesion)) for lesion in report.lesions} == {
+        (Organ.LIVER, 19.0),
+        (Organ.ADRENAL_GLAND, 11.0),
+    }

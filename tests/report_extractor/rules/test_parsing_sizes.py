@@ -245,3 +245,7 @@ def test_read_qualifier(text: str, qualifier: Qualifier, start: int) -> None:
     number = next(i for i, ch in enumerate(text) if ch.isdigit())
     found = read_qualifier(text, number)
     assert (found.qualifier, found.start) == (qualifier, start)
+
+
+def test_abbreviated_baseline_is_prior() -> None:
+    assert [m.is_prior for m in parse_sizes("19 mm (BL 25 mm)")] == [False, True]
