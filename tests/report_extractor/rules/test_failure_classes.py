@@ -705,7 +705,10 @@ def test_relocation_to_another_organ_reaches_the_only_earlier_lesion() -> None:
 
 
 def test_dash_separated_items_with_abbreviated_baseline() -> None:
-    text = "TARGET LESIONS\nT1 liver seg 4 - 19 mm (BL 25 mm)\nT2 left adrenal - 11 mm (BL 15 mm)\nSUM 30 mm (BL 40 mm)"
+    text = (
+        "TARGET LESIONS\nT1 liver seg 4 - 19 mm (BL 25 mm)\nT2 left adrenal - 11 mm (BL 15 mm)\n"
+        "SUM 30 mm (BL 40 mm)"
+    )
     report = extract_report(text)
     assert {(lesion.organ, _largest(lesion)) for lesion in report.lesions} == {
         (Organ.LIVER, 19.0),
