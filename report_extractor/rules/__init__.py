@@ -41,6 +41,17 @@ Documented choices:
   lesion's own phrase; pipe tables are read by column role (prior / change columns and sum rows
   dropped, the current column read, a unit-less value taking the header's unit); a side header
   (``Left:``, ``RIGHT KIDNEY:``) gives its side to the lesions below it until the next header.
+* Lists and corrections: a group announcing a list ("three metastases:", "2 lesions: segment V 1.2 cm;
+  ...") gives way to its items; an ADDENDUM restates findings as an impression does; a counted list in
+  a correction replaces a group of unknown count; a correction told about a lesion reported twice
+  reaches the measured telling; a RECIST target that "resolved" is no lesion.
+* Measurements: a prior cue covers a coordinated list ("previously 1.0 cm and 0.8 cm"); "4 or 5 mm" is
+  one size; "N cm in length" measures a hollow-organ lesion; an organ measurement under its header
+  ("PROSTATE: enlarged, 5.5 cm, with ...") is no lesion size.
+* Wording: verb negations ("do not reveal"); negation ends where a comma opens a new clause ("without
+  enhancement, likely a cyst"); a hedged explanation ("may represent a perfusion anomaly") leaves a
+  possible lesion; stones, splenules, emphysema explain generic findings away; a mural nodule is part
+  of its cyst; a report's title line ("Restaging CT, prostate cancer.") names no finding.
 """
 
 from __future__ import annotations
