@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine
 
-from store import DEFAULT_URL, ENV_VAR, StoreConfigError, init_store, resolve_url
-from store.engine import create_store_engine
+from store import DEFAULT_URL, ENV_VAR, Store, StoreConfigError, init_store, resolve_url
+from store.engine import EncodedJSON, create_store_engine, dump_json
 
 
 def test_url_from_argument_env_and_default(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -58,3 +59,11 @@ def test_password_never_shown(tmp_path: Path) -> None:
     assert store.url.startswith("sqlite:///")
     store.close()
     assert "secret" not in str(resolve_url("postgresql://u:secret@h/db").render_as_string(hide_password=True))
+
+
+def test_a_store_needs_the_engine_of_create_store_engine() -> None:
+    """Records are written pre-encoded (``EncodedJSON``); another engine would store them as strings."""
+    with pytest.raises(StoreConfigError, match="create_store_engine"):
+        Store(create_engine("sqlite://"))
+    assert dump_json(EncodedJSON('{"a": 1}')) == '{"a": 1}'
+    assert dump_json({"a": 1}) == '{"a": 1}'
