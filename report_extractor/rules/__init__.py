@@ -11,10 +11,11 @@ measured on the 219 tuning reports (issue 13; medspaCy 1.3.1 / spaCy 3.7.5 with 
 target rule made of the same lesion pattern, its default ConText rules and sectionizer; same 2-core
 machine, same load), medspaCy's pipeline alone ran at 75 reports/s against 845 reports/s for the whole
 rules extractor, under the 400 reports/s bar; on the 617 lesion words both found, it agreed with the
-rules' negation on 92 %, and of the 11 words only medspaCy negated, 9 are wrong ("cystic lesion without
-solid component, possibly an IPMN", "nodules, which do not enhance and are favored to represent
-hamartomas"), while most of the 37 only the rules negate are non-lesion explanations ConText's default
-rules lack ("likely focal fat", "resolved"). It would also pull a heavy dependency into layer 1.
+rules' negation on 92 %; of the 11 words only medspaCy negated, 8 are present lesions ("cystic lesion
+without solid component, possibly an IPMN", "nodules, which do not enhance and are favored to represent
+hamartomas"), and the 37 only the rules negate are plain negations its default rules missed in that
+setup ("No focal lesion.") and resolutions ("no longer visualized", "resolved"). Tuning it would mean
+writing the same rules again in its format; it would also pull a heavy dependency into layer 1.
 Compiled regexes are deterministic, auditable line by line and fast; the negation rules follow
 NegEx / ConText (trigger, bounded scope, terminators, post-triggers) in a few patterns
 (:mod:`report_extractor.rules.context`).
