@@ -62,6 +62,7 @@ _COUNT_HINT_WORDS: Final[frozenset[str]] = frozenset((
 # fmt: on
 """Cheap pre-filter for ``COUNT_RE``: a window without a digit or one of these words has no count."""
 _DIGIT_RE: Final = re.compile(r"\d")
+_HYPHEN_PREFIX_RE: Final = re.compile(r"\b[A-Za-z]+-$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +87,9 @@ class CountPhrase:
 def read_count(text: str, sent: Sentence, cue_start: int) -> CountPhrase | None:
     """The count phrase before the lesion word at ``cue_start`` in its clause (≤ 80 characters back),
     or ``None`` when there is none (or the number is a label, or zero)."""
+    prefix = _HYPHEN_PREFIX_RE.search(text, max(sent.start, cue_start - 20), cue_start)
+    if prefix is not None:
+        cue_start = prefix.start()  # "three non-enhancing lesions": the count is before "non-"
     lo = max(clause_start(text, sent.start, cue_start), cue_start - 80)
     window = text[lo:cue_start]
     if not _DIGIT_RE.search(window) and _COUNT_HINT_WORDS.isdisjoint(window.lower().split()):

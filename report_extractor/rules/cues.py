@@ -74,6 +74,7 @@ class Cue:
         negated: the phrase is negated or explained away as a non-lesion.
         organ: the organ it is assigned to (stage 3), ``None`` before or when there is none.
         counted: its count phrase ("three", "multiple"), ``None`` when none was written.
+        diagnosis: it only names what an earlier lesion word of the sentence is ("..., likely a cyst").
     """
 
     start: int
@@ -83,6 +84,7 @@ class Cue:
     negated: bool
     organ: Organ | None = None
     counted: CountPhrase | None = None
+    diagnosis: bool = False
 
 
 def in_history_context(text: str, lo: int, pos: int) -> bool:

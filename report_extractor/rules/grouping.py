@@ -188,6 +188,25 @@ def _listed_sites(text: str, lo: int, hi: int, organ: Organ) -> int:
     return len([item for item in items if item.side is None])
 
 
+def _separately_sited(doc: Document, sent: Sentence, organ: Organ, cues: list[Cue]) -> list[Span]:
+    """The clauses of two or more unmeasured singular lesion words of one organ when each names its own
+    site, different from the others' ("S2 small cyst, S6 small cyst"); ``[]`` otherwise."""
+    if len(cues) < 2:
+        return []
+    spans: list[Span] = []
+    for i, cue in enumerate(cues):
+        lo = cues[i - 1].end if i else sent.start
+        hi = cues[i + 1].start if i + 1 < len(cues) else sent.end
+        m = _CHUNK_BREAK_RE.search(doc.text, cue.end, hi)
+        lo = max([lo] + [b.end() for b in _CHUNK_BREAK_RE.finditer(doc.text, lo, cue.start)])
+        spans.append(Span(lo, m.start() if m else hi))
+    sites = [_own_location(doc, s.start, s.end, organ) for s in spans]
+    keys = [(loc.liver_segments, loc.pancreas_parts, loc.kidney_poles, loc.side) for loc in sites]
+    if any(loc.is_empty for loc in sites) or len(set(keys)) < len(keys):
+        return []
+    return spans
+
+
 def _split_at_another(cues: list[Cue], text: str) -> int:
     """Index of the first cue after the first one counted as "another" group ("at least three additional
     cysts"), 0 when the cues form one group."""
@@ -324,6 +343,10 @@ def organ_group(
             out = [make(sizes[0], span_lo, span_hi, 1, False, group_span) for _ in items]
             _pair_locations(text, g_lo, g_hi, g_hi, organ, location_of(text, g_lo, g_hi, organ), out)
             return out
+    if not sizes and counted is None and not plural:
+        apart = _separately_sited(doc, sent, organ, [c for c in cues if not c.diagnosis])
+        if apart:  # "Liver S2 small cyst, S6 small cyst": one lesion per sited lesion word
+            return [make(None, lo, hi, 1, False, Span(lo, hi)) for lo, hi in apart]
     if individual:
         out = []
         for i, size in enumerate(sizes):

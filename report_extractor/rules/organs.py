@@ -77,7 +77,7 @@ _IMPLIED: Final[dict[str, Organ]] = {
     "bone": Organ.BONE,
 }
 _SIDE_BEFORE_RE: Final = re.compile(r"\b(left|right)\s+(?:[a-z-]+\s+)?$", re.IGNORECASE)
-_DIGIT_RE: Final = re.compile(r"\d")
+_SIZE_RE: Final = re.compile(r"\d\s*(?:mm|cm)\b", re.IGNORECASE)
 
 
 def sentence_organs(doc: Document, sent: Sentence) -> list[OrganMention]:
@@ -176,12 +176,15 @@ def fold_diagnosis_cues(text: str, cues: list[Cue]) -> None:
             continue
         if previous is not None:
             between = text[previous.end : cue.start]
-            lead = DIAGNOSIS_LEAD_RE.search(between) is not None
+            leads = list(DIAGNOSIS_LEAD_RE.finditer(between))
             trailing = "," in between and DIAGNOSIS_TRAIL_RE.match(text, cue.end) is not None
-            if (lead or trailing) and not ANOTHER_RE.search(between) and not _DIGIT_RE.search(between):
+            # a size between the lead and the noun describes another lesion ("likely a cyst and a 2 cm mass")
+            tail = between[leads[-1].end() :] if leads else between
+            if (leads or trailing) and not ANOTHER_RE.search(between) and not _SIZE_RE.search(tail):
                 cue.organ = previous.organ
                 cue.plural = False
                 cue.counted = None
+                cue.diagnosis = True
                 continue
         previous = cue
 

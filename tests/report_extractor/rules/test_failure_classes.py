@@ -714,3 +714,33 @@ def test_dash_separated_items_with_abbreviated_baseline() -> None:
         (Organ.LIVER, 19.0),
         (Organ.ADRENAL_GLAND, 11.0),
     }
+
+
+# --------------------------------------------------------------------------------------------------
+# Classes 9 and 14: the diagnosis noun after a measured description, counts before hyphenated
+# modifiers, unmeasured lesion words each with its own site
+# --------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param(
+            "Low-density focus in the left renal cortex measuring 7 mm, suggestive of two adjacent cysts.",
+            {Organ.KIDNEY: 1},
+            id="measured-description-then-diagnosis",
+        ),
+        pytest.param(
+            "Two non-enhancing lesions in the spleen, consistent with hemangiomas.",
+            {Organ.SPLEEN: 2},
+            id="hyphen",
+        ),
+        pytest.param("Four well-circumscribed liver cysts.", {Organ.LIVER: 4}, id="hyphenated-adjective"),
+        pytest.param("Liver S3 small cyst, S7 small hemangioma", {Organ.LIVER: 2}, id="separately-sited"),
+        pytest.param(
+            "Small cyst in segment 4, likely a biliary hamartoma.", {Organ.LIVER: 1}, id="diagnosis-not-sited"
+        ),
+    ],
+)
+def test_diagnosis_and_count_words(text: str, expected: dict[Organ, int]) -> None:
+    assert _counts(extract_report(text)) == expected
