@@ -26,7 +26,7 @@ from report_extractor.rules.parsing import parse_sizes
 from report_extractor.rules.reading import ReadingContext, read_sentence
 from report_extractor.rules.resections import read_resections
 from report_extractor.rules.sections import SectionKind
-from report_extractor.rules.tables import blank_table_priors
+from report_extractor.rules.tables import blank_list_priors, blank_table_priors
 from schemas.llm import LLMReport
 from schemas.vocabulary import Organ
 
@@ -48,7 +48,7 @@ def extract_report(text: str) -> LLMReport:
         raise TypeError(f"text: expected str, got {type(text).__name__}")
     corrections = corrections_start(text)
     read = text if corrections is None else blank_replaced_values(text, corrections)
-    doc = read_document(blank_table_priors(read))
+    doc = read_document(blank_list_priors(blank_table_priors(read)))
     resections = read_resections(text, doc.sentences)
     findings: list[Finding] = []
     normal: set[Organ] = set()

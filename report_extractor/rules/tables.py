@@ -13,7 +13,8 @@ rules read a row as a ``site: size`` list item (:mod:`report_extractor.rules.lis
 and it gives a unit-less current value the unit its header states ("Today (mm)": ``| 31 |`` is read as
 31 mm), else the unit :func:`schemas.records.infer_unit` infers, by writing the unit into the cell's
 padding (a cell without padding keeps its bare number, not read as a size).
-A table whose header names no prior or current column is left as written.
+A table whose header names no prior or current column is left as written. :func:`blank_list_priors` does
+the same for lists whose head gives a legend ("TARGET LESIONS (mm, current [baseline]):").
 """
 
 from __future__ import annotations
@@ -26,7 +27,14 @@ from typing import Final
 
 from schemas.records import infer_unit
 
-__all__ = ["TABLE_ROW_MIN_PIPES", "ColumnRole", "blank_table_priors", "column_role", "is_table_row"]
+__all__ = [
+    "TABLE_ROW_MIN_PIPES",
+    "ColumnRole",
+    "blank_list_priors",
+    "blank_table_priors",
+    "column_role",
+    "is_table_row",
+]
 
 _I: Final = re.IGNORECASE
 
@@ -189,4 +197,47 @@ def blank_table_priors(text: str) -> str:
                     _blank(chars, cell.start, cell.end)
                 elif role is ColumnRole.CURRENT:
                     _with_unit(chars, text, cell, unit)
+    return text if chars is None else "".join(chars)
+
+
+_LEGEND_RE: Final = re.compile(
+    r"\((?=[^)\n]*\b(?P<unit>mm|cm)\b)(?=[^)\n]*\[\s*(?P<prior>baseline|prior|previous|nadir|bl)\s*\])[^)\n]*\)\s*:?",
+    _I,
+)
+_BRACKET_NUMBER_RE: Final = re.compile(r"\[\s*\d+(?:[.,]\d+)?\s*\]")
+_ITEM_VALUE_RE: Final = re.compile(r"(?<=[:\s])(\d+(?:[.,]\d+)?)(?=\s*\[)")
+
+
+def blank_list_priors(text: str) -> str:
+    """``text`` with the bracketed prior values of legend lists blanked (same length).
+
+    A list head whose legend puts the unit and the prior value in brackets ("TARGET LESIONS (mm, current
+    [baseline]):") is followed by items such as "Bladder wall mass: 31 [40]"; the bracketed 40 is the
+    baseline, and the bare 31 takes the legend's unit (written into the freed padding).
+
+    >>> blank_list_priors("TARGET (mm, current [baseline]):\\n1. Liver: 31 [40]")
+    'TARGET (mm, current [baseline]):\\n1. Liver: 31mm   '
+    """
+    if "[" not in text:
+        return text
+    chars: list[str] | None = None
+    for head in _LEGEND_RE.finditer(text):
+        unit = head.group("unit").lower()
+        pos = text.find("\n", head.end())
+        while pos >= 0:
+            end = text.find("\n", pos + 1)
+            end = len(text) if end < 0 else end
+            line_start = pos + 1
+            brackets = list(_BRACKET_NUMBER_RE.finditer(text, line_start, end))
+            if not brackets:
+                break
+            if chars is None:
+                chars = list(text)
+            for b in brackets:
+                _blank(chars, b.start(), b.end())
+            for value in _ITEM_VALUE_RE.finditer(text, line_start, end):
+                bracket = next((b for b in brackets if b.start() >= value.end()), None)
+                if bracket is not None and not text[value.end() : bracket.start()].strip():
+                    chars[value.end() : value.end() + len(unit)] = list(unit)  # into the freed padding
+            pos = end if end < len(text) else -1
     return text if chars is None else "".join(chars)

@@ -744,3 +744,15 @@ def test_dash_separated_items_with_abbreviated_baseline() -> None:
 )
 def test_diagnosis_and_count_words(text: str, expected: dict[Organ, int]) -> None:
     assert _counts(extract_report(text)) == expected
+
+
+def test_recist_list_with_a_legend_reads_current_values() -> None:
+    text = (
+        "TARGET LESIONS (mm, current [baseline]):\n"
+        "1. Left adrenal mass: 24 [30]\n2. Liver, segment 6: 15 [19]"
+    )
+    report = extract_report(text)
+    assert {(lesion.organ, _largest(lesion)) for lesion in report.lesions} == {
+        (Organ.ADRENAL_GLAND, 24.0),
+        (Organ.LIVER, 15.0),
+    }

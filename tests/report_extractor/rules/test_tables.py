@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from report_extractor.rules.tables import ColumnRole, blank_table_priors, column_role, is_table_row
+from report_extractor.rules.tables import (
+    ColumnRole,
+    blank_list_priors,
+    blank_table_priors,
+    column_role,
+    is_table_row,
+)
 
 
 @pytest.mark.parametrize(
@@ -68,3 +74,22 @@ def test_text_without_a_table_with_roles_is_unchanged(text: str) -> None:
 def test_is_table_row() -> None:
     assert is_table_row("| liver | 2 cm |")
     assert not is_table_row("liver | 2 cm")
+
+
+def test_legend_list_blanks_bracketed_priors_and_gives_the_unit() -> None:
+    text = (
+        "TARGET LESIONS (cm, current [baseline]):\n"
+        "1. Liver segment 2: 3.1 [3.6]\n2. Spleen: 1.2 [1.9]\nNew: none."
+    )
+    out = blank_list_priors(text)
+    assert len(out) == len(text)
+    assert "3.1cm" in out
+    assert "1.2cm" in out
+    assert "3.6" not in out
+    assert "1.9" not in out
+    assert out.endswith("\nNew: none.")
+
+
+def test_list_without_a_legend_is_unchanged() -> None:
+    text = "TARGET LESIONS:\n1. Liver: 31 mm [image 40]"
+    assert blank_list_priors(text) == text
