@@ -351,6 +351,11 @@ def organ_group(
         out = []
         for i, size in enumerate(sizes):
             lo, hi = _chunk(text, sent, sizes, i)
+            if location_of(text, lo, hi, organ).is_empty:
+                # "... and a second one, 1.1 cm, in segment 6": the site follows the size's own clause
+                ceiling = sizes[i + 1].start if i + 1 < len(sizes) else min(sent.end, g_hi)
+                if not location_of(text, hi, ceiling, organ).is_empty:
+                    hi = ceiling
             out.append(make(size, min(lo, size.start), max(hi, size.end), 1, False, Span(lo, hi)))
         _pair_locations(text, g_lo, sizes[0].start, g_hi, organ, location_of(text, g_lo, g_hi, organ), out)
         return out

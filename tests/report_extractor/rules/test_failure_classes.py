@@ -756,3 +756,12 @@ def test_recist_list_with_a_legend_reads_current_values() -> None:
         (Organ.ADRENAL_GLAND, 24.0),
         (Organ.LIVER, 15.0),
     }
+
+
+def test_site_after_a_listed_sizes_own_clause() -> None:
+    text = "A 1.3 cm enhancing lesion in segment 2 and a second one, 0.9 cm, in segment 4."
+    report = extract_report(text)
+    assert [(tuple(lesion.segments), _largest(lesion)) for lesion in report.lesions] == [
+        ((2,), 13.0),
+        ((4,), 9.0),
+    ]
