@@ -19,11 +19,11 @@ from report_extractor.rules.context import ANOTHER_RE, DIAGNOSIS_LEAD_RE
 from report_extractor.rules.cues import Cue
 from report_extractor.rules.document import Document
 from report_extractor.rules.findings import Finding
-from report_extractor.rules.grouping import location_of
 from report_extractor.rules.lexicon import OrganMention
 from report_extractor.rules.organs import implied_organ
 from report_extractor.rules.parsing import SizeMention
 from report_extractor.rules.sections import SectionKind, Sentence
+from report_extractor.rules.sites import location_of
 from schemas.records import LesionKind, Qualifier
 from schemas.vocabulary import PAIRED_ORGANS, Organ, PancreasPart, Side
 

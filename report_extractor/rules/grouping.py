@@ -21,36 +21,30 @@ from report_extractor.rules.counts import CountPhrase
 from report_extractor.rules.cues import Cue, certainty
 from report_extractor.rules.document import Document
 from report_extractor.rules.findings import Finding, Span
-from report_extractor.rules.lexicon import KIND_PRIORITY, organ_mentions
+from report_extractor.rules.lexicon import KIND_PRIORITY
 from report_extractor.rules.lists import ANNOUNCED_LIST_RE
 from report_extractor.rules.organs import subject_side
-from report_extractor.rules.parsing import Location, SizeMention, location_items, parse_location
+from report_extractor.rules.parsing import SizeMention, location_items, parse_location
 from report_extractor.rules.sections import SectionKind, Sentence, clause_start
+from report_extractor.rules.sites import (
+    BILATERAL_WORDS_RE,
+    CHUNK_BREAK_RE,
+    largest_member_side,
+    listed_sites,
+    location_of,
+    own_location,
+    pair_locations,
+    separately_sited,
+)
 from schemas.llm import MAX_QUOTE_CHARS
 from schemas.records import Qualifier
 from schemas.vocabulary import PAIRED_ORGANS, Organ, Side
 
-__all__ = ["location_of", "organ_group"]
+__all__ = ["organ_group"]
 
-_CHUNK_BREAK_RE: Final = re.compile(r",\s|;|\band\b|\bwhile\b|\bwhereas\b|\bwith\b", re.IGNORECASE)
 _LIST_JOIN_RE: Final = re.compile(r"[^;]{0,40}?(?:\band\b|\bor\b|,)", re.IGNORECASE)
 _LARGEST_RE: Final = re.compile(r"\b(?:largest|up\s+to|biggest|dominant|ranging)\b", re.IGNORECASE)
-_BILATERAL_WORDS_RE: Final = re.compile(
-    r"\b(?:bilateral(?:ly)?|both\s+(?:kidneys|adrenals?|adrenal\s+glands|lungs|breasts|sides)"
-    r"|double\s+(?:kidneys?|lungs?|adrenals?|breasts?))\b",
-    re.IGNORECASE,
-)
-_RESPECTIVELY_RE: Final = re.compile(r"\brespectively\b", re.IGNORECASE)
 _LABEL_RE: Final = re.compile(r"[^:;.\n]{1,40}:\s*")
-_MEMBER_CLAUSE_BREAK_RE: Final = re.compile(r"[,;]|\.\s")
-_VERTEBRAL_LEVEL_RE: Final = re.compile(r"\b(?:C[1-7]|T(?:1[0-2]|[1-9])|L[1-5]|S[1-5])\b")
-_GENERIC_BONE_WORDS: Final[frozenset[str]] = frozenset(
-    {"bone", "bones", "bony", "osseous", "skeletal", "skeleton", "musculoskeletal"}
-)
-_SITE_LIST_RE: Final = re.compile(r"\b(?:and|,)\s", re.IGNORECASE)
-_SIDE_BEFORE_OTHER_RE: Final = re.compile(
-    r"\b(?:left|right|lt|rt|bilateral(?:ly)?|both)\s+(?:[a-z-]+\s+)?$|(?-i:\b[RL]\s+)$", re.IGNORECASE
-)
 _SITE_PHRASE_RE: Final = re.compile(
     r"(?:the\s+)?(?:left|right)\s+(?:kidney|renal|adrenal(?:\s+gland)?|lung|breast)\s*,?\s*"
     r"(?:(?:upper|lower|mid|middle|inter)[\s-]*(?:pole|polar)|(?:upper|middle|lower)\s+lobe)\s*(?:[;.]|$)",
@@ -59,31 +53,6 @@ _SITE_PHRASE_RE: Final = re.compile(
 _EACH_RE: Final = re.compile(r"\beach\b", re.IGNORECASE)
 _ONE_PER_SIDE: Final[frozenset[Organ]] = frozenset({Organ.ADRENAL_GLAND})
 """Paired organs where "bilateral X nodules" reads as one lesion per side (adrenal glands)."""
-
-
-def location_of(text: str, lo: int, hi: int, organ: Organ) -> Location:
-    """Location of ``text[lo:hi]`` for ``organ``; an impossible segment ("segment 9") reads as unknown."""
-    try:
-        return parse_location(text[lo:hi], organ)
-    except ValueError:
-        return Location()
-
-
-def _own_location(doc: Document, lo: int, hi: int, organ: Organ) -> Location:
-    """Location of ``doc.text[lo:hi]`` for ``organ``, the side words of other paired organs' phrases left
-    out ("right lower lobe mass with bilateral adrenal nodules" → the mass is on the right)."""
-    others = [o for o in doc.organs_between(lo, hi) if o.organ is not organ] if organ in PAIRED_ORGANS else []
-    if not others:
-        return location_of(doc.text, lo, hi, organ)
-    chars = list(doc.text[lo:hi])
-    for other in others:
-        m = _SIDE_BEFORE_OTHER_RE.search(doc.text, max(lo, other.start - 25), other.start)
-        for i in range((m.start() if m else other.start) - lo, min(other.end, hi) - lo):
-            chars[i] = " "
-    try:
-        return parse_location("".join(chars), organ)
-    except ValueError:
-        return Location()
 
 
 def _group_span(text: str, sent: Sentence, cues: list[Cue], sizes: list[SizeMention]) -> Span:
@@ -106,9 +75,9 @@ def _chunk(text: str, sent: Sentence, sizes: list[SizeMention], i: int) -> Span:
     floor = sizes[i - 1].end if i > 0 else sent.start
     ceiling = sizes[i + 1].start if i + 1 < len(sizes) else sent.end
     lo = floor
-    for m in _CHUNK_BREAK_RE.finditer(text, floor, size.start):
+    for m in CHUNK_BREAK_RE.finditer(text, floor, size.start):
         lo = m.end()
-    m2 = _CHUNK_BREAK_RE.search(text, size.end, ceiling)
+    m2 = CHUNK_BREAK_RE.search(text, size.end, ceiling)
     hi = m2.start() if m2 else ceiling
     return Span(lo, hi)
 
@@ -128,83 +97,6 @@ def _quote(text: str, sent: Sentence, lo: int, hi: int) -> Span:
     while end > start and text[end - 1].isspace():
         end -= 1
     return Span(start, end)
-
-
-def _pair_locations(
-    text: str, g_lo: int, first_size: int, g_hi: int, organ: Organ, group: Location, out: list[Finding]
-) -> None:
-    """Pair listed lesions with locations listed before the sizes (or after them, with "respectively"),
-    in order, when the counts match.
-
-    "Two lesions in segments 6 and 7 measuring 2 and 3 cm" → segment 6 (2 cm), segment 7 (3 cm); a
-    lesion whose own clause names no side inherits the group's single side ("... in the right kidney
-    measuring 1.2 cm (upper pole) and 0.8 cm (lower pole)").
-    """
-    try:
-        items = location_items(text[g_lo:first_size], organ)
-        after = location_items(text[first_size:g_hi], organ)
-    except ValueError:
-        items, after = [], []
-    if len(items) != len(out) and len(after) == len(out) and _RESPECTIVELY_RE.search(text, first_size, g_hi):
-        items, after = after, []  # "measuring 2 cm and 3 cm, located in segments 5 and 8 respectively"
-    if len(items) == len(out) >= 2 and not (after and len(items) == len(out)):
-        for les, item in zip(out, items, strict=True):
-            if item.liver_segments:
-                les.location = replace(les.location, liver_segments=item.liver_segments)
-            elif item.pancreas_parts:
-                les.location = replace(les.location, pancreas_parts=item.pancreas_parts)
-            elif item.kidney_poles:
-                les.location = replace(les.location, kidney_poles=item.kidney_poles)
-            else:
-                les.location = replace(les.location, side=item.side)
-    if organ in PAIRED_ORGANS and group.side in (Side.LEFT, Side.RIGHT):
-        for les in out:
-            if les.location.side is None:
-                les.location = replace(les.location, side=group.side)
-
-
-def _listed_sites(text: str, lo: int, hi: int, organ: Organ) -> int:
-    """How many sites a plural lesion phrase lists: numbered liver segments ("in segments 5 and 8" → 2),
-    vertebral levels and named bones ("lytic foci in T11 and L2", "in T8 and the right iliac bone").
-
-    Parts, poles and sides are not counted ("cysts in both kidneys" stays a group of unknown size).
-    """
-    if organ is Organ.BONE:
-        if not _SITE_LIST_RE.search(text, lo, hi):
-            return 0
-        levels = set(_VERTEBRAL_LEVEL_RE.findall(text, lo, hi))
-        bones = [
-            o
-            for o in organ_mentions(text, lo, hi)
-            if o.organ is Organ.BONE and text[o.start : o.end].lower() not in _GENERIC_BONE_WORDS
-        ]
-        return len(levels) + len(bones)
-    if organ is not Organ.LIVER:
-        return 0  # numbered segments are sites; "cysts in the body and tail" may be many
-    try:
-        items = location_items(text[lo:hi], organ)
-    except ValueError:
-        return 0
-    return len([item for item in items if item.side is None])
-
-
-def _separately_sited(doc: Document, sent: Sentence, organ: Organ, cues: list[Cue]) -> list[Span]:
-    """The clauses of two or more unmeasured singular lesion words of one organ when each names its own
-    site, different from the others' ("S2 small cyst, S6 small cyst"); ``[]`` otherwise."""
-    if len(cues) < 2:
-        return []
-    spans: list[Span] = []
-    for i, cue in enumerate(cues):
-        lo = cues[i - 1].end if i else sent.start
-        hi = cues[i + 1].start if i + 1 < len(cues) else sent.end
-        m = _CHUNK_BREAK_RE.search(doc.text, cue.end, hi)
-        lo = max([lo] + [b.end() for b in _CHUNK_BREAK_RE.finditer(doc.text, lo, cue.start)])
-        spans.append(Span(lo, m.start() if m else hi))
-    sites = [_own_location(doc, s.start, s.end, organ) for s in spans]
-    keys = [(loc.liver_segments, loc.pancreas_parts, loc.kidney_poles, loc.side) for loc in sites]
-    if any(loc.is_empty for loc in sites) or len(set(keys)) < len(keys):
-        return []
-    return spans
 
 
 def _split_at_another(cues: list[Cue], text: str) -> int:
@@ -280,11 +172,11 @@ def organ_group(
     def make(
         size: SizeMention | None, lo: int, hi: int, count: int | None, multiple: bool, loc_span: Span
     ) -> Finding:
-        loc = _own_location(doc, *loc_span, organ)
+        loc = own_location(doc, *loc_span, organ)
         if loc.is_empty and loc_span != group_span:
-            loc = _own_location(doc, g_lo, g_hi, organ)
+            loc = own_location(doc, g_lo, g_hi, organ)
         if loc.side is Side.BILATERAL and loc_span != group_span:
-            stripped = _BILATERAL_WORDS_RE.sub(" ", text[loc_span.start : loc_span.end])
+            stripped = BILATERAL_WORDS_RE.sub(" ", text[loc_span.start : loc_span.end])
             try:
                 alt = parse_location(stripped, organ)
                 if alt.side in (Side.LEFT, Side.RIGHT):
@@ -341,10 +233,10 @@ def organ_group(
             items = []
         if len(items) == counted.value:  # "two hypodensities (segs 2 and 3), each 5 mm"
             out = [make(sizes[0], span_lo, span_hi, 1, False, group_span) for _ in items]
-            _pair_locations(text, g_lo, g_hi, g_hi, organ, location_of(text, g_lo, g_hi, organ), out)
+            pair_locations(text, g_lo, g_hi, g_hi, organ, location_of(text, g_lo, g_hi, organ), out)
             return out
     if not sizes and counted is None and not plural:
-        apart = _separately_sited(doc, sent, organ, [c for c in cues if not c.diagnosis])
+        apart = separately_sited(doc, sent, organ, [c for c in cues if not c.diagnosis])
         if apart:  # "Liver S2 small cyst, S6 small cyst": one lesion per sited lesion word
             return [make(None, lo, hi, 1, False, Span(lo, hi)) for lo, hi in apart]
     if individual:
@@ -357,10 +249,10 @@ def organ_group(
                 if not location_of(text, hi, ceiling, organ).is_empty:
                     hi = ceiling
             out.append(make(size, min(lo, size.start), max(hi, size.end), 1, False, Span(lo, hi)))
-        _pair_locations(text, g_lo, sizes[0].start, g_hi, organ, location_of(text, g_lo, g_hi, organ), out)
+        pair_locations(text, g_lo, sizes[0].start, g_hi, organ, location_of(text, g_lo, g_hi, organ), out)
         return out
     largest = max(sizes, key=lambda s: s.size.largest_mm if s.size else 0.0) if sizes else None
-    sites = _listed_sites(text, g_lo, g_hi, organ) if plural and counted is None else 0
+    sites = listed_sites(text, g_lo, g_hi, organ) if plural and counted is None else 0
     if counted is not None and counted.bilateral and organ in _ONE_PER_SIDE:
         count, multiple = 2, False  # "bilateral adrenal nodules": one per gland
     elif counted is not None and counted.multiple:
@@ -387,20 +279,7 @@ def organ_group(
     ):
         lesion.qualifier = Qualifier.UP_TO
     if grouped and largest is not None and lesion.location.side is Side.BILATERAL:
-        side = _largest_member_side(text, sent, largest)
+        side = largest_member_side(text, sent, largest)
         if side is not None:  # "bilateral renal cysts, the largest on the left measuring 3.4 cm"
             lesion.location = replace(lesion.location, side=side)
     return [lesion]
-
-
-def _largest_member_side(text: str, sent: Sentence, largest: SizeMention) -> Side | None:
-    """The one side named in the clause of a bilateral group's largest size, or None."""
-    lo = sent.start
-    for m in _MEMBER_CLAUSE_BREAK_RE.finditer(text, sent.start, largest.start):
-        lo = m.end()
-    m2 = _MEMBER_CLAUSE_BREAK_RE.search(text, largest.end, sent.end)
-    hi = m2.start() if m2 else sent.end
-    if _BILATERAL_WORDS_RE.search(text, lo, hi):
-        return None
-    side = location_of(text, lo, hi, Organ.KIDNEY).side
-    return side if side in (Side.LEFT, Side.RIGHT) else None

@@ -21,12 +21,13 @@ from report_extractor.rules.coreference import largest_member, restates_previous
 from report_extractor.rules.cues import Cue, sentence_cues
 from report_extractor.rules.document import Document
 from report_extractor.rules.findings import Finding
-from report_extractor.rules.grouping import location_of, organ_group
+from report_extractor.rules.grouping import organ_group
 from report_extractor.rules.lexicon import OrganMention
 from report_extractor.rules.lists import LESION_LIST_HEAD_RE, SUM_LINE_RE, site_label_end
 from report_extractor.rules.organs import assign_organ, fold_diagnosis_cues, implied_organ, sentence_organs
 from report_extractor.rules.parsing import Location, SizeMention
 from report_extractor.rules.sections import SectionKind, Sentence, clause_start
+from report_extractor.rules.sites import location_of
 from report_extractor.rules.tables import is_table_row
 from schemas.records import LesionKind
 from schemas.vocabulary import Organ

@@ -6,8 +6,8 @@ import pytest
 
 from report_extractor.rules.document import read_document
 from report_extractor.rules.findings import Finding
-from report_extractor.rules.grouping import location_of
 from report_extractor.rules.reading import ReadingContext, read_sentence
+from report_extractor.rules.sites import location_of
 from schemas.records import Qualifier
 from schemas.vocabulary import Organ, Side
 
