@@ -1,13 +1,19 @@
 """The rules extractor: report text → :class:`schemas.llm.LLMReport`, as a pipeline of stages.
 
+0. Text that would be misread is blanked, keeping every offset: values an ADDENDUM replaces
+   (:mod:`~report_extractor.rules.corrections`) and prior / change cells of pipe tables and legend lists
+   (:mod:`~report_extractor.rules.tables`).
 1. Sections and lines (:mod:`~report_extractor.rules.document`, :mod:`~report_extractor.rules.sections`):
-   sections, sentences and list items; every size, organ word and lesion phrase of the text, read once.
-   History-like sections (indication, technique, comparison) are read for resections only
+   sections, sentences and list items; every size (:mod:`~report_extractor.rules.parsing`), organ word and
+   lesion phrase (:mod:`~report_extractor.rules.lexicon`) of the text, read once. History-like
+   sections (indication, technique, comparison) are read for resections only
    (:mod:`~report_extractor.rules.resections`).
-2. Cues and negation / hedging (:mod:`~report_extractor.rules.cues`, :mod:`~report_extractor.rules.counts`).
+2. Cues and negation / hedging (:mod:`~report_extractor.rules.cues` with the ConText-style lexicon of
+   :mod:`~report_extractor.rules.context`; counts in :mod:`~report_extractor.rules.counts`).
 3. Organ and side assignment (:mod:`~report_extractor.rules.organs`).
 4. Size anchoring (:mod:`~report_extractor.rules.anchoring`).
-5. Grouping and counts (:mod:`~report_extractor.rules.grouping`); stages 2-5 run per sentence in
+5. Grouping and counts (:mod:`~report_extractor.rules.grouping`, sites in
+   :mod:`~report_extractor.rules.sites`); stages 2-5 run per sentence in
    :mod:`~report_extractor.rules.reading`, ``site: size`` list items with
    :mod:`~report_extractor.rules.lists`.
 6. Corrections, de-duplication and coreference (:mod:`~report_extractor.rules.corrections`,
