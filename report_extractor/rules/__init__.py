@@ -60,6 +60,15 @@ Documented choices:
   enhancement, likely a cyst"); a hedged explanation ("may represent a perfusion anomaly") leaves a
   possible lesion; stones, splenules, emphysema explain generic findings away; a mural nodule is part
   of its cyst; a report's title line ("Restaging CT, prostate cancer.") names no finding.
+* Schema 1.1 (rules 1.4): paired organs get per-side statuses (``left`` / ``right``) only when the report
+  speaks of a side (:mod:`~report_extractor.rules.sides`): a one-sided resection → ``absent``, a side
+  described without lesion → ``normal``, a side holding a lesion → ``lesion``; "kidneys normal" sets no
+  side. A lobectomy leaves the side's other lobes, so it removes no side (a pneumonectomy does). Lesions
+  of the lung, colon, bone and adrenal glands get a canonical ``site`` ("lower lobe", "sigmoid", "L3",
+  "left iliac wing", "medial limb": :mod:`~report_extractor.rules.parsing.organ_sites`); the lingula
+  gives the left side, the middle lobe the right. A restatement fills the location fields a lesion lacks
+  (an unmeasured "lower pole" told in the IMPRESSION), and an organ header opening the sentence gives its
+  location ("Sigmoid colon: polypoid lesion").
 """
 
 from __future__ import annotations
@@ -68,7 +77,7 @@ from typing import Final
 
 from report_extractor.rules.extractor import extract_report
 
-RULES_VERSION: Final[str] = "1.3"
+RULES_VERSION: Final[str] = "1.4"
 """Version of the rules; bump whenever behaviour changes so stored results are re-extracted."""
 
 __all__ = ["RULES_VERSION", "extract_report"]

@@ -148,8 +148,7 @@ def _merge(a: Finding, b: Finding) -> None:
         a.quote = b.quote  # the evidence holds the size
     if a.size is None and a.size_class is None:
         a.size_class = b.size_class
-    if a.location.is_empty:
-        a.location = b.location
+    a.location = a.location.filled_from(b.location)  # "lower pole" told only when unmeasured is kept
     if b.multiple and not a.multiple and (a.count or 1) <= 1:
         a.multiple, a.count, a.at_least = True, None, False
     elif not a.multiple and not b.multiple and (b.count or 1) > (a.count or 1):

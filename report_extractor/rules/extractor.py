@@ -18,7 +18,8 @@
    :mod:`~report_extractor.rules.lists`.
 6. Corrections, de-duplication and coreference (:mod:`~report_extractor.rules.corrections`,
    :mod:`~report_extractor.rules.coreference`).
-7. Records (:mod:`~report_extractor.rules.output`).
+7. Records (:mod:`~report_extractor.rules.output`), with the per-side statuses of paired organs
+   (:mod:`~report_extractor.rules.sides`).
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from report_extractor.rules.resections import read_resections
 from report_extractor.rules.sections import SectionKind
 from report_extractor.rules.tables import blank_list_priors, blank_table_priors
 from schemas.llm import LLMReport
-from schemas.vocabulary import Organ
+from schemas.vocabulary import Organ, Side
 
 __all__ = ["extract_report"]
 
@@ -59,6 +60,7 @@ def extract_report(text: str) -> LLMReport:
     findings: list[Finding] = []
     normal: set[Organ] = set()
     described: set[Organ] = set()
+    normal_sides: set[tuple[Organ, Side]] = set()
     context = ReadingContext()
     for sent in doc.sentences:
         if sent.section is SectionKind.HISTORY:
@@ -68,6 +70,7 @@ def extract_report(text: str) -> LLMReport:
         findings.extend(reading.findings)
         normal |= reading.normal
         described |= reading.described
+        normal_sides |= reading.normal_sides
         context = reading.context
     if corrections is not None:
         for finding in findings:
@@ -82,5 +85,14 @@ def extract_report(text: str) -> LLMReport:
         remnant=resections.remnant,
         described=frozenset(described),
         normal=frozenset(normal),
+        removed_sides=resections.sides,
+        normal_sides=_by_organ(normal_sides),
     )
     return to_report(text, kept, states)
+
+
+def _by_organ(pairs: set[tuple[Organ, Side]]) -> dict[Organ, frozenset[Side]]:
+    out: dict[Organ, set[Side]] = {}
+    for organ, side in pairs:
+        out.setdefault(organ, set()).add(side)
+    return {organ: frozenset(sides) for organ, sides in out.items()}

@@ -51,6 +51,8 @@ _SITE_PHRASE_RE: Final = re.compile(
     re.IGNORECASE,
 )
 _EACH_RE: Final = re.compile(r"\beach\b", re.IGNORECASE)
+_HEADER_LABEL_RE: Final = re.compile(r"[ \t]*(?:[-*•][ \t]*)?[^.:;\n]{1,60}:[ \t]*")
+"""An organ header opening the sentence's line or sentence ("Sigmoid colon: ")."""
 _ONE_PER_SIDE: Final[frozenset[Organ]] = frozenset({Organ.ADRENAL_GLAND})
 """Paired organs where "bilateral X nodules" reads as one lesion per side (adrenal glands)."""
 
@@ -189,6 +191,10 @@ def organ_group(
                 side = sent.header_side  # "RIGHT KIDNEY:", "Left:" under "ADRENALS:"
             if side is not None:
                 loc = replace(loc, side=side)
+        if organ in sent.header_organs:
+            line = max(text.rfind(c, 0, sent.start) for c in ".\n") + 1
+            if line < sent.start and _HEADER_LABEL_RE.fullmatch(text, line, sent.start):
+                loc = loc.filled_from(location_of(text, line, sent.start, organ))
         return Finding(
             organ=organ,
             location=loc,

@@ -3,17 +3,20 @@
 The rules answer in the same structure an LLM backend does, so the shared post-processing (evidence
 alignment, number verification, unit conversion) applies unchanged. Organ statuses: ``lesion`` if it
 has lesions; ``absent`` after a complete resection, or a partial one whose remnant is not described;
-``normal`` when described without lesion.
+``normal`` when described without lesion. Paired organs get per-side statuses (``left`` / ``right``)
+when the report speaks of a side (:func:`~report_extractor.rules.sides.organ_sides`); the organ status
+then equals :func:`schemas.records.combine_side_statuses` of them.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from report_extractor.rules.findings import Finding
 from report_extractor.rules.lexicon import malignancy
-from schemas.llm import MAX_LESIONS, LLMLesion, LLMOrgan, LLMReport, LLMUnit
-from schemas.records import Qualifier
+from report_extractor.rules.sides import organ_sides
+from schemas.llm import MAX_LESIONS, LLMLesion, LLMOrgan, LLMReport, LLMSideStatus, LLMUnit
+from schemas.records import OrganStatus, Qualifier
 from schemas.vocabulary import PAIRED_ORGANS, Organ, Side
 
 __all__ = ["OrganStates", "to_llm_lesion", "to_report"]
@@ -28,12 +31,16 @@ class OrganStates:
         remnant: organs partly resected.
         described: organs the report describes.
         normal: organs described without lesion.
+        removed_sides: sides of paired organs a resection removed.
+        normal_sides: sides of paired organs described without lesion.
     """
 
     complete: frozenset[Organ]
     remnant: frozenset[Organ]
     described: frozenset[Organ]
     normal: frozenset[Organ]
+    removed_sides: dict[Organ, frozenset[Side]] = field(default_factory=dict)
+    normal_sides: dict[Organ, frozenset[Side]] = field(default_factory=dict)
 
 
 def to_llm_lesion(text: str, lesion: Finding) -> LLMLesion:
@@ -76,6 +83,7 @@ def to_llm_lesion(text: str, lesion: Finding) -> LLMLesion:
         certainty=lesion.certainty,
         kind=lesion.kind,
         malignancy=malignancy(lesion.malignancy_text),
+        site=loc.site,
         quote=text[lesion.quote.start : lesion.quote.end],
     )
 
@@ -104,4 +112,29 @@ def to_report(text: str, findings: list[Finding], states: OrganStates) -> LLMRep
             out_organs.append(LLMOrgan(organ=organ, status="absent"))
         elif organ in states.normal:
             out_organs.append(LLMOrgan(organ=organ, status="normal"))
-    return LLMReport(organs=out_organs, lesions=[to_llm_lesion(text, lesion) for lesion in lesions])
+    out_lesions = [to_llm_lesion(text, lesion) for lesion in lesions]
+    return LLMReport(organs=_with_sides(out_organs, out_lesions, states), lesions=out_lesions)
+
+
+def _side_status(status: OrganStatus | None) -> LLMSideStatus | None:
+    if status is OrganStatus.LESION:
+        return "lesion"
+    if status is OrganStatus.NORMAL:
+        return "normal"
+    return "absent" if status is OrganStatus.ABSENT else None
+
+
+def _with_sides(organs: list[LLMOrgan], lesions: list[LLMLesion], states: OrganStates) -> list[LLMOrgan]:
+    """``organs`` with the per-side statuses of the paired organs whose sides the report speaks of."""
+    out: list[LLMOrgan] = []
+    for entry in organs:
+        if entry.organ in PAIRED_ORGANS:
+            left, right = organ_sides(
+                OrganStatus(entry.status),
+                (lesion.side for lesion in lesions if lesion.organ is entry.organ),
+                states.removed_sides.get(entry.organ, frozenset()),
+                states.normal_sides.get(entry.organ, frozenset()),
+            )
+            entry = entry.model_copy(update={"left": _side_status(left), "right": _side_status(right)})
+        out.append(entry)
+    return out

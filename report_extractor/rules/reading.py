@@ -27,10 +27,11 @@ from report_extractor.rules.lists import LESION_LIST_HEAD_RE, SUM_LINE_RE, site_
 from report_extractor.rules.organs import assign_organ, fold_diagnosis_cues, implied_organ, sentence_organs
 from report_extractor.rules.parsing import Location, SizeMention
 from report_extractor.rules.sections import SectionKind, Sentence, clause_start
+from report_extractor.rules.sides import normal_sides
 from report_extractor.rules.sites import location_of
 from report_extractor.rules.tables import is_table_row
 from schemas.records import LesionKind
-from schemas.vocabulary import Organ
+from schemas.vocabulary import Organ, Side
 
 __all__ = ["ReadingContext", "SentenceReading", "read_sentence"]
 
@@ -60,6 +61,7 @@ class SentenceReading:
         findings: lesions (or groups) read from the sentence.
         normal: organs described without lesion.
         described: organs the sentence describes (with or without lesion).
+        normal_sides: sides of paired organs described without lesion ("right kidney unremarkable").
         context: the context for the next sentence.
     """
 
@@ -67,6 +69,7 @@ class SentenceReading:
     context: ReadingContext
     normal: set[Organ] = field(default_factory=set)
     described: set[Organ] = field(default_factory=set)
+    normal_sides: set[tuple[Organ, Side]] = field(default_factory=set)
 
 
 class _SiteItem(NamedTuple):
@@ -126,16 +129,6 @@ def _site_item(
         start=sent.start, end=sent.start, kind=LesionKind.LESION, plural=False, negated=False, organ=organ
     )
     return _SiteItem(cue, Location())
-
-
-def _filled(location: Location, label: Location) -> Location:
-    """``location`` with the fields it lacks taken from a label's location."""
-    return Location(
-        liver_segments=location.liver_segments or label.liver_segments,
-        pancreas_parts=location.pancreas_parts or label.pancreas_parts,
-        kidney_poles=location.kidney_poles or label.kidney_poles,
-        side=location.side or label.side,
-    )
 
 
 def _described_normal(
@@ -224,7 +217,7 @@ def read_sentence(
         group = organ_group(doc, sent, organ, bucket.cues, bucket.sizes, bucket.classes)
         if site is not None and not site.label_location.is_empty:
             for les in group:
-                les.location = _filled(les.location, site.label_location)
+                les.location = les.location.filled_from(site.label_location)
         reading.findings.extend(group)
     # organs described without lesion
     mentioned = {o.organ for o in organs}
@@ -238,6 +231,9 @@ def read_sentence(
         reading.normal.add(organ)
         reading.described.add(organ)
     reading.described |= positive_organs
+    reading.normal_sides = normal_sides(
+        doc, sent, [o for o in organs if o.organ not in resected_here], reading.normal, positive_organs
+    )
     if positive_organs:
         reading.context = replace(context, previous_organ=positive[-1].organ)
     elif organs:

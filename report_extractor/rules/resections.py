@@ -6,6 +6,11 @@
 nephrectomy, ...) makes the organ ``absent``; a partial one (Whipple / partial pancreatectomy,
 unilateral nephrectomy or adrenalectomy, mastectomy, pneumonectomy) makes it ``absent`` unless the
 remaining organ is described, in which case its own status is used.
+
+For paired organs it also reads which side is gone (:attr:`Resections.sides`): "left nephrectomy",
+"right adrenalectomy", "s/p left mastectomy", "absent right kidney", "LEFT KIDNEY: surgically absent"
+remove that side; "bilateral ..." both; "solitary left kidney" the other one. A lobectomy removes a
+lobe, not the lung: the side's remaining lobes are still there, so it is no resection here.
 """
 
 from __future__ import annotations
@@ -15,9 +20,9 @@ from dataclasses import dataclass, field
 from typing import Final
 
 from report_extractor.rules.sections import Sentence
-from schemas.vocabulary import Organ
+from schemas.vocabulary import PAIRED_ORGANS, Organ, Side
 
-__all__ = ["HEADER_ABSENT_RE", "RESECTIONS", "Resection", "Resections", "read_resections"]
+__all__ = ["HEADER_ABSENT_RE", "RESECTIONS", "Resection", "Resections", "read_resections", "removed_sides"]
 
 _I: Final = re.IGNORECASE
 
@@ -113,11 +118,48 @@ class Resections:
         complete: organs completely removed (always ``absent``).
         remnant: organs partly removed (``absent`` unless the remnant is described).
         by_sentence: the organs each sentence (by index) says are resected.
+        sides: for paired organs, the sides (left / right) the report says are gone.
     """
 
     complete: frozenset[Organ] = frozenset()
     remnant: frozenset[Organ] = frozenset()
     by_sentence: dict[int, frozenset[Organ]] = field(default_factory=dict)
+    sides: dict[Organ, frozenset[Side]] = field(default_factory=dict)
+
+
+_BOTH: Final[frozenset[Side]] = frozenset({Side.LEFT, Side.RIGHT})
+_SIDE_WORD_RE: Final = re.compile(
+    r"\b(?:(?P<both>bilateral|both)|(?P<left>left|lt)|(?P<right>right|rt))\b", _I
+)
+_SIDE_BEFORE_RE: Final = re.compile(
+    r"\b(?:(?P<both>bilateral|both)|(?P<left>left|lt)|(?P<right>right|rt))\.?\s+(?:[a-z-]+\s+){0,2}$", _I
+)
+"""A side word at most two words before a resection word ("left radical nephrectomy")."""
+_SOLITARY_RE: Final = re.compile(r"\bsolitary\b", _I)
+
+
+def _sides_of(m: re.Match[str] | None) -> frozenset[Side]:
+    if m is None:
+        return frozenset()
+    if m.group("both"):
+        return _BOTH
+    return frozenset({Side.LEFT if m.group("left") else Side.RIGHT})
+
+
+def removed_sides(text: str, lo: int, match: re.Match[str]) -> frozenset[Side]:
+    """The sides a resection phrase ``match`` (of a paired organ) removes; ``text[lo:]`` is its sentence.
+
+    A side word inside the phrase ("left kidney removed", "absent right kidney") or at most two words
+    before it ("left radical nephrectomy"); "bilateral" / "both" → both sides; "solitary left kidney" →
+    the other side. Empty when no side is written.
+    """
+    inside = list(_SIDE_WORD_RE.finditer(text, match.start(), match.end()))
+    sides = frozenset().union(*(_sides_of(m) for m in inside)) if inside else frozenset()
+    if not sides:
+        sides = _sides_of(_SIDE_BEFORE_RE.search(text, max(lo, match.start() - 40), match.start()))
+    if _SOLITARY_RE.search(match.group(0)):
+        return _BOTH - sides if len(sides) == 1 else frozenset()
+    return sides
 
 
 def read_resections(text: str, sentences: tuple[Sentence, ...] | list[Sentence]) -> Resections:
@@ -130,17 +172,24 @@ def read_resections(text: str, sentences: tuple[Sentence, ...] | list[Sentence])
     complete: set[Organ] = set()
     remnant: set[Organ] = set()
     by_sentence: dict[int, set[Organ]] = {}
+    sides: dict[Organ, frozenset[Side]] = {}
     for sent in sentences:
         if RESECTION_HINT_RE.search(text, sent.start, sent.end):
             for resection in RESECTIONS:
-                if resection.pattern.search(text, sent.start, sent.end):
+                for m in resection.pattern.finditer(text, sent.start, sent.end):
                     (complete if resection.complete else remnant).add(resection.organ)
                     by_sentence.setdefault(sent.index, set()).add(resection.organ)
+                    if resection.organ in PAIRED_ORGANS:
+                        gone = _BOTH if resection.complete else removed_sides(text, sent.start, m)
+                        sides[resection.organ] = sides.get(resection.organ, frozenset()) | gone
         if sent.header_organs and HEADER_ABSENT_RE.match(sent.text):
             for organ in sent.header_organs:
                 (complete if organ in _WHOLE_ORGANS else remnant).add(organ)
+                if organ in PAIRED_ORGANS and sent.header_side in _BOTH:
+                    sides[organ] = sides.get(organ, frozenset()) | {sent.header_side}
     return Resections(
         complete=frozenset(complete),
         remnant=frozenset(remnant),
         by_sentence={k: frozenset(v) for k, v in by_sentence.items()},
+        sides={organ: gone for organ, gone in sides.items() if gone},
     )

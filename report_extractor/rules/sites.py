@@ -145,7 +145,7 @@ def separately_sited(doc: Document, sent: Sentence, organ: Organ, cues: list[Cue
         lo = max([lo] + [b.end() for b in CHUNK_BREAK_RE.finditer(doc.text, lo, cue.start)])
         spans.append(Span(lo, m.start() if m else hi))
     sites = [own_location(doc, s.start, s.end, organ) for s in spans]
-    keys = [(loc.liver_segments, loc.pancreas_parts, loc.kidney_poles, loc.side) for loc in sites]
+    keys = [(loc.liver_segments, loc.pancreas_parts, loc.kidney_poles, loc.side, loc.site) for loc in sites]
     if any(loc.is_empty for loc in sites) or len(set(keys)) < len(keys):
         return []
     return spans

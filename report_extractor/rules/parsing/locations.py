@@ -1,8 +1,10 @@
-"""Where a lesion is, as written in free text: liver segments, pancreas parts, kidney poles, sides.
+"""Where a lesion is, as written in free text: liver segments, pancreas parts, kidney poles, sides, sites.
 
 * :func:`parse_location` reads liver Couinaud segments (Arabic or Roman numerals, ``4a``/``IVb`` → 4,
-  lists ``4/5`` and ``V and VI``, ranges ``6-7``, lobes and sections), pancreas parts, kidney poles and
-  the side of paired organs into one :class:`Location`.
+  lists ``4/5`` and ``V and VI``, ranges ``6-7``, lobes and sections), pancreas parts, kidney poles,
+  the side of paired organs and the site of organs without a sub-segment vocabulary (lung lobe, colon
+  segment, bone level, adrenal limb: :mod:`~report_extractor.rules.parsing.organ_sites`) into one
+  :class:`Location`.
 * :func:`location_items` reads the single locations a list names, in text order ("segments 7 and 6"),
   to pair listed lesions with listed sites.
 
@@ -15,6 +17,7 @@ import re
 from dataclasses import dataclass
 from typing import Final, NamedTuple
 
+from report_extractor.rules.parsing.organ_sites import SITE_ORGANS, read_site
 from schemas.vocabulary import LIVER_LOBES, PAIRED_ORGANS, KidneyPole, Organ, PancreasPart, Side
 
 __all__ = ["Location", "location_items", "parse_location"]
@@ -107,6 +110,8 @@ _SIDE_RE: Final = re.compile(
     _I,
 )
 
+_SIDED_LOBES: Final[dict[str | None, Side]] = {"lingula": Side.LEFT, "middle lobe": Side.RIGHT}
+
 
 def _side_word(m: re.Match[str]) -> Side:
     """The side a :data:`_SIDE_RE` match names."""
@@ -123,17 +128,30 @@ class Location:
         pancreas_parts: pancreas parts in :class:`PancreasPart` order (fine labels kept: neck, uncinate).
         kidney_poles: kidney poles in :class:`KidneyPole` order.
         side: side of a paired organ, ``None`` when not stated or the organ is not paired.
+        site: canonical site of an organ without a sub-segment vocabulary ("lower lobe", "sigmoid",
+            "L3"), ``None`` when not stated or the organ has none.
     """
 
     liver_segments: tuple[int, ...] = ()
     pancreas_parts: tuple[PancreasPart, ...] = ()
     kidney_poles: tuple[KidneyPole, ...] = ()
     side: Side | None = None
+    site: str | None = None
 
     @property
     def is_empty(self) -> bool:
         """True when nothing about the location was found."""
-        return not (self.liver_segments or self.pancreas_parts or self.kidney_poles or self.side)
+        return not (self.liver_segments or self.pancreas_parts or self.kidney_poles or self.side or self.site)
+
+    def filled_from(self, other: Location) -> Location:
+        """This location with the fields it lacks taken from ``other`` (a restatement, a list label)."""
+        return Location(
+            liver_segments=self.liver_segments or other.liver_segments,
+            pancreas_parts=self.pancreas_parts or other.pancreas_parts,
+            kidney_poles=self.kidney_poles or other.kidney_poles,
+            side=self.side or other.side,
+            site=self.site or other.site,
+        )
 
 
 def _segment_number(token: str) -> int:
@@ -234,11 +252,13 @@ def parse_location(text: str, organ: Organ | None = None) -> Location:
     """Read a lesion's location from text.
 
     With ``organ`` given, only the fields that apply to it are read (liver → segments; pancreas →
-    parts; kidney → poles and side; other paired organs → side); with ``organ=None`` every field is
-    read (the caller then decides which applies). Numbered liver segments take precedence over lobe
-    names; lobe names map through :data:`schemas.vocabulary.LIVER_LOBES` (right lobe → 5-8, left lobe
-    → 2-4, caudate → 1, left lateral segment → 2-3, dome → 7-8). Both sides, "bilateral" and "both
-    kidneys" give :attr:`Side.BILATERAL`.
+    parts; kidney → poles and side; other paired organs → side; lung, colon, bone, adrenal gland →
+    site); with ``organ=None`` every field but the site is read (the caller then decides which
+    applies). Numbered liver segments take precedence over lobe names; lobe names map through
+    :data:`schemas.vocabulary.LIVER_LOBES` (right lobe → 5-8, left lobe → 2-4, caudate → 1, left
+    lateral segment → 2-3, dome → 7-8). Both sides, "bilateral" and "both kidneys" give
+    :attr:`Side.BILATERAL`; a lung site without a written side gives the side it implies (lingula →
+    left, middle lobe → right).
 
     >>> parse_location("segments 6-7").liver_segments
     (6, 7)
@@ -260,7 +280,10 @@ def parse_location(text: str, organ: Organ | None = None) -> Location:
     parts = _pancreas_parts(text) if want_all or organ is Organ.PANCREAS else ()
     poles = _kidney_poles(text) if want_all or organ is Organ.KIDNEY else ()
     side = _side(text, lobe_spans) if want_all or organ in PAIRED_ORGANS else None
-    return Location(liver_segments=segments, pancreas_parts=parts, kidney_poles=poles, side=side)
+    site = read_site(text, organ) if organ in SITE_ORGANS else None
+    if organ is Organ.LUNG and side is None and site in _SIDED_LOBES:
+        side = _SIDED_LOBES[site]  # only the left lung has a lingula, only the right a middle lobe
+    return Location(liver_segments=segments, pancreas_parts=parts, kidney_poles=poles, side=side, site=site)
 
 
 def _ordered_segments(text: str) -> list[int]:
