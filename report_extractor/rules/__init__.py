@@ -63,12 +63,14 @@ Documented choices:
 * Schema 1.1 (rules 1.4): paired organs get per-side statuses (``left`` / ``right``) only when the report
   speaks of a side (:mod:`~report_extractor.rules.sides`): a one-sided resection → ``absent``, a side
   described without lesion → ``normal``, a side holding a lesion → ``lesion``; "kidneys normal" sets no
-  side. A lobectomy leaves the side's other lobes, so it removes no side (a pneumonectomy does). Lesions
-  of the lung, colon, bone and adrenal glands get a canonical ``site`` ("lower lobe", "sigmoid", "L3",
-  "left iliac wing", "medial limb": :mod:`~report_extractor.rules.parsing.organ_sites`); the lingula
-  gives the left side, the middle lobe the right. A restatement fills the location fields a lesion lacks
-  (an unmeasured "lower pole" told in the IMPRESSION), and an organ header opening the sentence gives its
-  location ("Sigmoid colon: polypoid lesion").
+  side. A lobectomy leaves the side's other lobes and a partial nephrectomy / mastectomy the organ, so
+  they remove no side (a pneumonectomy does). Lesions of the lung, colon, bone, breast, stomach,
+  esophagus and adrenal glands get a canonical ``site`` ("lower lobe", "sigmoid", "L3", "left iliac
+  wing", "upper outer quadrant", "antrum", "medial limb":
+  :mod:`~report_extractor.rules.parsing.organ_sites`); the lingula gives the left side, the middle lobe
+  the right; a clock position ("2 o'clock") is no count. A restatement fills the location fields a
+  lesion lacks (an unmeasured "lower pole" told in the IMPRESSION), and an organ header opening the
+  sentence gives its location ("Sigmoid colon: polypoid lesion").
 """
 
 from __future__ import annotations

@@ -9,7 +9,8 @@ remaining organ is described, in which case its own status is used.
 
 For paired organs it also reads which side is gone (:attr:`Resections.sides`): "left nephrectomy",
 "right adrenalectomy", "s/p left mastectomy", "absent right kidney", "LEFT KIDNEY: surgically absent"
-remove that side; "bilateral ..." both; "solitary left kidney" the other one. A lobectomy removes a
+remove that side; "bilateral ..." both; "solitary left kidney" the other one. A partial resection of a
+paired organ ("partial left nephrectomy", "partial mastectomy") removes nothing; a lobectomy removes a
 lobe, not the lung: the side's remaining lobes are still there, so it is no resection here.
 """
 
@@ -135,6 +136,10 @@ _SIDE_BEFORE_RE: Final = re.compile(
     r"\b(?:(?P<both>bilateral|both)|(?P<left>left|lt)|(?P<right>right|rt))\.?\s+(?:[a-z-]+\s+){0,2}$", _I
 )
 """A side word at most two words before a resection word ("left radical nephrectomy")."""
+_PARTIAL_BEFORE_RE: Final = re.compile(
+    r"\b(?:partial|segmental|wedge|nephron[\s-]sparing)\s+(?:(?:left|right|lt|rt)\.?\s+)?(?:[a-z-]+\s+)?$", _I
+)
+"""A partial resection of a paired organ leaves the organ ("partial left nephrectomy")."""
 _SOLITARY_RE: Final = re.compile(r"\bsolitary\b", _I)
 
 
@@ -177,6 +182,10 @@ def read_resections(text: str, sentences: tuple[Sentence, ...] | list[Sentence])
         if RESECTION_HINT_RE.search(text, sent.start, sent.end):
             for resection in RESECTIONS:
                 for m in resection.pattern.finditer(text, sent.start, sent.end):
+                    if resection.organ in PAIRED_ORGANS and _PARTIAL_BEFORE_RE.search(
+                        text, max(sent.start, m.start() - 40), m.start()
+                    ):
+                        continue  # "partial left nephrectomy", "partial mastectomy": the organ stays
                     (complete if resection.complete else remnant).add(resection.organ)
                     by_sentence.setdefault(sent.index, set()).add(resection.organ)
                     if resection.organ in PAIRED_ORGANS:

@@ -1,4 +1,5 @@
-"""Sites of organs without a sub-segment vocabulary: lung lobes, colon segments, bone levels, adrenal limbs.
+"""Sites of organs without a sub-segment vocabulary: lung lobes, colon segments, bone levels, breast
+quadrants, stomach and esophagus parts, adrenal limbs.
 
 :func:`read_site` turns the site words of a text into the short canonical phrase a
 :attr:`schemas.records.Lesion.site` holds ("right lower lobe" → ``"lower lobe"``, the side going to the
@@ -117,6 +118,39 @@ SITE_CATEGORIES: Final[tuple[SiteCategory, ...]] = (
             ("skull", r"\bcalvari(?:um|al)\b|\bskull\b"),
         ),
         keep_side=True,
+    ),
+    SiteCategory(
+        Organ.BREAST,
+        (
+            ("upper outer quadrant", r"\bupper[\s-]+outer\s+quadrant\b|(?-i:\bUOQ\b)"),
+            ("upper inner quadrant", r"\bupper[\s-]+inner\s+quadrant\b|(?-i:\bUIQ\b)"),
+            ("lower outer quadrant", r"\blower[\s-]+outer\s+quadrant\b|(?-i:\bLOQ\b)"),
+            ("lower inner quadrant", r"\blower[\s-]+inner\s+quadrant\b|(?-i:\bLIQ\b)"),
+            ("retroareolar", r"\b(?:retro|sub)-?areolar\b"),
+            ("axillary tail", r"\baxillary\s+tail\b"),
+            ("{n} o'clock", r"\b(?P<n7>(?:1[0-2]|[1-9])(?::[03]0)?)\s*o[\u2019']?\s*clock\b"),
+        ),
+    ),
+    SiteCategory(
+        Organ.STOMACH,
+        (
+            ("cardia", r"\bcardia\b|\bgastro-?o?esophageal\s+junction\b"),
+            ("fundus", r"\bfund(?:us|ic)\b"),
+            ("body", r"\bgastric\s+body\b|\bbody\s+of\s+the\s+stomach\b"),
+            ("antrum", r"\bantr(?:um|al)\b"),
+            ("pylorus", r"\bpylor(?:us|ic)\b"),
+            ("lesser curvature", r"\blesser\s+curvature\b"),
+            ("greater curvature", r"\bgreater\s+curvature\b"),
+        ),
+    ),
+    SiteCategory(
+        Organ.ESOPHAGUS,
+        (
+            ("upper third", r"\b(?:upper|proximal|cervical)\s+(?:third\s+of\s+the\s+)?o?esophag\w*"),
+            ("middle third", r"\b(?:mid(?:dle)?|thoracic)\s+(?:third\s+of\s+the\s+)?o?esophag\w*"),
+            ("lower third", r"\b(?:lower|distal)\s+(?:third\s+of\s+the\s+)?o?esophag\w*"),
+            ("gastroesophageal junction", r"\bgastro-?o?esophageal\s+junction\b|(?-i:\bGEJ?\b)"),
+        ),
     ),
     SiteCategory(
         Organ.ADRENAL_GLAND,

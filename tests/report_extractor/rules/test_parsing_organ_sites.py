@@ -54,6 +54,19 @@ from schemas.vocabulary import Organ, Side
             "femoral neck",
             id="bone-not-mri-weighting",
         ),
+        # breast quadrants and clock positions, stomach and esophagus parts
+        pytest.param(
+            "irregular mass, upper outer quadrant", Organ.BREAST, "upper outer quadrant", id="breast-quadrant"
+        ),
+        pytest.param("oval mass at 10:30 o'clock", Organ.BREAST, "10:30 o'clock", id="breast-clock"),
+        pytest.param("subareolar focus", Organ.BREAST, "retroareolar", id="breast-subareolar"),
+        pytest.param("ulcerated lesion of the gastric antrum", Organ.STOMACH, "antrum", id="stomach-antrum"),
+        pytest.param(
+            "mass along the lesser curvature", Organ.STOMACH, "lesser curvature", id="stomach-curvature"
+        ),
+        pytest.param(
+            "circumferential distal esophageal mass", Organ.ESOPHAGUS, "lower third", id="esophagus-distal"
+        ),
         # adrenal limbs
         pytest.param(
             "nodule arising from the lateral limb", Organ.ADRENAL_GLAND, "lateral limb", id="adrenal-lateral"

@@ -192,11 +192,33 @@ def test_organ_sides(
         pytest.param("LEFT ADRENAL: Surgically absent.", Organ.ADRENAL_GLAND, {Side.LEFT}, id="side-header"),
         pytest.param("Prior adrenalectomy.", Organ.ADRENAL_GLAND, None, id="unsided"),
         pytest.param("Right upper lobectomy.", Organ.LUNG, None, id="lobectomy-is-no-resection"),
+        pytest.param(
+            "Status post partial left nephrectomy.",
+            Organ.KIDNEY,
+            None,
+            id="partial-nephrectomy-keeps-the-side",
+        ),
+        pytest.param("Right partial mastectomy.", Organ.BREAST, None, id="partial-mastectomy-keeps-the-side"),
     ],
 )
 def test_removed_sides(text: str, organ: Organ, sides: set[Side] | None) -> None:
-    found = read_resections(text, split_report(text)).sides.get(organ)
+    resections = read_resections(text, split_report(text))
+    found = resections.sides.get(organ)
     assert (set(found) if found is not None else None) == sides
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("Right upper lobectomy.", id="lobectomy"),
+        pytest.param("Status post partial left nephrectomy.", id="partial-nephrectomy"),
+        pytest.param("Right partial mastectomy.", id="partial-mastectomy"),
+        pytest.param("Nephron-sparing surgery: left wedge nephrectomy.", id="wedge-nephrectomy"),
+    ],
+)
+def test_partial_resections_of_paired_organs_remove_no_organ(text: str) -> None:
+    resections = read_resections(text, split_report(text))
+    assert (resections.complete, resections.remnant, resections.sides) == (frozenset(), frozenset(), {})
 
 
 # --------------------------------------------------------------------------------------------------
@@ -230,6 +252,16 @@ def test_removed_sides(text: str, organ: Organ, sides: set[Side] | None) -> None
             None,
             "left acetabulum",
             id="bone-named",
+        ),
+        pytest.param(
+            "Left breast, 2 o'clock: 8 mm oval mass.",
+            Organ.BREAST,
+            Side.LEFT,
+            "2 o'clock",
+            id="breast-clock-no-count",
+        ),
+        pytest.param(
+            "Fungating mass of the gastric fundus, 5 cm.", Organ.STOMACH, None, "fundus", id="stomach"
         ),
         pytest.param(
             "1.3 cm nodule in the lateral limb of the left adrenal gland.",
