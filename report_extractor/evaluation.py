@@ -44,6 +44,7 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
+from types import MappingProxyType
 from typing import Annotated, Final, Self
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, computed_field, model_validator
@@ -79,6 +80,16 @@ FINAL_PATH: Final[Path] = EVALSET_PATH.with_name("final.jsonl")
 """The final part (issue 13): reports written last, independently of the rules, every case
 ``part: final``; scored once, at the end of the issue. It is not in :data:`DEV_PATHS`, so ``all``
 never scores it by accident; :func:`part_paths` picks it for ``final``."""
+
+FINAL2_PATH: Final[Path] = EVALSET_PATH.with_name("final2.jsonl")
+"""The second final part (issue 13), written after :data:`FINAL_PATH` had been scored and used for
+fixing failure classes: untouched reports, every case ``part: final2``, scored once; like the final part
+it is not in :data:`DEV_PATHS`, and :func:`part_paths` picks it for ``final2``."""
+
+PART_FILES: Final[MappingProxyType[str, tuple[Path, ...]]] = MappingProxyType(
+    {"final": (FINAL_PATH,), "final2": (FINAL2_PATH,)}
+)
+"""The bundled files of the parts kept out of the dev set; any other part reads :data:`DEV_PATHS`."""
 
 DIAMETER_TOLERANCE_MM: Final[float] = 2.0
 """Largest diameters within this many millimetres (inclusive) count as equal."""
@@ -122,6 +133,7 @@ class EvalPart(StrEnum):
     TUNING = "tuning"
     HELDOUT = "heldout"
     FINAL = "final"
+    FINAL2 = "final2"
 
 
 class PartChoice(StrEnum):
@@ -131,14 +143,16 @@ class PartChoice(StrEnum):
     TUNING = "tuning"
     HELDOUT = "heldout"
     FINAL = "final"
+    FINAL2 = "final2"
 
 
 def part_paths(part: PartChoice | str) -> tuple[Path, ...]:
-    """The bundled files that hold ``part``: :data:`FINAL_PATH` for ``final``, else :data:`DEV_PATHS`.
+    """The bundled files that hold ``part``: :data:`FINAL_PATH` for ``final``, :data:`FINAL2_PATH` for
+    ``final2``, else :data:`DEV_PATHS`.
 
-    So ``all`` means the whole dev set (tuning + held out), never the final part.
+    So ``all`` means the whole dev set (tuning + held out), never a final part.
     """
-    return (FINAL_PATH,) if part == PartChoice.FINAL else DEV_PATHS
+    return PART_FILES.get(str(part), DEV_PATHS)
 
 
 def select_part(cases: Iterable[EvalCase], part: PartChoice | str) -> list[EvalCase]:

@@ -208,8 +208,8 @@ def eval_extraction(
     part: Annotated[
         str,
         typer.Option(
-            help="Which part to score: all (tuning + heldout), tuning, heldout, or final "
-            "(the untouched final part, read from final.jsonl)."
+            help="Which part to score: all (tuning + heldout), tuning, heldout, final (read from "
+            "final.jsonl) or final2 (the untouched second final part, read from final2.jsonl)."
         ),
     ] = "all",
     by_style: Annotated[

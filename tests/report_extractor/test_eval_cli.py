@@ -51,7 +51,9 @@ def test_select_part(part: PartChoice | str, kept: set[EvalPart]) -> None:
 
 
 def test_select_part_rejects_an_unknown_part_listing_the_valid_ones() -> None:
-    with pytest.raises(ValueError, match=r"part: must be one of all, tuning, heldout, final, got 'test'"):
+    with pytest.raises(
+        ValueError, match=r"part: must be one of all, tuning, heldout, final, final2, got 'test'"
+    ):
         select_part(DEV, "test")
 
 
