@@ -71,6 +71,19 @@ Documented choices:
   the right; a clock position ("2 o'clock") is no count. A restatement fills the location fields a
   lesion lacks (an unmeasured "lower pole" told in the IMPRESSION), and an organ header opening the
   sentence gives its location ("Sigmoid colon: polypoid lesion").
+* Rules 1.5 (failure classes of the final part of issue 13): "primary" used as a noun is a lesion
+  ("Breast primary: 22 mm"; not "primary sclerosing", not an unknown primary); scoring categories
+  ("LR-5", "BI-RADS 4") are no counts; a RECIST item labelled only by a side or a sub-site under an
+  organ line or header ("Kidney⏎- Left: 64 mm", "LUNG:⏎right middle lobe: 14 mm") is a lesion of that
+  organ; a RECIST response line adds no lesion; an ADDENDUM's retraction or organ move takes the
+  IMPRESSION's unmeasured restatements along (a counted one loses one member), "there is no bladder
+  mass" retracts, "the dominant mass" names the largest, "centred in ... rather than" moves; granulomas
+  and a bare "small focus" are lesions; a count before "new" is a count, and the count nearest the
+  noun wins ("both kidneys multiple cysts" → multiple); unqualified "bowel" names the small bowel and the
+  colon ("GB", "SB" abbreviations too); an organ header is described even when its sentence names
+  another organ; a lesion of a site outside the vocabulary ("adnexa", "thyroid") inherits no organ;
+  a lung hilum mass is the lung's; a sentence opening with its site ("In the left lateral segment of
+  the liver, ...") gives it to the lesion; a measured mural nodule is part of its cyst.
 """
 
 from __future__ import annotations
@@ -79,7 +92,7 @@ from typing import Final
 
 from report_extractor.rules.extractor import extract_report
 
-RULES_VERSION: Final[str] = "1.4"
+RULES_VERSION: Final[str] = "1.5"
 """Version of the rules; bump whenever behaviour changes so stored results are re-extracted."""
 
 __all__ = ["RULES_VERSION", "extract_report"]

@@ -66,7 +66,7 @@ NON_LESION_EXPLANATION_RE: Final = re.compile(
     r"perfusion|infarcts?|infarction|scar\w*|atelectasis|hematoma|abscess\w*|collections?|seroma|biloma|"
     r"lymphocele|post-?(?:operative|surgical)|transient\s+hepatic|thad|shunt|flow\s+artifact|artifact|"
     r"beam\s+hardening|volume\s+averaging|partial\s+volume|fluid|pseudocysts?|vascular|vessel|"
-    r"granulomas?|calcifi\w*|fibrosis|lymph\s+nodes?|diverticul\w*|duct|ectasia"
+    r"calcifi\w*|fibrosis|lymph\s+nodes?|diverticul\w*|duct|ectasia"
     # stones and sludge; accessory spleens; airspace disease; treatment changes; variants
     r"|(?:gall)?stones?|calcul\w+|\w*lithiasis|sludge|splenules?|splenunculi|splenunculus"
     r"|accessory\s+spleens?|splenosis|emphysema\w*|bullae?|blebs?|air\s+trapping|post-?treatment"

@@ -47,7 +47,7 @@ _REPLACED_RE: Final = re.compile(
     _I,
 )
 _NEW_RE: Final = re.compile(
-    r"\b(?:another|second|third|also|additional(?:ly)?|in\s+addition|new(?:ly)?|omitted|overlooked|missed"
+    r"\b(?:another|(?:second|third)(?!\s+(?:part|portion|segment|order)\b)|also|additional(?:ly)?|in\s+addition|new(?:ly)?|omitted|overlooked|missed"
     r"|not\s+(?:previously\s+)?(?:mentioned|described|reported|included|noted|dictated))\b",
     _I,
 )
@@ -61,10 +61,21 @@ _RETRACT_RE: Final = re.compile(
     _I,
 )
 _NORMAL_RE: Final = re.compile(r"\b(?:normal|unremarkable|no\s+(?:lesion|mass|nodule|cyst)s?)\b", _I)
+_NO_LESION_RE: Final = re.compile(
+    r"\b(?:there\s+is|there\s+are)\s+no\s+(?:[a-z-]+\s+){0,2}?(?:lesions?|mass(?:es)?|nodules?|cysts?|tumou?rs?)\b",
+    _I,
+)
+"""An addendum stating outright that an organ has no lesion ("there is no bladder mass"): it retracts the
+organ's earlier lesions."""
+_LARGEST_REF_RE: Final = re.compile(
+    r"\b(?:the\s+)?(?:dominant|largest|larger|biggest|bigger|main|index)\b", _I
+)
+"""A correction naming the lesion by its rank ("the dominant mass is in segment VI")."""
 _REFERS_RE: Final = re.compile(r"\b(?:the|this|that|these|those|correction|corrected|should\s+read)\b", _I)
 RELOCATE_RE: Final = re.compile(
     r"\b(?:actually|in\s+fact|rather|instead)\s+(?:located|situated|lies|lying|arises|arising|is)\s+"
-    r"(?:in|within|from|at)\b|\barises\s+from\b",
+    r"(?:in|within|from|at)\b|\barises\s+from\b"
+    r"|\b(?:is|are)\s+(?:centred|centered|based|located|situated)\s+(?:in|within|at|on)\b(?=[^;.]*\brather\s+than\b)",
     _I,
 )
 """Wording that moves a lesion to another organ or site ("is actually located in the pancreatic tail")."""
@@ -143,14 +154,21 @@ def _referenced(
         return earlier[0]  # "the mass actually arises from the gallbladder": names the new organ only
     organs = {les.organ for les in here} | {o.organ for o in doc.organs_between(sent.start, sent.end)}
     candidates = [les for les in earlier if les.organ in organs]
+    measured = [les for les in candidates if les.size is not None]
     where = parse_location(sent.text)
     located = [les for les in candidates if _overlaps(les.location, where)]
     if len(located) == 1:
         return located[0]
+    if not located and len(measured) > 1:
+        if _LARGEST_REF_RE.search(sent.text):  # "the dominant mass is in segment VI"
+            return max(measured, key=lambda les: _largest_of(les.size) or 0.0)
+        kinds = {les.kind for les in here}
+        same_kind = [les for les in measured if les.kind in kinds]
+        if len(same_kind) == 1:
+            return same_kind[0]  # "the satellite nodule lies in segment VII": named by its noun
     if len(candidates) == 1:
         return candidates[0]
     # one lesion told twice (FINDINGS and IMPRESSION): the first telling, the others restate it
-    measured = [les for les in candidates if les.size is not None]
     if len(measured) == 1 and all(_compatible_sides(les, measured[0]) for les in candidates):
         return measured[0]
     return None
@@ -160,6 +178,36 @@ def _compatible_sides(a: Finding, b: Finding) -> bool:
     return a.location.side is None or b.location.side is None or a.location.side is b.location.side
 
 
+def _restatements(target: Finding, findings: list[Finding]) -> list[Finding]:
+    """Later unmeasured tellings of ``target`` (the IMPRESSION's "Left adrenal nodule."): same organ,
+    compatible side, and no location of their own that ``target`` lacks."""
+    return [
+        les
+        for les in findings
+        if les is not target
+        and les.organ is target.organ
+        and les.size is None
+        and les.sentence > target.sentence
+        and not les.in_addendum
+        and _compatible_sides(les, target)
+        and (les.location.is_empty or _overlaps(les.location, target.location))
+    ]
+
+
+def _retract(target: Finding, out: Corrected) -> None:
+    """Remove a retracted lesion and its restatements; a counted restatement ("two liver lesions") loses
+    one member instead."""
+    for other in _restatements(target, out.findings):
+        if other.count is not None and other.count > 1 and not other.multiple:
+            other.count -= 1
+        else:
+            out.findings.remove(other)
+    out.findings.remove(target)
+    if not any(les.organ is target.organ for les in out.findings):
+        out.normal.add(target.organ)
+        out.described.add(target.organ)
+
+
 def _update(doc: Document, sent: Sentence, target: Finding, here: list[Finding], out: Corrected) -> None:
     """Apply a correction sentence to the lesion it refers to (organ, side, site, size)."""
     moved = RELOCATE_RE.search(doc.text, sent.start, sent.end)
@@ -167,6 +215,8 @@ def _update(doc: Document, sent: Sentence, target: Finding, here: list[Finding],
         after = [o for o in doc.organ_words if moved.end() <= o.start < sent.end]
         if after and after[0].organ is not target.organ:
             old = target.organ
+            for other in _restatements(target, out.findings):  # the IMPRESSION's telling moves too
+                out.findings.remove(other)
             target.organ = after[0].organ
             target.location = parse_location(doc.text[moved.end() : sent.end], target.organ)
             if not any(les.organ is old for les in out.findings):
@@ -216,7 +266,15 @@ def apply_corrections(
             continue
         kind = correction_kind(sent.text)
         earlier = [les for les in out.findings if 0 <= les.sentence < sent.index]
-        if kind is CorrectionKind.NEW or not earlier:
+        if not earlier:
+            continue
+        if _NO_LESION_RE.search(sent.text) and not any(les.sentence == sent.index for les in out.findings):
+            named = {o.organ for o in doc.organs_between(sent.start, sent.end)}
+            for gone in [les for les in earlier if les.organ in named]:
+                if gone in out.findings:
+                    _retract(gone, out)  # "there is no bladder mass": the earlier one is retracted
+            continue
+        if kind is CorrectionKind.NEW:
             continue
         here = [les for les in out.findings if les.sentence == sent.index]
         if not here and _NORMAL_RE.search(sent.text):
@@ -235,10 +293,7 @@ def apply_corrections(
             continue
         out.findings = [les for les in out.findings if les.sentence != sent.index]
         if kind is CorrectionKind.RETRACT:
-            out.findings.remove(target)
-            if not any(les.organ is target.organ for les in out.findings):
-                out.normal.add(target.organ)
-                out.described.add(target.organ)
+            _retract(target, out)
             continue
         _update(doc, sent, target, here, out)
     return out

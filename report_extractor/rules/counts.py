@@ -84,6 +84,11 @@ class CountPhrase:
     bilateral: bool = False
 
 
+def _count_end(m: re.Match[str]) -> int:
+    """End of the count word of a :data:`COUNT_RE` match ("at least five" → after "five")."""
+    return max(m.end(g) for g in ("word", "digit", "multiple"))
+
+
 def read_count(text: str, sent: Sentence, cue_start: int) -> CountPhrase | None:
     """The count phrase before the lesion word at ``cue_start`` in its clause (≤ 80 characters back),
     or ``None`` when there is none (or the number is a label, or zero)."""
@@ -97,6 +102,12 @@ def read_count(text: str, sent: Sentence, cue_start: int) -> CountPhrase | None:
     m = COUNT_RE.search(text, lo, cue_start)
     if m is None:
         return None
+    pos = _count_end(m)
+    while (nearer := COUNT_RE.search(text, pos, cue_start)) is not None:
+        pos = nearer.start() + 1
+        if text[nearer.start() - 1].isalnum():
+            continue  # "one" inside "bone"
+        m, pos = nearer, _count_end(nearer)  # the count nearest the noun wins ("both kidneys multiple cysts")
     if m.group("digit") and NOT_A_NUMBER_BEFORE_RE.search(
         text, max(0, m.start("digit") - 12), m.start("digit")
     ):

@@ -48,7 +48,7 @@ from schemas.vocabulary import Organ
 __all__ = ["Cue", "certainty", "in_history_context", "is_negated", "sentence_cues"]
 
 _PART_BEFORE_RE: Final = re.compile(
-    r"\b(?:with|containing|and)\s+(?:an?\s+|the\s+|some\s+|several\s+|few\s+|\d+\s*(?:mm|cm)\s+)?"
+    r"\b(?:with|containing|and)\s+(?:an?\s+|the\s+|some\s+|several\s+|few\s+)?(?:\d+(?:[.,]\d+)?\s*(?:mm|cm)\s+)?"
     r"(?:(?:small|tiny|thick|thin|enhancing|solid|non-?enhancing)\s+)*(?:mural|intracystic|septal|peripheral\s+solid)"
     r"\s+$",
     re.IGNORECASE,
@@ -75,6 +75,7 @@ class Cue:
         organ: the organ it is assigned to (stage 3), ``None`` before or when there is none.
         counted: its count phrase ("three", "multiple"), ``None`` when none was written.
         diagnosis: it only names what an earlier lesion word of the sentence is ("..., likely a cyst").
+        part: it names a part of the lesion before it ("cyst with a 5 mm mural nodule"), no lesion.
     """
 
     start: int
@@ -85,6 +86,7 @@ class Cue:
     organ: Organ | None = None
     counted: CountPhrase | None = None
     diagnosis: bool = False
+    part: bool = False
 
 
 def in_history_context(text: str, lo: int, pos: int) -> bool:
@@ -150,6 +152,7 @@ def sentence_cues(doc: Document, sent: Sentence) -> list[Cue]:
                 plural=is_plural(m.group(0)),
                 negated=negated,
                 counted=None if negated else read_count(text, sent, start),
+                part=part,
             )
         )
     return cues

@@ -53,6 +53,8 @@ _SITE_PHRASE_RE: Final = re.compile(
 _EACH_RE: Final = re.compile(r"\beach\b", re.IGNORECASE)
 _HEADER_LABEL_RE: Final = re.compile(r"[ \t]*(?:[-*•][ \t]*)?[^.:;\n]{1,60}:[ \t]*")
 """An organ header opening the sentence's line or sentence ("Sigmoid colon: ")."""
+_FRONTED_SITE_RE: Final = re.compile(r"(?:in|within|at)\s+the\s+[^,;:.]{3,60},\s", re.IGNORECASE)
+"""A sentence opening with the site ("In the left lateral segment of the liver, a 2.2 cm lesion")."""
 _ONE_PER_SIDE: Final[frozenset[Organ]] = frozenset({Organ.ADRENAL_GLAND})
 """Paired organs where "bilateral X nodules" reads as one lesion per side (adrenal glands)."""
 
@@ -191,6 +193,9 @@ def organ_group(
                 side = sent.header_side  # "RIGHT KIDNEY:", "Left:" under "ADRENALS:"
             if side is not None:
                 loc = replace(loc, side=side)
+        fronted = _FRONTED_SITE_RE.match(text, sent.start, first.start)
+        if fronted is not None:
+            loc = loc.filled_from(location_of(text, sent.start, fronted.end(), organ))
         if organ in sent.header_organs:
             line = max(text.rfind(c, 0, sent.start) for c in ".\n") + 1
             if line < sent.start and _HEADER_LABEL_RE.fullmatch(text, line, sent.start):

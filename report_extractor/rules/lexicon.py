@@ -82,6 +82,8 @@ _EXTRA_ORGAN_WORDS: Final[dict[str, Organ]] = {
     "lul": Organ.LUNG,
     "lll": Organ.LUNG,
     "jejunal": Organ.SMALL_BOWEL,
+    "sb": Organ.SMALL_BOWEL,  # "dilated SB loops"
+    "gb": Organ.GALLBLADDER,  # "GB: sludge"
     "ileal": Organ.SMALL_BOWEL,
     "panc": Organ.PANCREAS,
     "lung bases": Organ.LUNG,
@@ -107,7 +109,16 @@ _ORGAN_REFERENCE_RE: Final = re.compile(
 )
 
 
+_HILUM_RE: Final = re.compile(r"\s+(?:hilum|hilar)$", _I)
+FOREIGN_SITE_RE: Final = re.compile(
+    r"\b(?:adnexa\w*|ovar(?:y|ies|ian)|thyroid|lymph\s+nodes?|(?:mesenteric|retroperitoneal|hilar|axillary)"
+    r"\s+nodes?|mesentery|peritone(?:um|al)|omentum|omental|scrot\w+|testis|testicular|seminal\s+vesicles?"
+    r"|appendix|appendiceal|abdominal\s+wall|body\s+wall|subcutaneous|pleura|pleural)\b",
+    _I,
+)
+"""Sites outside the organ vocabulary: a lesion of theirs inherits no organ from the line before."""
 _TOKEN_RE: Final = re.compile(r"[A-Za-z]+")
+_BOWEL_WORDS: Final[frozenset[str]] = frozenset({"bowel", "bowels"})
 _TWO_WORD_FIRSTS: Final[frozenset[str]] = frozenset(k.split()[0] for k in _ORGAN_WORDS if " " in k)
 
 
@@ -124,7 +135,7 @@ def organ_mentions(text: str, start: int = 0, end: int | None = None) -> list[Or
 
     "hepatic flexure" and "splenic flexure" resolve to the colon; "renal vein", "hepatic duct",
     "gallbladder fossa" name no organ. Two-word names ("adrenal gland", "small bowel") win over their
-    first word.
+    first word; an unqualified "bowel" gives two mentions (small bowel and colon).
     """
     stop = len(text) if end is None else end
     tokens = [(m.start(), m.end(), m.group(0).lower()) for m in _TOKEN_RE.finditer(text, start, stop)]
@@ -143,10 +154,16 @@ def organ_mentions(text: str, start: int = 0, end: int | None = None) -> list[Or
         if organ is None:
             organ = _ORGAN_WORDS.get(word)
         i += 1
+        if organ is None and word in _BOWEL_WORDS:
+            # unqualified "bowel" names the small bowel and the colon alike
+            found.extend(OrganMention(t_start, m_end, o) for o in (Organ.SMALL_BOWEL, Organ.COLON))
+            continue
         if organ is None:
             continue
-        if organ is not Organ.COLON and _ORGAN_REFERENCE_RE.match(text, m_end, stop):
-            continue
+        reference = _ORGAN_REFERENCE_RE.match(text, m_end, stop)
+        lung_hilum = organ is Organ.LUNG and reference is not None and _HILUM_RE.match(reference.group(0))
+        if reference is not None and organ is not Organ.COLON and not lung_hilum:
+            continue  # a lung hilum mass is central lung disease; a renal hilum names the kidney's vessels
         found.append(OrganMention(t_start, m_end, organ))
     return found
 
@@ -164,7 +181,13 @@ _BENIGN_TUMOURS: Final[str] = (
     r"adenomas?|angiomyolipomas?|amls?|myelolipomas?|lipomas?|hamartomas?|fibroids?|leiomyomas?|myomas?"
     r"|adenomyomas?|polyps?|fnh|focal\s+nodular\s+hyperplasia|oncocytomas?|schwannomas?|neurofibromas?"
     r"|osteomas?|enchondromas?|chondromas?|lymphangiomas?|angiomas?|desmoids?|teratomas?|dermoids?"
-    r"|meningiomas?|pheochromocytomas?|paragangliomas?|bone\s+islands?|enostos[ie]s"
+    r"|meningiomas?|pheochromocytomas?|paragangliomas?|bone\s+islands?|enostos[ie]s|(?:calcified\s+)?granulomas?"
+)
+# A bare small "focus" in a terse note ("segment II small focus, too small to characterize"); a focus
+# of air, fat, fluid or calcium is no lesion.
+_SMALL_FOCI: Final[str] = (
+    r"(?:small|tiny|minute|punctate|subcentimet(?:er|re))\s+foc(?:us|i)\b"
+    r"(?!\s+of\s+(?:air|gas|calcif\w*|fat|fluid|contrast|h(?:a)?emorrhage|bleeding|enhancement|sparing))"
 )
 _BONE_LESIONS: Final[str] = (
     r"(?:osteo)?(?:lytic|blastic|sclerotic)\s+(?:bone\s+)?(?:lesions?|foci|focus|areas?|deposits?)"
@@ -174,6 +197,14 @@ _BONE_LESIONS: Final[str] = (
 _SHADOWS: Final[str] = (
     r"(?:(?:abnormal|mixed|slightly\s+(?:low|high))[\s-]+)?density\s+shadows?"
     r"|(?:round|oval|space[\s-]occupying|occupying|soft[\s-]tissue)\s+shadows?"
+)
+# "primary" used as a noun for the primary tumour ("the lung primary now measures 2.7 cm", "Breast
+# primary: 22 mm"): followed by punctuation, the line's end or a verb / preposition, never by a noun
+# ("primary sclerosing cholangitis") and not of an unknown primary.
+_PRIMARY: Final[str] = (
+    r"(?<!unknown\s)(?<!occult\s)primar(?:y|ies)(?=\s*(?:[:,;(.\-–]|$)|\s+(?:now|is|was|are|were|measures?|"
+    r"measuring|remains?|has|have|shows?|appears?|demonstrates?|in|of|at|with|within|unchanged|stable|"
+    r"increased|decreased|again|\d))"
 )
 LESION_CUE_RE: Final = re.compile(
     r"\b(?:"
@@ -185,7 +216,7 @@ LESION_CUE_RE: Final = re.compile(
     r"|(?P<tumor>tumou?rs?(?!\s+thromb)|neoplasms?|(?:adeno|cholangio|hepatocellular\s+)?carcinomas?"
     r"|malignanc(?:y|ies)|cancers?|hcc|rcc|hepatomas?|lymphomas?|sarcomas?|insulinomas?|pnets?|gists?"
     r"|ipmns?|cystadenomas?|neuroendocrine\s+tumou?rs?|carcinoids?|myelomas?|plasmacytomas?|melanomas?"
-    r"|mesotheliomas?|thymomas?|seminomas?)"
+    r"|mesotheliomas?|thymomas?|seminomas?|" + _PRIMARY + r")"
     r"|(?P<mass>masses|mass(?![\s-]+effect)|mass-?like)"
     r"|(?P<nodule>nodules?|nodular\s+shadows?|micronodules)"
     r"|(?P<hypodensity>hypodensit(?:y|ies)|hypoattenuation|hypo-?(?:attenuating|dense|enhancing)\s+"
@@ -197,7 +228,11 @@ LESION_CUE_RE: Final = re.compile(
     r"|high[\s-](?:attenuation|density)\s+" + _AREA + r""
     r"|(?:arterially\s+)?enhancing\s+(?:lesions?|foci|focus|nodules?)|hypervascular\s+" + _AREA + r")"
     r"|(?P<other>" + _BENIGN_TUMOURS + "|" + _BONE_LESIONS + r")"
-    r"|(?P<lesion>lesions?|" + _SHADOWS + r"|(?<!for\s)(?<!under\s)(?<!clinical\s)observations?)"
+    r"|(?P<lesion>lesions?|"
+    + _SHADOWS
+    + r"|"
+    + _SMALL_FOCI
+    + r"|(?<!for\s)(?<!under\s)(?<!clinical\s)observations?)"
     r")\b",
     _I,
 )
@@ -290,7 +325,7 @@ CUE_PREFIXES: Final[frozenset[str]] = frozenset((
     "mye", "lip", "ham", "fib", "lei", "pol", "fnh", "foc", "onc", "lyt", "bla", "scl", "les", "sha", "obs",
     "hig", "mix", "sli", "abn", "den", "rou", "ova", "spa", "occ", "sof", "ost", "des", "exp", "per", "bon",
     "oss", "cor", "myo", "sch", "ter", "der", "men", "phe", "par", "pla", "mes", "thy", "sem", "mic", "eno",
-    "enc", "mel",
+    "enc", "mel", "pri", "gra", "cal", "sma", "tin", "min", "pun", "sub",
 ))
 # fmt: on
 """First three letters of every lesion phrase: only words starting so are tried with ``LESION_CUE_RE``."""

@@ -17,8 +17,10 @@ __all__ = [
     "LESION_LIST_HEAD_RE",
     "RECIST_CATEGORY_AFTER_RE",
     "RECIST_CATEGORY_BEFORE_RE",
+    "RESPONSE_LINE_RE",
     "SUM_LINE_RE",
     "is_recist_category",
+    "is_subsite_label",
     "site_label_end",
 ]
 
@@ -28,6 +30,17 @@ RECIST_CATEGORY_BEFORE_RE: Final = re.compile(
     r"\b(?:non[- ]?target|target|new|measurable|non[- ]?measurable|index)\s+$", _I
 )
 """A RECIST category word right before a lesion noun ("TARGET lesions", "Non-target lesion")."""
+
+_COUNTED_BEFORE_RE: Final = re.compile(
+    r"\b(?:a|an|one|two|three|four|five|six|several|multiple|few|some|numerous|\d{1,2})\s+$", _I
+)
+"""A count or article before a category word makes it an adjective ("two new lesions", "a new nodule")."""
+
+RESPONSE_LINE_RE: Final = re.compile(
+    r"^\s*(?:overall\s+|recist\s+|time[\s-]?point\s+)?response(?:\s+(?:assessment|category))?\s*[:=]", _I
+)
+"""A RECIST response line ("Response: progressive disease (new splenic lesion)"): it sums up the lists
+above it and adds no lesion."""
 
 RECIST_CATEGORY_AFTER_RE: Final = re.compile(
     r"\s*(?:\([^)]{0,60}\)|\[[^\]]{0,60}\])?\s*(?:[:.,;]|$|\s+(?:are|include|as\s+follows)\b)", _I
@@ -39,11 +52,12 @@ LESION_LIST_HEAD_RE: Final = re.compile(
     r"|the\s+(?:largest|biggest|dominant|measurable)(?:\s+[a-z]+){0,2}?\s+(?:are|being|include|measure)"
     r"|(?:as\s+)?follows)\s*(?:\([^)]{0,60}\)|\[[^\]]{0,60}\])?\s*:"
     r"|^\s*(?:non[- ]?target|target|new|measurable)\s+(?:lesions?|sites?|disease)\s*$"
+    r"|^\s*(?:non[- ]?targets?|targets?)\s*$"
     r"|\b(?:two|three|four|five|six|\d)\s+(?:[\w-]+\s+){0,2}(?:lesions|nodules|metastases|cysts|masses|foci)\s*:",
     _I,
 )
 """A line that opens a list of lesions ("TARGET LESIONS:", "New lesions:", "the largest are:",
-"the largest lesions measure:", "2 hypodense lesions:")."""
+"the largest lesions measure:", "2 hypodense lesions:", a bare "TARGETS" line)."""
 ANNOUNCED_LIST_RE: Final = re.compile(r":\s*$")
 """A sentence that ends with a colon announces the list that follows ("LIVER: three metastases:")."""
 
@@ -83,7 +97,15 @@ def is_recist_category(text: str, start: int, end: int, limit_lo: int, limit_hi:
         limit_hi: end of its sentence.
     """
     before = RECIST_CATEGORY_BEFORE_RE.search(text, max(limit_lo, start - 20), start)
-    return before is not None and RECIST_CATEGORY_AFTER_RE.match(text, end, limit_hi) is not None
+    if before is None or _COUNTED_BEFORE_RE.search(text, max(limit_lo, before.start() - 20), before.start()):
+        return False  # "two new lesions, segment 4b 1.9 cm and ...": counted lesions, not a list name
+    return RECIST_CATEGORY_AFTER_RE.match(text, end, limit_hi) is not None
+
+
+def is_subsite_label(label: str) -> bool:
+    """Whether a ``label:`` names a sub-site of an organ ("right middle lobe", "lower pole"), so a size
+    right after it is a lesion's, not the organ's (unlike "LEFT KIDNEY: 11.0 cm")."""
+    return _SUBSITE_RE.search(label) is not None and _NOT_A_SITE_RE.search(label) is None
 
 
 def site_label_end(text: str, sent_start: int, size_start: int, *, in_list: bool) -> int | None:

@@ -21,7 +21,7 @@ from typing import Final
 from report_extractor.rules.context import ANOTHER_RE, DIAGNOSIS_LEAD_RE, DIAGNOSIS_TRAIL_RE
 from report_extractor.rules.cues import Cue, in_history_context
 from report_extractor.rules.document import Document
-from report_extractor.rules.lexicon import OrganMention, named_organ
+from report_extractor.rules.lexicon import FOREIGN_SITE_RE, OrganMention, named_organ
 from report_extractor.rules.sections import Sentence
 from schemas.vocabulary import Organ, Side
 
@@ -153,6 +153,8 @@ def assign_organ(
     if named is not None and (previous_organ is not None or measured):
         # "IPMN", "HCC", "angiomyolipoma" name their organ (a bare name opening a report is its indication)
         return named
+    if FOREIGN_SITE_RE.search(text, sent.start, clause_end):
+        return None  # "Right adnexa cystic shadow": a site outside the vocabulary, nothing to inherit
     if len(sent.header_organs) == 1:
         return sent.header_organs[0]
     implied = implied_organ(text, sent.start, sent.end)

@@ -23,7 +23,13 @@ from report_extractor.rules.document import Document
 from report_extractor.rules.findings import Finding
 from report_extractor.rules.grouping import organ_group
 from report_extractor.rules.lexicon import OrganMention
-from report_extractor.rules.lists import LESION_LIST_HEAD_RE, SUM_LINE_RE, site_label_end
+from report_extractor.rules.lists import (
+    LESION_LIST_HEAD_RE,
+    RESPONSE_LINE_RE,
+    SUM_LINE_RE,
+    is_subsite_label,
+    site_label_end,
+)
 from report_extractor.rules.organs import assign_organ, fold_diagnosis_cues, implied_organ, sentence_organs
 from report_extractor.rules.parsing import Location, SizeMention
 from report_extractor.rules.sections import SectionKind, Sentence, clause_start
@@ -104,14 +110,20 @@ def _site_item(
     first = min(measured, key=lambda m: m.start)
     in_list = context.in_list or is_table_row(sent.text)
     label_start = sent.start
-    if not doc.text[sent.start : first.start].strip() and sent.header_organs and in_list:
-        # the label was read as an organ header ("- Right adrenal: 23 mm"): start the item at its line
-        label_start = doc.text.rfind("\n", 0, sent.start) + 1
+    header_organ = sent.header_organs[0] if sent.header_organs else None
+    if header_organ is None and sent.header_side is not None:
+        header_organ = context.previous_organ  # "Lung⏎- Left: 11 mm": a side label under an organ line
+    if not doc.text[sent.start : first.start].strip() and header_organ is not None:
+        # the label was read as a header ("- Right adrenal: 23 mm", "right middle lobe: 14 mm"): start
+        # the item at its line; outside a lesion list only a sub-site label makes it an item
+        line_start = doc.text.rfind("\n", 0, sent.start) + 1
+        if in_list or is_subsite_label(doc.text[line_start : sent.start]):
+            label_start = line_start
     label_end = site_label_end(doc.text, label_start, first.start, in_list=in_list)
     if label_end is None:
         return None
-    if label_start < sent.start:
-        organ_here = sent.header_organs[0]
+    if label_start < sent.start and header_organ is not None:
+        organ_here = header_organ
         label = location_of(doc.text, label_start, sent.start, organ_here)
         cue = Cue(start=sent.start, end=sent.start, kind=LesionKind.LESION, plural=False, negated=False)
         cue.organ = organ_here
@@ -171,7 +183,7 @@ def read_sentence(
     text = doc.text
     if sent.section is not context.section or sent.foreign_header:
         context = replace(context, previous_organ=None, section=sent.section)
-    if SUM_LINE_RE.match(sent.text):
+    if SUM_LINE_RE.match(sent.text) or RESPONSE_LINE_RE.match(sent.text):
         return SentenceReading([], context)
     if sent.section is SectionKind.IMPRESSION:
         context = replace(context, in_list=False)
@@ -181,7 +193,7 @@ def read_sentence(
         return SentenceReading([], context)
     organs = sentence_organs(doc, sent)
     cues = sentence_cues(doc, sent)
-    cue_starts = [c.start for c in cues]
+    cue_starts = [c.start for c in cues if not c.part]  # a part ("mural nodule") separates no lesions
     sent_sizes = doc.current_sizes(sent)
     measured = any(m.size is not None for m in sent_sizes)
     for cue in cues:
@@ -221,8 +233,10 @@ def read_sentence(
         reading.findings.extend(group)
     # organs described without lesion
     mentioned = {o.organ for o in organs}
-    if not organs and sent.header_organs:
-        mentioned = set(sent.header_organs)
+    if sent.header_organs and (not organs or not (positive or mentioned & set(sent.header_organs))):
+        # "PROSTATE: Enlarged, with a median lobe indenting the bladder base": the header's organ too
+        # ("BOWEL: sigmoid diverticulosis" names its own part of the header's organs)
+        mentioned |= set(sent.header_organs)
     mentioned |= {c.organ for c in cues if c.negated and c.organ is not None}
     positive_organs = set(by_organ)
     for organ in mentioned - positive_organs:

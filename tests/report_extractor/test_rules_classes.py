@@ -9,27 +9,15 @@ import pytest
 
 from report_extractor.rules import extract_report
 from report_extractor.rules.sections import split_report
-from schemas.llm import LLMLesion, LLMReport, to_millimetres
+from schemas.llm import LLMReport
 from schemas.vocabulary import Organ, Side
+from tests.report_extractor.rules.report_queries import count_of as _count
+from tests.report_extractor.rules.report_queries import largest_mm as _largest_mm
+from tests.report_extractor.rules.report_queries import lesions_of as _lesions
 
 
 def _status(report: LLMReport) -> dict[Organ, str]:
     return {o.organ: o.status for o in report.organs}
-
-
-def _lesions(report: LLMReport, organ: Organ) -> list[LLMLesion]:
-    return [lesion for lesion in report.lesions if lesion.organ is organ]
-
-
-def _count(report: LLMReport, organ: Organ) -> int | str | None:
-    found = next((o for o in report.organs if o.organ is organ), None)
-    if found is None or found.status != "lesion":
-        return None
-    return "multiple" if found.multiple else found.count
-
-
-def _largest_mm(lesion: LLMLesion) -> float | None:
-    return max(to_millimetres(lesion.diameters, lesion.unit)) if lesion.diameters else None
 
 
 def _assert_one_lesion_of(text: str, organ: Organ, mm: float) -> None:

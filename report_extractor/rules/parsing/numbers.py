@@ -17,11 +17,12 @@ _I: Final = re.IGNORECASE
 
 NOT_A_NUMBER_BEFORE_RE: Final = re.compile(
     r"(?:\b(?:segments?|segs?|levels?|series|images?|img|im|se|no|grade|bosniak|category|type|stage"
-    r"|li-?rads|pi-?rads|ti-?rads|lr|t|l|s|c|d)\.?|#)\s*$",
+    r"|li-?rads|pi-?rads|ti-?rads|bi-?rads|o-?rads|lung-?rads|lr|t|l|s|c|d)[.-]?|#)\s*$",
     _I,
 )
 """The one list of words after which a number is a label, neither a size nor a lesion count
-("segment 7", "Bosniak 2", "LI-RADS 4", "L3", "image 45"); search it on the text before the number."""
+("segment 7", "Bosniak 2", "LI-RADS 4", "LR-5", "BI-RADS 4", "L3", "image 45"); search it on the text
+before the number."""
 NOT_A_NUMBER_AFTER_RE: Final = re.compile(
     r"\s*(?:hu\b|hounsfield|%|percent\b|ml\b|cc\b|mg\b|mmhg\b|bpm\b|years?\b|yrs?\b|months?\b"
     r"|weeks?\b|days?\b|hours?\b|(?::[03]0)?\s*o[\u2019']?\s*clock\b|(?:\w+\s+)?(?:size\s+)?(?:criteri(?:on|a)|threshold|cut-?off)\b"
