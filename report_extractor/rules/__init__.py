@@ -83,7 +83,13 @@ Documented choices:
   colon ("GB", "SB" abbreviations too); an organ header is described even when its sentence names
   another organ; a lesion of a site outside the vocabulary ("adnexa", "thyroid") inherits no organ;
   a lung hilum mass is the lung's; a sentence opening with its site ("In the left lateral segment of
-  the liver, ...") gives it to the lesion; a measured mural nodule is part of its cyst.
+  the liver, ...") gives it to the lesion; a measured mural nodule is part of its cyst. Also: varices
+  named by an organ adjective describe no organ; a urothelial "filling defect" is a lesion (a vascular
+  one is not); an opening indication naming a prior finding ("Follow-up of a previously reported 7 mm
+  renal hypodensity") adds none; a bilateral group told by its largest member's side is one with its
+  "bilateral" restatement; a bracketed count after a plural ("(at least six)", "(n = 3)") counts; a
+  counted list ("Two lesions:") ends at the next organ header; a lesion that "narrows" an organ is not
+  in it; a fractured or degenerated vertebral level ("fx of L1") describes the bone.
 """
 
 from __future__ import annotations

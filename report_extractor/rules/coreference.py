@@ -115,7 +115,10 @@ def _compatible(a: Finding, b: Finding) -> bool:
     if a.organ is not b.organ:
         return False
     sa, sb = _side_of(a), _side_of(b)
-    if sa is not None and sb is not None and sa is not sb:
+    # a bilateral group told by its largest member's side ("bilateral cysts, the largest on the right")
+    # is the same group as a "bilateral" restatement
+    regrouped = a.multiple and b.multiple and Side.BILATERAL in (sa, sb)
+    if sa is not None and sb is not None and sa is not sb and not regrouped:
         return False
     la, lb = _loc_key(a), _loc_key(b)
     loc_ok = not la or not lb or bool(la & lb)

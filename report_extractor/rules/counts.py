@@ -15,7 +15,7 @@ from typing import Final
 from report_extractor.rules.parsing.numbers import NOT_A_NUMBER_AFTER_RE, NOT_A_NUMBER_BEFORE_RE
 from report_extractor.rules.sections import Sentence, clause_start
 
-__all__ = ["COUNT_RE", "NUMBER_WORDS", "CountPhrase", "read_count"]
+__all__ = ["COUNT_RE", "NUMBER_WORDS", "CountPhrase", "read_count", "read_count_after"]
 
 _I: Final = re.IGNORECASE
 
@@ -82,6 +82,30 @@ class CountPhrase:
     multiple: bool = False
     at_least: bool = False
     bilateral: bool = False
+
+
+_COUNT_AFTER_RE: Final = re.compile(
+    r"[^;.()\n]{0,40}?\(\s*(?:n\s*=\s*)?(?P<atleast>at\s+least\s+|more\s+than\s+|>\s*)?"
+    r"(?:(?P<word>"
+    + "|".join(k for k in NUMBER_WORDS if " " not in k and k not in ("single", "solitary", "both"))
+    + r")|(?P<digit>\d{1,2}))(?:\s+in\s+(?:total|number))?\s*\)",
+    _I,
+)
+
+
+def read_count_after(text: str, sent: Sentence, cue_end: int) -> CountPhrase | None:
+    """A count in brackets after a plural lesion word ("the metastases are stable in number (at least
+    six)", "renal cysts (n = 3)"), or ``None``."""
+    m = _COUNT_AFTER_RE.match(text, cue_end, sent.end)
+    if m is None:
+        return None
+    word = m.group("word")
+    value = NUMBER_WORDS[word.lower()] if word else int(m.group("digit"))
+    if value <= 1:
+        return None
+    return CountPhrase(
+        start=m.start("word") if word else m.start("digit"), value=value, at_least=bool(m.group("atleast"))
+    )
 
 
 def _count_end(m: re.Match[str]) -> int:

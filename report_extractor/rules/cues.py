@@ -37,7 +37,7 @@ from report_extractor.rules.context import (
     PROTOCOL_AFTER_RE,
     TITLE_RE,
 )
-from report_extractor.rules.counts import CountPhrase, read_count
+from report_extractor.rules.counts import CountPhrase, read_count, read_count_after
 from report_extractor.rules.document import Document
 from report_extractor.rules.lexicon import CUE_KINDS, GENERIC_KINDS, is_plural, named_organ
 from report_extractor.rules.lists import is_recist_category
@@ -47,6 +47,10 @@ from schemas.vocabulary import Organ
 
 __all__ = ["Cue", "certainty", "in_history_context", "is_negated", "sentence_cues"]
 
+_PRIOR_FINDING_RE: Final = re.compile(
+    r"\b(?:previously\s+(?:reported|described|noted|seen|identified|demonstrated)|known|prior)\b",
+    re.IGNORECASE,
+)
 _PART_BEFORE_RE: Final = re.compile(
     r"\b(?:with|containing|and)\s+(?:an?\s+|the\s+|some\s+|several\s+|few\s+)?(?:\d+(?:[.,]\d+)?\s*(?:mm|cm)\s+)?"
     r"(?:(?:small|tiny|thick|thin|enhancing|solid|non-?enhancing)\s+)*(?:mural|intracystic|septal|peripheral\s+solid)"
@@ -107,12 +111,23 @@ def is_negated(text: str, sent: Sentence, start: int, end: int) -> bool:
     return POST_NEGATION_RE.match(text, end, sent.end) is not None
 
 
+def _count_of(text: str, sent: Sentence, m: re.Match[str]) -> CountPhrase | None:
+    """The count written before a lesion word, else (for a plural) one in brackets after it."""
+    before = read_count(text, sent, m.start())
+    if before is not None or not is_plural(m.group(0)):
+        return before
+    return read_count_after(text, sent, m.end())
+
+
 def sentence_cues(doc: Document, sent: Sentence) -> list[Cue]:
     """The lesion words of ``sent`` (negated ones included, marked), in text order."""
     text = doc.text
     cues: list[Cue] = []
-    if sent.index == 0 and TITLE_RE.search(sent.text) and not any(m.size for m in doc.current_sizes(sent)):
-        return cues  # "Restaging CT, prostate cancer.": the exam's title or indication
+    unsized = not any(m.size for m in doc.current_sizes(sent))
+    if sent.index == 0 and TITLE_RE.search(sent.text) and (unsized or _PRIOR_FINDING_RE.search(sent.text)):
+        # "Restaging CT, prostate cancer.", "Follow-up of a previously reported 7 mm renal hypodensity.":
+        # the exam's title or indication, not today's finding
+        return cues
     for m in doc.cues_between(sent.start, sent.end):
         start, end = m.start(), m.end()
         if end > sent.end:
@@ -151,7 +166,7 @@ def sentence_cues(doc: Document, sent: Sentence) -> list[Cue]:
                 kind=kind,
                 plural=is_plural(m.group(0)),
                 negated=negated,
-                counted=None if negated else read_count(text, sent, start),
+                counted=None if negated else _count_of(text, sent, m),
                 part=part,
             )
         )

@@ -104,7 +104,10 @@ _ORGAN_WORDS: Final[dict[str, Organ]] = {**ORGAN_SYNONYMS, **_EXTRA_ORGAN_WORDS}
 _ORGAN_REFERENCE_RE: Final = re.compile(
     r"\s+(?:veins?|venous|arter(?:y|ies)|arterial|vasculature|vessels?|ducts?|duct\b|hilum|hilar|fossa|"
     r"bed|flexure|ligament|capsule\s+of|angle|surface|recess|artery|embol\w*|aneurysm|infarct\w*|"
-    r"transplant|graft|sinus\s+fat|band)\b",
+    r"transplant|graft|sinus\s+fat|band|"
+    # varices named by their organ ("esophageal varices", "esophageal and gastric fundal varices")
+    r"(?:(?:and|or|gastric|fundal|esophageal|oesophageal|gastro-?o?esophageal|rectal|duodenal)\s+)*"
+    r"(?:varices|varix|varicosities))\b",
     _I,
 )
 
@@ -206,6 +209,11 @@ _PRIMARY: Final[str] = (
     r"measuring|remains?|has|have|shows?|appears?|demonstrates?|in|of|at|with|within|unchanged|stable|"
     r"increased|decreased|again|\d))"
 )
+# A filling defect of the urinary tract (CT urography); one in a vessel is a thrombus or embolus.
+_FILLING_DEFECTS: Final[str] = (
+    r"filling\s+defects?(?![^.;\n]{0,50}\b(?:arter\w*|vein|veins|venous|portal|vessel\w*|embol\w*|thromb\w*"
+    r"|clot)\b)"
+)
 LESION_CUE_RE: Final = re.compile(
     r"\b(?:"
     r"(?P<metastasis>metastas[ie]s|metastatic\s+(?:disease|deposits?|lesions?|foci|focus|nodules?|masses|mass)"
@@ -232,6 +240,8 @@ LESION_CUE_RE: Final = re.compile(
     + _SHADOWS
     + r"|"
     + _SMALL_FOCI
+    + r"|"
+    + _FILLING_DEFECTS
     + r"|(?<!for\s)(?<!under\s)(?<!clinical\s)observations?)"
     r")\b",
     _I,
@@ -325,7 +335,7 @@ CUE_PREFIXES: Final[frozenset[str]] = frozenset((
     "mye", "lip", "ham", "fib", "lei", "pol", "fnh", "foc", "onc", "lyt", "bla", "scl", "les", "sha", "obs",
     "hig", "mix", "sli", "abn", "den", "rou", "ova", "spa", "occ", "sof", "ost", "des", "exp", "per", "bon",
     "oss", "cor", "myo", "sch", "ter", "der", "men", "phe", "par", "pla", "mes", "thy", "sem", "mic", "eno",
-    "enc", "mel", "pri", "gra", "cal", "sma", "tin", "min", "pun", "sub",
+    "enc", "mel", "pri", "gra", "cal", "sma", "tin", "min", "pun", "sub", "fil",
 ))
 # fmt: on
 """First three letters of every lesion phrase: only words starting so are tried with ``LESION_CUE_RE``."""

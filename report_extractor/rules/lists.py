@@ -14,6 +14,7 @@ from typing import Final
 
 __all__ = [
     "ANNOUNCED_LIST_RE",
+    "COUNTED_LIST_HEAD_RE",
     "LESION_LIST_HEAD_RE",
     "RECIST_CATEGORY_AFTER_RE",
     "RECIST_CATEGORY_BEFORE_RE",
@@ -56,6 +57,11 @@ LESION_LIST_HEAD_RE: Final = re.compile(
     r"|\b(?:two|three|four|five|six|\d)\s+(?:[\w-]+\s+){0,2}(?:lesions|nodules|metastases|cysts|masses|foci)\s*:",
     _I,
 )
+COUNTED_LIST_HEAD_RE: Final = re.compile(
+    r"\b(?:two|three|four|five|six|\d)\s+(?:[\w-]+\s+){0,2}(?:lesions|nodules|metastases|cysts|masses|foci)\s*:",
+    _I,
+)
+"""A counted list head ("Two lesions:"): its list belongs to the organ header it is written under."""
 """A line that opens a list of lesions ("TARGET LESIONS:", "New lesions:", "the largest are:",
 "the largest lesions measure:", "2 hypodense lesions:", a bare "TARGETS" line)."""
 ANNOUNCED_LIST_RE: Final = re.compile(r":\s*$")

@@ -28,6 +28,7 @@ from schemas.vocabulary import Organ, Side
 __all__ = [
     "VERB_IN_GAP_RE",
     "assign_organ",
+    "bone_level_finding",
     "fold_diagnosis_cues",
     "implied_organ",
     "sentence_organs",
@@ -43,7 +44,8 @@ _LOCATIVE_RE: Final = re.compile(
 _RELATIONAL_RE: Final = re.compile(
     r"\b(?:abut\w*|adjacent|near|nearby|compress\w*|displac\w*|invad\w*|invasion|contact\w*|encas\w*|"
     r"indent\w*|toward|posterior\s+to|anterior\s+to|medial\s+to|lateral\s+to|inferior\s+to|superior\s+to|"
-    r"between|extend\w*|into|involv\w+\s+the\s+adjacent|exophytic\s+from|separate\s+from|distinct\s+from)\b",
+    r"between|extend\w*|into|involv\w+\s+the\s+adjacent|exophytic\s+from|separate\s+from|distinct\s+from"
+    r"|narrows)\b",
     re.IGNORECASE,
 )
 _LOOSE_LOCATIVE_RE: Final = re.compile(
@@ -87,6 +89,21 @@ def sentence_organs(doc: Document, sent: Sentence) -> list[OrganMention]:
         for o in doc.organs_between(sent.start, sent.end)
         if o.end <= sent.end and not in_history_context(doc.text, sent.start, o.start)
     ]
+
+
+_BONE_NON_LESION_RE: Final = re.compile(
+    r"\b(?:fractures?|fx|compression\s+deformit\w+|degenerative|spondylo\w+|\w*listhesis|osteophytes?"
+    r"|schmorl\w*|pars\s+defects?)\b",
+    re.IGNORECASE,
+)
+
+
+def bone_level_finding(text: str, lo: int, hi: int) -> bool:
+    """Whether ``text[lo:hi]`` describes a vertebral level without a lesion word of its own ("Chance
+    fracture of L1", "degenerative change at L4-L5"): the bone is described, for lesions normal."""
+    if _BONE_NON_LESION_RE.search(text, lo, hi) is None:
+        return False
+    return any(m.lastgroup == "bone" for m in _IMPLIED_ORGAN_RE.finditer(text, lo, hi))
 
 
 def implied_organ(text: str, lo: int, hi: int) -> Organ | None:

@@ -24,13 +24,20 @@ from report_extractor.rules.findings import Finding
 from report_extractor.rules.grouping import organ_group
 from report_extractor.rules.lexicon import OrganMention
 from report_extractor.rules.lists import (
+    COUNTED_LIST_HEAD_RE,
     LESION_LIST_HEAD_RE,
     RESPONSE_LINE_RE,
     SUM_LINE_RE,
     is_subsite_label,
     site_label_end,
 )
-from report_extractor.rules.organs import assign_organ, fold_diagnosis_cues, implied_organ, sentence_organs
+from report_extractor.rules.organs import (
+    assign_organ,
+    bone_level_finding,
+    fold_diagnosis_cues,
+    implied_organ,
+    sentence_organs,
+)
 from report_extractor.rules.parsing import Location, SizeMention
 from report_extractor.rules.sections import SectionKind, Sentence, clause_start
 from report_extractor.rules.sides import normal_sides
@@ -52,11 +59,14 @@ class ReadingContext:
         in_list: inside a lesion list ("TARGET LESIONS:", "the largest are:").
         section: the previous sentence's section; a new section (IMPRESSION after FINDINGS) or a header
             naming a site outside the vocabulary starts with no organ to inherit.
+        list_header: the organ header (organs, side) a counted list ("Two lesions:") was opened under;
+            another organ header ends the list ("RIGHT KIDNEY: Two lesions: ...⏎LEFT KIDNEY: 11 cm.").
     """
 
     previous_organ: Organ | None = None
     in_list: bool = False
     section: SectionKind | None = None
+    list_header: tuple[tuple[Organ, ...], Side | None] | None = None
 
 
 @dataclass(slots=True)
@@ -185,10 +195,15 @@ def read_sentence(
         context = replace(context, previous_organ=None, section=sent.section)
     if SUM_LINE_RE.match(sent.text) or RESPONSE_LINE_RE.match(sent.text):
         return SentenceReading([], context)
+    header = (sent.header_organs, sent.header_side)
+    if context.list_header is not None and sent.header_organs and header != context.list_header:
+        context = replace(context, in_list=False, list_header=None)
     if sent.section is SectionKind.IMPRESSION:
-        context = replace(context, in_list=False)
+        context = replace(context, in_list=False, list_header=None)
+    elif COUNTED_LIST_HEAD_RE.search(sent.text) and sent.header_organs:
+        context = replace(context, in_list=True, list_header=header)
     elif LESION_LIST_HEAD_RE.search(sent.text):
-        context = replace(context, in_list=True)
+        context = replace(context, in_list=True, list_header=None)
     if largest_member(doc, sent, findings):
         return SentenceReading([], context)
     organs = sentence_organs(doc, sent)
@@ -238,6 +253,8 @@ def read_sentence(
         # ("BOWEL: sigmoid diverticulosis" names its own part of the header's organs)
         mentioned |= set(sent.header_organs)
     mentioned |= {c.organ for c in cues if c.negated and c.organ is not None}
+    if bone_level_finding(text, sent.start, sent.end):
+        mentioned.add(Organ.BONE)  # "Acute Chance fx of L1": a vertebra described without lesion
     positive_organs = set(by_organ)
     for organ in mentioned - positive_organs:
         if organ in resected_here or not _described_normal(text, sent, organ, organs, bool(positive)):

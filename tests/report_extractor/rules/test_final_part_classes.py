@@ -460,3 +460,242 @@ def test_a_fronted_site_gives_its_location(text: str, organ: Organ, where: tuple
 def test_a_measured_mural_nodule_is_no_second_lesion(text: str, organ: Organ, mm: float) -> None:
     found = _lesions(extract_report(text), organ)
     assert [_largest_mm(lesion) for lesion in found] == [mm]
+
+
+# ----------------------------------------------------------------------------------------------------
+# Varices named by an organ adjective are vascular (class 7, organ status)
+# ----------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "organ"),
+    [
+        pytest.param("Esophageal varices.\nLiver cirrhotic.", Organ.ESOPHAGUS, id="esophageal"),
+        pytest.param("Gastric and esophageal varices, large.", Organ.STOMACH, id="gastric-and-esophageal"),
+        pytest.param("Large gastric fundal varices.", Organ.STOMACH, id="fundal"),
+    ],
+)
+def test_varices_do_not_describe_their_organ(text: str, organ: Organ) -> None:
+    assert _status(extract_report(text), organ) == "not_mentioned"
+
+
+# ----------------------------------------------------------------------------------------------------
+# A urothelial filling defect is a lesion; a vascular one is not (class 15)
+# ----------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "organ", "mm"),
+    [
+        pytest.param(
+            "1.4 cm enhancing filling defect in the left renal pelvis.", Organ.KIDNEY, 14.0, id="pelvis"
+        ),
+        pytest.param(
+            "Bladder: 9 mm filling defect at the dome, suspicious for TCC.", Organ.BLADDER, 9.0, id="bladder"
+        ),
+        pytest.param(
+            "Irregular filling defect of the right renal pelvis, 12 mm.", Organ.KIDNEY, 12.0, id="after"
+        ),
+    ],
+)
+def test_a_urothelial_filling_defect_is_a_lesion(text: str, organ: Organ, mm: float) -> None:
+    assert [_largest_mm(lesion) for lesion in _lesions(extract_report(text), organ)] == [mm]
+
+
+@pytest.mark.parametrize(
+    ("text", "organ"),
+    [
+        pytest.param(
+            "Filling defect in the right lower lobe pulmonary artery, an embolus.", Organ.LUNG, id="embolus"
+        ),
+        pytest.param(
+            "Filling defect in the main portal vein near the liver hilum.", Organ.LIVER, id="portal-vein"
+        ),
+        pytest.param(
+            "No filling defect in the collecting systems of either kidney.", Organ.KIDNEY, id="negated"
+        ),
+    ],
+)
+def test_a_vascular_or_negated_filling_defect_is_no_lesion(text: str, organ: Organ) -> None:
+    assert _lesions(extract_report(text), organ) == []
+
+
+# ----------------------------------------------------------------------------------------------------
+# An opening indication naming a prior finding is history (class 5)
+# ----------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "organ"),
+    [
+        pytest.param(
+            "Follow-up of a previously described 1.2 cm left adrenal nodule.\nFINDINGS: The adrenal glands"
+            " are normal.",
+            Organ.ADRENAL_GLAND,
+            id="previously-described",
+        ),
+        pytest.param(
+            "Surveillance CT for a known 9 mm pancreatic cyst.\nFINDINGS: No pancreatic cyst is identified.",
+            Organ.PANCREAS,
+            id="known",
+        ),
+        pytest.param(
+            "Follow-up of prior 6 mm liver hypodensity.\nFINDINGS: Liver: no focal lesion.",
+            Organ.LIVER,
+            id="prior",
+        ),
+    ],
+)
+def test_an_indication_naming_a_prior_finding_adds_no_lesion(text: str, organ: Organ) -> None:
+    assert _status(extract_report(text), organ) == "normal"
+
+
+def test_a_plain_title_line_leaves_the_findings_alone() -> None:
+    assert (
+        _count(extract_report("Follow-up CT.\nFINDINGS: 1.2 cm liver cyst in segment 3."), Organ.LIVER) == 1
+    )
+
+
+# ----------------------------------------------------------------------------------------------------
+# A bilateral group told by its largest member's side is one with its "bilateral" restatement (class 10)
+# ----------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "organ"),
+    [
+        pytest.param(
+            "FINDINGS: Kidneys: bilateral cysts, the largest on the left measuring 3 cm.\nIMPRESSION:"
+            " Bilateral renal cysts.",
+            Organ.KIDNEY,
+            id="kidneys",
+        ),
+        pytest.param(
+            "FINDINGS: Multiple bilateral pulmonary nodules, the largest in the right upper lobe measuring"
+            " 9 mm.\nIMPRESSION: Bilateral pulmonary nodules.",
+            Organ.LUNG,
+            id="lungs",
+        ),
+        pytest.param(
+            "FINDINGS: Bilateral breast cysts, the largest in the left breast measuring 2.2 cm.\nIMPRESSION:"
+            " Bilateral breast cysts.",
+            Organ.BREAST,
+            id="breasts",
+        ),
+    ],
+)
+def test_a_bilateral_restatement_joins_the_group(text: str, organ: Organ) -> None:
+    assert len(_lesions(extract_report(text), organ)) == 1
+
+
+# ----------------------------------------------------------------------------------------------------
+# A count in brackets after a plural lesion word (class 14)
+# ----------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "organ", "count"),
+    [
+        pytest.param(
+            "Liver: metastases (at least four), the largest 2 cm in segment 3.", Organ.LIVER, 4, id="at-least"
+        ),
+        pytest.param("Renal cysts (n = 3), up to 1.5 cm.", Organ.KIDNEY, 3, id="n-equals"),
+        pytest.param(
+            "The pulmonary nodules are unchanged in number (ten in total).", Organ.LUNG, 10, id="in-total"
+        ),
+    ],
+)
+def test_a_bracketed_count_after_the_noun_counts(text: str, organ: Organ, count: int) -> None:
+    assert _count(extract_report(text), organ) == count
+
+
+def test_a_bracketed_at_least_count_is_a_lower_bound() -> None:
+    report = extract_report("Liver: the cysts are stable in number (at least five).")
+    assert [(lesion.count, lesion.at_least) for lesion in _lesions(report, Organ.LIVER)] == [(5, True)]
+
+
+# ----------------------------------------------------------------------------------------------------
+# A counted list under an organ header ends at the next organ header (class 8)
+# ----------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "organ", "count"),
+    [
+        pytest.param(
+            "RIGHT KIDNEY: Two lesions: upper pole, 2.1 cm cyst; lower pole, 9 mm cyst.\nLEFT KIDNEY:"
+            " 10.8 cm. No mass.",
+            Organ.KIDNEY,
+            2,
+            id="kidneys",
+        ),
+        pytest.param(
+            "LEFT ADRENAL: Two nodules: 1.8 cm and 1.1 cm.\nRIGHT ADRENAL: 3.5 cm. Normal.",
+            Organ.ADRENAL_GLAND,
+            2,
+            id="adrenals",
+        ),
+        pytest.param(
+            "RIGHT LUNG: Three nodules: 6 mm; 5 mm; 4 mm.\nLEFT LUNG: 14 cm. Clear.",
+            Organ.LUNG,
+            3,
+            id="lungs",
+        ),
+    ],
+)
+def test_a_counted_list_ends_at_the_next_organ_header(text: str, organ: Organ, count: int) -> None:
+    assert _count(extract_report(text), organ) == count
+
+
+# ----------------------------------------------------------------------------------------------------
+# A lesion that narrows an organ is not in it (class 16)
+# ----------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "organ", "other"),
+    [
+        pytest.param(
+            "A 2.5 cm mass centred in the uncinate process narrows the duodenal sweep.",
+            Organ.PANCREAS,
+            Organ.DUODENUM,
+            id="uncinate",
+        ),
+        pytest.param(
+            "A 4 cm mass in segment 6 narrows the adjacent hepatic flexure.",
+            Organ.LIVER,
+            Organ.COLON,
+            id="segment",
+        ),
+        pytest.param(
+            "A 3 cm lesion of the lower pole narrows the proximal ureter and the colon.",
+            Organ.KIDNEY,
+            Organ.COLON,
+            id="pole",
+        ),
+    ],
+)
+def test_a_lesion_that_narrows_an_organ_stays_in_its_own(text: str, organ: Organ, other: Organ) -> None:
+    report = extract_report(text)
+    assert (len(_lesions(report, organ)), _lesions(report, other)) == (1, [])
+
+
+# ----------------------------------------------------------------------------------------------------
+# A vertebral level with a fracture or degeneration describes the bone (organ status)
+# ----------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("Compression fracture of T12 with mild height loss.", id="compression"),
+        pytest.param("Degenerative change at L4-L5.", id="degenerative"),
+        pytest.param("Old L2 transverse process fx.", id="fx"),
+    ],
+)
+def test_a_vertebral_fracture_describes_the_bone_as_normal(text: str) -> None:
+    assert _status(extract_report(text), Organ.BONE) == "normal"
+
+
+def test_a_pathologic_fracture_through_a_lesion_keeps_the_lesion() -> None:
+    assert _count(extract_report("Lytic lesion in L3 with a pathologic fracture."), Organ.BONE) == 1
