@@ -1,19 +1,22 @@
-"""Load benchmark of the service: single-report and batch POSTs, server and client in separate processes.
+"""Load benchmark of the service: single-report, batch and job POSTs, server and client in separate processes.
 
 For each server setup (store × worker processes) it starts ``python -m rsuper_cli.serve`` on 127.0.0.1
 (free port, ``rules`` backend), then, for each POST mode and concurrency, runs the load client as a
 process of its own (``bench_api.py client ...``: asyncio + httpx, ``--concurrency`` requests in
-flight). Each run records requests/s, reports/s, p50 / p90 / p99 latency, errors, and the machine's
-load average (1-minute, before and at most during the run, sampled every 0.5 s): on a shared machine a
-number taken under someone else's load is not the service's number. Runs are bounded by
+flight; mode ``job`` uploads one CSV of ``--job-rows`` reports to ``POST /v1/jobs`` and polls the job
+to its end: reports/s from the upload's start, and the time to the 202). Each run records requests/s,
+reports/s, p50 / p90 / p99 latency, errors, and the machine's load average (1-minute, before and at
+most during the run, sampled every 0.5 s): on a shared machine a number taken under someone else's load
+is not the service's number. Runs are bounded by
 ``--requests`` and ``--max-seconds``. Results go to stdout as a table and, with ``--out``, as JSON
 lines.
 
     # the issue's grid (run on a quiet machine):
-    .venv/bin/python benchmarks/bench_api.py --concurrency 1 8 32 --mode single batch \\
+    .venv/bin/python benchmarks/bench_api.py --concurrency 1 8 32 --mode single batch job \\
         --workers 1 2 --store sqlite postgresql+psycopg://user:pw@127.0.0.1/rsuper_bench --out runs.jsonl
     # smoke (a few seconds):
-    .venv/bin/python benchmarks/bench_api.py --requests 20 --concurrency 2 --mode single batch --batch-size 4
+    .venv/bin/python benchmarks/bench_api.py --requests 20 --concurrency 2 --mode single batch job \\
+        --batch-size 4 --job-rows 20
 
 A PostgreSQL store must be an empty scratch database: the benchmark writes into it and does not
 clean up. A SQLite store is a fresh file in a temporary folder.
