@@ -1,6 +1,7 @@
 """The extraction engine: reports in, validated records out, one backend call per batch.
 
-Flow per batch: build prompts (static prefix + report) → ``backend.complete`` → parse → for LLM
+Flow per batch: build prompts (static prefix + report) → ``backend.complete`` → parse (a backend that
+builds the answer model in code hands it over in :attr:`Completion.answer`, no JSON) → for LLM
 backends, one repair retry of the answers that failed to parse (batched) → ground and verify
 (:mod:`report_extractor.postprocess`) → :class:`ReportExtraction` with status ``ok`` / ``invalid`` /
 ``failed`` and the reason kept.
@@ -177,6 +178,8 @@ class Extractor:
     def _parse(result: Completion | Failure) -> Any:
         if isinstance(result, Failure):
             return result
+        if result.answer is not None:  # built and validated by the backend itself (rules)
+            return result.answer
         try:
             return parse_answer(result.text)
         except OutputParseError as e:
@@ -246,4 +249,5 @@ def _merge_usage(first: Completion | Failure, second: Completion | Failure) -> C
         cached_tokens=add(first.cached_tokens, second.cached_tokens),
         completion_tokens=add(first.completion_tokens, second.completion_tokens),
         finish_reason=second.finish_reason,
+        answer=second.answer,
     )

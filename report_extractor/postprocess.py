@@ -139,11 +139,14 @@ def derive_findings(
             warnings.append(f"organs: {organ.value} listed twice; first entry kept")
             continue
         stated[organ] = (status, count)
+    sides = sides or {}
     findings: list[OrganFinding] = []
     for organ in Organ:
+        if organ not in stated and organ not in lesions_by_organ and organ not in sides:
+            continue  # not mentioned, no lesion, no side: no finding
         own = lesions_by_organ.get(organ, [])
         status, count = stated.get(organ, (OrganStatus.NOT_MENTIONED, None))
-        left, right = _reconciled_sides(organ, own, (sides or {}).get(organ, (None, None)), warnings)
+        left, right = _reconciled_sides(organ, own, sides.get(organ, (None, None)), warnings)
         by_sides = combine_side_statuses(left, right)
         if (left is not None or right is not None) and by_sides is not status and not own:
             if status is OrganStatus.LESION:  # a stated lesion outweighs sides without one

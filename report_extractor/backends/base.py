@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, TypeVar
 
 from report_extractor.errors import BackendUnavailableError, ConfigurationError
+from schemas.llm import LLMReport
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,13 +46,21 @@ class CompletionRequest:
 
 @dataclass(frozen=True, slots=True)
 class Completion:
-    """A backend's answer: JSON text in the LLM-facing schema, plus token accounting."""
+    """A backend's answer: JSON text in the LLM-facing schema, plus token accounting.
 
-    text: str
+    Attributes:
+        text: the answer as JSON text (what LLM backends produce; empty when ``answer`` is given).
+        answer: the answer already built as a validated :class:`schemas.llm.LLMReport`, for backends
+            that make it in code (``rules``): the engine takes it as is instead of parsing ``text``,
+            saving a JSON round trip. The grounding and checks after parsing apply to both alike.
+    """
+
+    text: str = ""
     prompt_tokens: int | None = None
     cached_tokens: int | None = None
     completion_tokens: int | None = None
     finish_reason: str | None = None
+    answer: LLMReport | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,7 +17,8 @@ from report_extractor.rules import RULES_VERSION, extract_report
 @register_backend
 class RulesBackend(Backend):
     """Reads the report text with section, negation, lexicon and measurement rules
-    (:mod:`report_extractor.rules`) and answers in the same JSON an LLM would."""
+    (:mod:`report_extractor.rules`) and answers with the same model an LLM's JSON is parsed into
+    (:attr:`Completion.answer`)."""
 
     name = "rules"
     uses_prompt = False
@@ -36,5 +37,5 @@ class RulesBackend(Backend):
             except Exception as e:  # one bad report must not stop a batch
                 out.append(Failure(message=f"rules extractor crashed: {type(e).__name__}", retryable=False))
                 continue
-            out.append(Completion(text=answer.model_dump_json(exclude_defaults=True)))
+            out.append(Completion(answer=answer))  # already a validated model: no JSON round trip
         return out

@@ -28,6 +28,7 @@ class Document:
         text: the text as read (after an ADDENDUM, replaced values are blanked, same offsets).
         sentences: sections' sentences and list items, in order.
         sizes: every size mention, in text order.
+        size_starts: ``sizes``' start offsets (for bisection).
         organ_words: every organ word, in text order.
         organ_starts: ``organ_words``' start offsets (for bisection).
         cue_matches: every lesion phrase, in text order.
@@ -37,6 +38,7 @@ class Document:
     text: str
     sentences: tuple[Sentence, ...]
     sizes: tuple[SizeMention, ...]
+    size_starts: tuple[int, ...]
     organ_words: tuple[OrganMention, ...]
     organ_starts: tuple[int, ...]
     cue_matches: tuple[re.Match[str], ...]
@@ -56,17 +58,21 @@ class Document:
 
     def current_sizes(self, sent: Sentence) -> list[SizeMention]:
         """The current (not prior) size mentions that start in ``sent``."""
-        return [m for m in self.sizes if sent.start <= m.start < sent.end and not m.is_prior]
+        lo = bisect.bisect_left(self.size_starts, sent.start)
+        hi = bisect.bisect_left(self.size_starts, sent.end)
+        return [m for m in self.sizes[lo:hi] if not m.is_prior]
 
 
 def read_document(text: str) -> Document:
     """Read ``text`` once: sentences, sizes, organ words and lesion phrases."""
     organ_words = tuple(organ_mentions(text))
     matches = tuple(cue_matches(text))
+    sizes = tuple(parse_sizes(text))
     return Document(
         text=text,
         sentences=tuple(split_report(text)),
-        sizes=tuple(parse_sizes(text)),
+        sizes=sizes,
+        size_starts=tuple(m.start for m in sizes),
         organ_words=organ_words,
         organ_starts=tuple(o.start for o in organ_words),
         cue_matches=matches,

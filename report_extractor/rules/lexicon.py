@@ -12,6 +12,7 @@ case-insensitive unless stated.
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Final, NamedTuple
 
@@ -123,6 +124,8 @@ FOREIGN_SITE_RE: Final = re.compile(
 _TOKEN_RE: Final = re.compile(r"[A-Za-z]+")
 _BOWEL_WORDS: Final[frozenset[str]] = frozenset({"bowel", "bowels"})
 _TWO_WORD_FIRSTS: Final[frozenset[str]] = frozenset(k.split()[0] for k in _ORGAN_WORDS if " " in k)
+_FIRST_WORDS: Final[frozenset[str]] = frozenset(_ORGAN_WORDS) | _TWO_WORD_FIRSTS | _BOWEL_WORDS
+"""Words that can start an organ mention (every other word is skipped at once)."""
 
 
 class OrganMention(NamedTuple):
@@ -141,22 +144,26 @@ def organ_mentions(text: str, start: int = 0, end: int | None = None) -> list[Or
     first word; an unqualified "bowel" gives two mentions (small bowel and colon).
     """
     stop = len(text) if end is None else end
-    tokens = [(m.start(), m.end(), m.group(0).lower()) for m in _TOKEN_RE.finditer(text, start, stop)]
     found: list[OrganMention] = []
-    i = 0
-    n = len(tokens)
-    while i < n:
-        t_start, t_end, word = tokens[i]
+    skip_to = start  # a two-word name consumes its second word
+    for token in _TOKEN_RE.finditer(text, start, stop):
+        t_start, t_end = token.span()
+        if t_start < skip_to:
+            continue
+        word = token.group(0).lower()
+        if word not in _FIRST_WORDS:
+            continue
         organ: Organ | None = None
         m_end = t_end
-        if word in _TWO_WORD_FIRSTS and i + 1 < n:
-            n_start, n_end, nxt = tokens[i + 1]
-            if text[t_end:n_start].isspace() and f"{word} {nxt}" in _ORGAN_WORDS:
-                organ, m_end = _ORGAN_WORDS[f"{word} {nxt}"], n_end
-                i += 1
+        if word in _TWO_WORD_FIRSTS:
+            nxt = _TOKEN_RE.search(text, t_end, stop)
+            if nxt is not None:
+                pair = f"{word} {nxt.group(0).lower()}"
+                if text[t_end : nxt.start()].isspace() and pair in _ORGAN_WORDS:
+                    organ, m_end = _ORGAN_WORDS[pair], nxt.end()
+                    skip_to = m_end
         if organ is None:
             organ = _ORGAN_WORDS.get(word)
-        i += 1
         if organ is None and word in _BOWEL_WORDS:
             # unqualified "bowel" names the small bowel and the colon alike
             found.extend(OrganMention(t_start, m_end, o) for o in (Organ.SMALL_BOWEL, Organ.COLON))
@@ -277,6 +284,7 @@ _PLURAL_RE: Final = re.compile(r"(?:s|ses|ies|foci|mets|metastases|areas|regions
 _SINGULAR_S_RE: Final = re.compile(r"(?:mass|metastasis|hypoattenuation|focus|enostosis|disease)$", _I)
 
 
+@functools.lru_cache(maxsize=4096)
 def is_plural(word: str) -> bool:
     """Whether a matched lesion phrase is plural ("cysts", "metastases", "foci")."""
     last = word.split()[-1]
@@ -296,6 +304,7 @@ _BENIGN_RE: Final = re.compile(
 _INDETERMINATE_RE: Final = re.compile(r"\bindeterminate\b", _I)
 
 
+@functools.lru_cache(maxsize=4096)
 def malignancy(text: str) -> Malignancy:
     """Malignancy class stated in ``text`` (malignant words win over benign ones)."""
     if _MALIGNANT_RE.search(text):
@@ -320,6 +329,7 @@ _NAMED_ORGAN_RE: Final = re.compile(
 )
 
 
+@functools.lru_cache(maxsize=4096)
 def named_organ(phrase: str) -> Organ | None:
     """The organ a lesion name implies by itself ("IPMN" → pancreas, "HCC" → liver, "angiomyolipoma" →
     kidney, "myelolipoma" → adrenal gland, "fibroid" → uterus, "sclerotic lesion" → bone), or None for

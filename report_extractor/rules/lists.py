@@ -22,6 +22,8 @@ __all__ = [
     "SUM_LINE_RE",
     "is_recist_category",
     "is_subsite_label",
+    "opens_counted_list",
+    "opens_lesion_list",
     "site_label_end",
 ]
 
@@ -73,6 +75,23 @@ SUM_LINE_RE: Final = re.compile(
     _I,
 )
 """A sum-of-diameters line: its numbers describe no single lesion."""
+
+
+def opens_lesion_list(sentence: str) -> bool:
+    """Whether ``sentence`` opens a list of lesions (:data:`LESION_LIST_HEAD_RE`).
+
+    Without a colon only the pattern's whole-line forms ("TARGET LESIONS", anchored at the start) can
+    match, so such a sentence is tried at its start only.
+    """
+    if ":" in sentence:
+        return LESION_LIST_HEAD_RE.search(sentence) is not None
+    return LESION_LIST_HEAD_RE.match(sentence) is not None
+
+
+def opens_counted_list(sentence: str) -> bool:
+    """Whether ``sentence`` opens a counted list ("Two lesions:", :data:`COUNTED_LIST_HEAD_RE`)."""
+    return ":" in sentence and COUNTED_LIST_HEAD_RE.search(sentence) is not None
+
 
 _LABEL_RE: Final = re.compile(r"(?:[:,|]|\s[-–—])\s*$")
 _SUBSITE_RE: Final = re.compile(

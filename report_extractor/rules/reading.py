@@ -12,7 +12,7 @@ word of the organ its label names (:mod:`~report_extractor.rules.lists`); curren
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from report_extractor.rules.anchoring import size_anchor
@@ -24,11 +24,11 @@ from report_extractor.rules.findings import Finding
 from report_extractor.rules.grouping import organ_group
 from report_extractor.rules.lexicon import OrganMention
 from report_extractor.rules.lists import (
-    COUNTED_LIST_HEAD_RE,
-    LESION_LIST_HEAD_RE,
     RESPONSE_LINE_RE,
     SUM_LINE_RE,
     is_subsite_label,
+    opens_counted_list,
+    opens_lesion_list,
     site_label_end,
 )
 from report_extractor.rules.organs import (
@@ -49,9 +49,8 @@ from schemas.vocabulary import Organ, Side
 __all__ = ["ReadingContext", "SentenceReading", "read_sentence"]
 
 
-@dataclass(frozen=True, slots=True)
-class ReadingContext:
-    """What one sentence's reading passes to the next.
+class ReadingContext(NamedTuple):
+    """What one sentence's reading passes to the next (immutable; ``_replace`` makes the next one).
 
     Attributes:
         previous_organ: the organ the previous sentences were last about (lesion words without an
@@ -192,18 +191,18 @@ def read_sentence(
     """
     text = doc.text
     if sent.section is not context.section or sent.foreign_header:
-        context = replace(context, previous_organ=None, section=sent.section)
+        context = context._replace(previous_organ=None, section=sent.section)
     if SUM_LINE_RE.match(sent.text) or RESPONSE_LINE_RE.match(sent.text):
         return SentenceReading([], context)
     header = (sent.header_organs, sent.header_side)
     if context.list_header is not None and sent.header_organs and header != context.list_header:
-        context = replace(context, in_list=False, list_header=None)
+        context = context._replace(in_list=False, list_header=None)
     if sent.section is SectionKind.IMPRESSION:
-        context = replace(context, in_list=False, list_header=None)
-    elif COUNTED_LIST_HEAD_RE.search(sent.text) and sent.header_organs:
-        context = replace(context, in_list=True, list_header=header)
-    elif LESION_LIST_HEAD_RE.search(sent.text):
-        context = replace(context, in_list=True, list_header=None)
+        context = context._replace(in_list=False, list_header=None)
+    elif opens_counted_list(sent.text) and sent.header_organs:
+        context = context._replace(in_list=True, list_header=header)
+    elif opens_lesion_list(sent.text):
+        context = context._replace(in_list=True, list_header=None)
     if largest_member(doc, sent, findings):
         return SentenceReading([], context)
     organs = sentence_organs(doc, sent)
@@ -266,9 +265,9 @@ def read_sentence(
         doc, sent, [o for o in organs if o.organ not in resected_here], reading.normal, positive_organs
     )
     if positive_organs:
-        reading.context = replace(context, previous_organ=positive[-1].organ)
+        reading.context = context._replace(previous_organ=positive[-1].organ)
     elif organs:
-        reading.context = replace(context, previous_organ=organs[0].organ)
+        reading.context = context._replace(previous_organ=organs[0].organ)
     elif sent.header_organs:
-        reading.context = replace(context, previous_organ=sent.header_organs[0])
+        reading.context = context._replace(previous_organ=sent.header_organs[0])
     return reading

@@ -8,8 +8,10 @@ sentence such as "Lesions: one in segment 7" keeps its words.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final, NamedTuple
@@ -83,6 +85,7 @@ _SPLIT_RE: Final = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9(\[•*-])|;\s+|\n")
 _ABBREVIATIONS: Final[frozenset[str]] = frozenset(
     {"approx", "vs", "e.g", "i.e", "dr", "no", "st", "cf", "ca", "fig", "mr", "mrs", "ms", "incl", "est"}
 )
+_ABBREVIATION_END_RE: Final = re.compile(r"([A-Za-z.]+)\.$")
 _ITEM_NUMBER_RE: Final = re.compile(r"[ \t(]*\d{1,2}\.")
 _BULLET_RE: Final = re.compile(r"^(?:[-•*]+\s*|\(?\d{1,2}[.)]\s+|[a-z][.)]\s+)")
 _LINE_CONTINUES_RE: Final = re.compile(
@@ -90,6 +93,9 @@ _LINE_CONTINUES_RE: Final = re.compile(
     r"|were|but|which|that|than|versus|vs)|[-–/x×])$",
     re.IGNORECASE,
 )
+_JOIN_TAIL_CHARS: Final[int] = 12
+"""Longest line end :data:`_LINE_CONTINUES_RE` can match ("measuring" and the character before it): the
+end-anchored pattern is tried on the line's last characters only."""
 _NEXT_LINE_CONTINUES_RE: Final = re.compile(r"\s*[a-z(]")
 _WRAPPED_LINE_MIN_CHARS: Final[int] = 50
 """A line this long followed by a lower-case line is hard-wrapped prose; a shorter one is a note line
@@ -138,8 +144,10 @@ def _header_side(clean: str) -> Side | None:
     return sides.pop() if len(sides) == 1 else None
 
 
+@functools.lru_cache(maxsize=4096)
 def _header_kind(name: str) -> _HeaderKind | None:
-    """Classify a candidate header; ``None`` when it is not a header."""
+    """Classify a candidate header; ``None`` when it is not a header (cached: reports repeat the same
+    headers)."""
     clean = " ".join(name.split())
     words = clean.lower().split()
     if not clean or len(words) > 5 or LESION_CUE_RE.search(clean) or _NOT_HEADER_WORDS.intersection(words):
@@ -160,24 +168,32 @@ def _header_kind(name: str) -> _HeaderKind | None:
     return None
 
 
+def _rstrip_end(text: str, start: int, end: int) -> int:
+    """Where ``text[start:end].rstrip()`` ends, in ``text``."""
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return end
+
+
 def _split_points(text: str, start: int, end: int) -> list[int]:
     points: list[int] = []
     for m in _SPLIT_RE.finditer(text, start, end):
         token = m.group(0)
         if token == "\n":
-            before = text[start : m.start()].rstrip()
-            after = text[m.end() : end]
             # A line break ends the sentence (findings notes put one finding per line, without a
             # period) unless the line is visibly hard-wrapped: it ends with a comma or a joining word,
-            # or the next line goes on in lower case.
-            line = before[before.rfind("\n") + 1 :]
-            wrapped = _NEXT_LINE_CONTINUES_RE.match(after) is not None and (
-                len(line) >= _WRAPPED_LINE_MIN_CHARS or _NEXT_LINE_JOINS_RE.match(after) is not None
+            # or the next line goes on in lower case. ``line``: the last non-blank line before the
+            # break, trailing whitespace removed (read in place: no copy of the text before it).
+            before_end = _rstrip_end(text, start, m.start())
+            line = text[max(start, text.rfind("\n", start, before_end) + 1) : before_end]
+            wrapped = _NEXT_LINE_CONTINUES_RE.match(text, m.end(), end) is not None and (
+                len(line) >= _WRAPPED_LINE_MIN_CHARS
+                or _NEXT_LINE_JOINS_RE.match(text, m.end(), end) is not None
             )
-            if before and (_LINE_CONTINUES_RE.search(before) or wrapped):
+            if line and (_LINE_CONTINUES_RE.search(line, max(0, len(line) - _JOIN_TAIL_CHARS)) or wrapped):
                 continue
         elif token[0] not in ";":
-            word = re.search(r"([A-Za-z.]+)\.$", text[max(start, m.start() - 12) : m.start()])
+            word = _ABBREVIATION_END_RE.search(text[max(start, m.start() - 12) : m.start()])
             if word and word.group(1).lower() in _ABBREVIATIONS:
                 continue
             line_start = max(start, text.rfind("\n", 0, m.start()) + 1)
@@ -211,6 +227,22 @@ def _end_history_at_line_end(text: str, bodies: list[_Body]) -> list[_Body]:
     return out
 
 
+def _header_matches(text: str) -> Iterator[re.Match[str]]:
+    """The matches of :data:`_HEADER_RE` in ``text``, in order.
+
+    A header never spans a line break and always holds a colon, so only the lines with a colon are
+    scanned (the pattern's look-behind and ``^`` still see the text before each line).
+    """
+    colon = text.find(":")
+    while colon >= 0:
+        line_start = text.rfind("\n", 0, colon) + 1
+        line_end = text.find("\n", colon)
+        if line_end < 0:
+            line_end = len(text)
+        yield from _HEADER_RE.finditer(text, line_start, line_end)
+        colon = text.find(":", line_end)
+
+
 def split_report(text: str) -> list[Sentence]:
     """Sections and sentences of ``text``, in order, each with its character span.
 
@@ -219,7 +251,7 @@ def split_report(text: str) -> list[Sentence]:
     (indication, technique, comparison) makes the following sentences :attr:`SectionKind.HISTORY`.
     """
     headers: list[_Header] = []
-    for m in _HEADER_RE.finditer(text):
+    for m in _header_matches(text):
         classified = _header_kind(m.group("h"))
         if classified is not None:
             headers.append(_Header(m.start("h"), m.end(), classified))

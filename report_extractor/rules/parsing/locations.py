@@ -13,6 +13,7 @@ Pure Python; every regular expression is compiled once at import.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from typing import Final, NamedTuple
@@ -272,6 +273,12 @@ def parse_location(text: str, organ: Organ | None = None) -> Location:
     """
     if not isinstance(text, str):
         raise TypeError(f"text: expected str, got {type(text).__name__}")
+    return _parse_location(text, organ)
+
+
+@functools.lru_cache(maxsize=8192)
+def _parse_location(text: str, organ: Organ | None) -> Location:
+    """:func:`parse_location` of a checked ``text`` (cached: a group's span is read once per finding)."""
     want_all = organ is None
     segments: tuple[int, ...] = ()
     lobe_spans: list[_Span] = []
