@@ -242,7 +242,9 @@ def build_extraction(
             first = e.errors()[0]
             warnings.append(f"lesions[{i}] dropped: {'.'.join(map(str, first['loc']))}: {first['msg']}")
             continue
-        lesions.append(lesion.model_copy(update={"confidence": confidence}))
+        if confidence != lesion.confidence:  # verified lesions keep the default confidence as built
+            lesion = lesion.model_copy(update={"confidence": confidence})
+        lesions.append(lesion)
     organs = ((o.organ, *organ_status(o)) for o in answer.organs)
     sides: dict[Organ, Sides] = {}
     for o in answer.organs:

@@ -123,8 +123,11 @@ def sentence_cues(doc: Document, sent: Sentence) -> list[Cue]:
     """The lesion words of ``sent`` (negated ones included, marked), in text order."""
     text = doc.text
     cues: list[Cue] = []
-    unsized = not any(m.size for m in doc.current_sizes(sent))
-    if sent.index == 0 and TITLE_RE.search(sent.text) and (unsized or _PRIOR_FINDING_RE.search(sent.text)):
+    if (
+        sent.index == 0
+        and TITLE_RE.search(sent.text)
+        and (not any(m.size for m in doc.current_sizes(sent)) or _PRIOR_FINDING_RE.search(sent.text))
+    ):
         # "Restaging CT, prostate cancer.", "Follow-up of a previously reported 7 mm renal hypodensity.":
         # the exam's title or indication, not today's finding
         return cues
