@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator
 
 import anyio.to_thread
 
-from store import Store, StoreError
+from store import Store
 from store.jobs import CREATE_CHUNK
 
 logger = logging.getLogger(__name__)
@@ -64,9 +64,11 @@ class JobCreator:
         for job_id, task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-            with contextlib.suppress(StoreError):
+            try:
                 if await anyio.to_thread.run_sync(self.store.fail_creation, job_id):
                     logger.warning("job %s failed: its creation was interrupted by a shutdown", job_id)
+            except Exception as e:  # the store may be gone: shutting down must still complete
+                logger.error("job %s: could not be failed at shutdown (%s)", job_id, type(e).__name__)
 
     async def _create(self, job_id: str, rows: Rows, cleanup: Callable[[], None] | None) -> None:
         start = 0
@@ -95,17 +97,18 @@ class JobCreator:
             await anyio.to_thread.run_sync(self.store.close_job_creation, job_id)
             self.on_rows()
             logger.info("job %s created with %d items", job_id, start)
-        except StoreError as e:
-            logger.error("job %s: store error while storing its rows (%s)", job_id, type(e).__name__)
-            reason = f"storing the rows failed after row {start} (store error); create the job again"
-            with contextlib.suppress(StoreError):
+        except Exception as e:  # never escape the task: the job would stay creating, its rows unstored
+            # The type name only: a message (e.g. a UnicodeEncodeError's) may quote report text.
+            kind = type(e).__name__
+            logger.error("job %s: storing its rows failed after row %d (%s)", job_id, start, kind)
+            reason = f"storing the rows failed after row {start} ({kind}); create the job again"
+            try:
                 await anyio.to_thread.run_sync(self.store.fail_job, job_id, reason)
+            except Exception as fail_error:
+                logger.error("job %s: could not be failed (%s)", job_id, type(fail_error).__name__)
         finally:
             if cleanup is not None:
-                with contextlib.suppress(Exception):
+                try:
                     cleanup()
-
-
-def _take(rows: Rows, n: int) -> list[tuple[str, str | None]]:
-    """The next ``n`` rows (fewer at the end)."""
-    return list(itertools.islice(rows, n))
+                except Exception as e:
+                    logger.error("job %s: cleaning up its upload failed (%s)", job_id, type(e).__name__)

@@ -14,6 +14,7 @@ so that :meth:`~JobQueueMixin.retry_failed` can run them again.
 from __future__ import annotations
 
 import itertools
+import re
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -148,17 +149,36 @@ ITEM_PAGE: Final[int] = 500
 """Job items per query when paging (well below the parameter limits of SQLite and PostgreSQL)."""
 
 
+_SURROGATES: Final = re.compile("[\ud800-\udfff]")
+"""Lone surrogates: a ``str`` may hold them (e.g. JSON ``"\\ud800"``), UTF-8 cannot encode them."""
+
+
+def _encodes(value: str) -> bool:
+    """Whether ``value`` encodes as UTF-8 (holds no lone surrogate)."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _item_values(job_id: str, row_index: int, report_id: str, text: str | None) -> dict[str, Any]:
-    """The ``job_items`` row of one input row; rows the database cannot hold become failed items."""
+    """The ``job_items`` row of one input row; rows the database cannot hold (over-long ID, NUL, text
+    that does not encode as UTF-8) become failed items with the reason, stored without their text."""
     problem = None
+    if not _encodes(report_id):
+        problem = "report_id: holds a lone surrogate (not valid Unicode); it cannot be encoded as UTF-8"
+        report_id = _SURROGATES.sub("\ufffd", report_id)
     if len(report_id) > ID_LENGTH:
-        problem = f"report_id: has {len(report_id)} characters, more than the limit of {ID_LENGTH}"
+        problem = problem or f"report_id: has {len(report_id)} characters, more than the limit of {ID_LENGTH}"
         report_id = f"{report_id[: ID_LENGTH - 24]}...#{text_sha256(report_id)[:16]}"
     if "\x00" in report_id:
         problem = problem or "report_id: must not contain NUL (\\x00) characters"
         report_id = report_id.replace("\x00", "\ufffd")
     if text is not None and "\x00" in text:
         problem = problem or "text: must not contain NUL (\\x00) characters"
+    if text is not None and problem is None and not _encodes(text):
+        problem = "text: holds a lone surrogate (not valid Unicode); it cannot be encoded as UTF-8"
     if problem is not None:  # stored without its text: it cannot be extracted as it is
         return {
             "job_id": job_id,
@@ -269,8 +289,8 @@ class JobQueueMixin(StoreBase):
         :data:`CREATE_CHUNK`, so the write lock is never held for long).
 
         A ``None`` or empty text is accepted here and becomes a per-row failure when the worker reaches
-        it; a row the database cannot hold (report ID longer than the limit, NUL characters) is stored
-        as a ``failed`` item with the reason.
+        it; a row the database cannot hold (report ID longer than the limit, NUL characters, a report
+        ID or text that does not encode as UTF-8) is stored as a ``failed`` item with the reason.
 
         Args:
             job_id: a job from :meth:`open_job`.

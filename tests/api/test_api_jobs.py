@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import logging
 import threading
 import time
 from collections.abc import Iterator
@@ -280,3 +281,95 @@ def test_a_job_left_creating_by_a_kill_is_failed_visibly_at_startup(tmp_path: Pa
             "job creation was interrupted after 2 rows were stored (the server stopped); create the job again"
         )
         assert client.post(f"/v1/jobs/{job.id}/cancel", headers=AUTH).status_code == 409
+
+
+def test_a_row_that_does_not_encode_as_utf8_fails_alone_and_the_job_runs_on(
+    store_url: str, make_client: AppFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A JSONL row whose text or ID holds a lone surrogate is a per-row failure with the reason; the rows
+    after it are stored and run, and no report text reaches the log."""
+    client = make_client(store_url=store_url)
+    lines = [json.dumps({"report_id": f"r{i}", "text": f"No lesion {i}."}) for i in range(6)]
+    lines[2] = '{"report_id": "bad", "text": "secret \\ud800 cyst"}'
+    lines[4] = '{"report_id": "bad\\udfff", "text": "secret liver"}'
+    data = ("\n".join(lines) + "\n").encode()
+    with caplog.at_level(logging.DEBUG):
+        r = client.post("/v1/jobs", files={"file": ("x.jsonl", data, "application/x-ndjson")}, headers=AUTH)
+        assert r.status_code == 202, r.text
+        job = wait_for_job(client, r.json()["job_id"])
+    assert (job["status"], job["total"], job["done"], job["failed"]) == ("done", 6, 4, 2)
+    assert job["errors"] == [
+        {
+            "row_index": 2,
+            "report_id": "bad",
+            "error": "text: holds a lone surrogate (not valid Unicode); it cannot be encoded as UTF-8",
+        },
+        {
+            "row_index": 4,
+            "report_id": "bad\ufffd",
+            "error": "report_id: holds a lone surrogate (not valid Unicode); it cannot be encoded as UTF-8",
+        },
+    ]
+    assert "secret" not in caplog.text
+
+
+def test_an_unexpected_error_while_storing_rows_fails_the_job_with_its_type_only(
+    make_client: AppFactory, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Any exception (not only store errors) while storing an upload's rows fails its job, naming the
+    exception's type only (never its message: it may quote report text); the upload is deleted."""
+    client = make_client()
+    store: Store = client.app.state.services.store  # type: ignore[attr-defined]
+
+    def broken(job_id: str, rows: Any, *, start: int) -> bool:
+        raise ValueError("report text: secret liver cyst")
+
+    store.add_job_rows = broken  # type: ignore[method-assign]
+    with caplog.at_level(logging.DEBUG):
+        r = client.post("/v1/jobs", files={"file": ("x.csv", b"report_id,text\nr1,secret\n")}, headers=AUTH)
+        job = wait_for_job(client, r.json()["job_id"])
+    assert (job["status"], job["error"]) == (
+        "failed",
+        "storing the rows failed after row 0 (ValueError); create the job again",
+    )
+    assert "ValueError" in caplog.text
+    assert "secret" not in caplog.text
+    assert list((tmp_path / "uploads").iterdir()) == []
+
+
+def test_shutdown_completes_when_failing_an_interrupted_creation_raises(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """``Services.close`` always completes: an error failing a job still being created at shutdown is
+    logged (type name only), and the job worker is stopped after it all the same."""
+    client = TestClient(create_app(make_settings(tmp_path)))
+    client.__enter__()
+    services = client.app.state.services  # type: ignore[attr-defined]
+    store: Store = services.store
+    release = threading.Event()
+    add_rows = store.add_job_rows
+    stopped: list[str] = []
+    stop_worker = services.worker.stop
+
+    def stuck(job_id: str, rows: Any, *, start: int) -> bool:
+        release.wait(10)
+        return add_rows(job_id, rows, start=start)
+
+    def broken(job_id: str, **_: Any) -> bool:
+        raise RuntimeError("secret detail")
+
+    async def record_stop() -> None:
+        await stop_worker()
+        stopped.append("worker")
+
+    store.add_job_rows = stuck  # type: ignore[method-assign]
+    store.fail_creation = broken  # type: ignore[method-assign]
+    services.worker.stop = record_stop
+    r = client.post("/v1/jobs", files={"file": ("x.csv", b"report_id,text\nr1,a\n")}, headers=AUTH)
+    assert r.status_code == 202
+    with caplog.at_level(logging.DEBUG):
+        threading.Timer(0.5, release.set).start()
+        client.__exit__(None, None, None)
+    assert "could not be failed at shutdown (RuntimeError)" in caplog.text
+    assert "secret" not in caplog.text
+    assert stopped == ["worker"]

@@ -193,16 +193,31 @@ def test_creating_a_big_job_lets_other_writers_in_between_chunks(sqlite_store: S
 
 
 def test_rows_the_database_cannot_hold_become_failed_items(store: Store) -> None:
-    """Over-long IDs and NUL characters are per-row failures with the reason, on both databases."""
-    rows = [("a" * 1000, "liver"), ("b\x00", "liver"), ("c", "liver \x00 cyst"), ("d", "liver")]
+    """Over-long IDs, NUL characters and lone surrogates (no UTF-8 encoding) are per-row failures with
+    the reason, on both databases."""
+    rows = [
+        ("a" * 1000, "liver"),
+        ("b\x00", "liver"),
+        ("c", "liver \x00 cyst"),
+        ("e\ud800", "liver"),
+        ("f", "liver \ud800 cyst"),
+        ("g" * 1000 + "\udfff", "liver"),
+        ("d", "liver"),
+    ]
     job_id = store.create_job(rows)
     job = store.get_job(job_id)
-    assert (job.total, job.failed, job.status) == (4, 3, JobStatus.PENDING)
-    assert [e.error for e in store.item_errors(job_id)] == [
+    assert (job.total, job.failed, job.status) == (7, 6, JobStatus.PENDING)
+    errors = store.item_errors(job_id)
+    assert [e.error for e in errors] == [
         "report_id: has 1000 characters, more than the limit of 256",
         "report_id: must not contain NUL (\\x00) characters",
         "text: must not contain NUL (\\x00) characters",
+        "report_id: holds a lone surrogate (not valid Unicode); it cannot be encoded as UTF-8",
+        "text: holds a lone surrogate (not valid Unicode); it cannot be encoded as UTF-8",
+        "report_id: holds a lone surrogate (not valid Unicode); it cannot be encoded as UTF-8",
     ]
+    assert errors[3].report_id == "e\ufffd"
+    assert _item_texts(store, job_id)[4] is None  # the text is not kept
     assert store.retry_failed(job_id) == 0  # nothing to retry: they cannot be extracted as they are
     assert [i.report_id for i in store.claim_items(job_id, 10)] == ["d"]
 
