@@ -304,7 +304,6 @@ _BENIGN_RE: Final = re.compile(
 _INDETERMINATE_RE: Final = re.compile(r"\bindeterminate\b", _I)
 
 
-@functools.lru_cache(maxsize=4096)
 def malignancy(text: str) -> Malignancy:
     """Malignancy class stated in ``text`` (malignant words win over benign ones)."""
     if _MALIGNANT_RE.search(text):

@@ -276,9 +276,13 @@ def parse_location(text: str, organ: Organ | None = None) -> Location:
     return _parse_location(text, organ)
 
 
-@functools.lru_cache(maxsize=8192)
+@functools.lru_cache(maxsize=1024)
 def _parse_location(text: str, organ: Organ | None) -> Location:
-    """:func:`parse_location` of a checked ``text`` (cached: a group's span is read once per finding)."""
+    """:func:`parse_location` of a checked ``text``.
+
+    Cached (small: the repeats are mostly within one report, where a group's span is read for each of
+    its findings; a larger cache would mostly keep old report text).
+    """
     want_all = organ is None
     segments: tuple[int, ...] = ()
     lobe_spans: list[_Span] = []
