@@ -17,7 +17,7 @@ from typing import Any
 from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-from api.deps import require_api_key
+from api.deps import reject_repeated_query, require_api_key
 from api.errors import install_error_handlers
 from api.limits import BodyLimitMiddleware
 from api.metrics import Metrics, MetricsMiddleware
@@ -78,7 +78,8 @@ def create_app(
     app.state.services = None
     install_error_handlers(app)
 
-    authenticated = [Depends(require_api_key)]
+    # every /v1 route: the key, and a single-valued query parameter given once
+    authenticated = [Depends(require_api_key), Depends(reject_repeated_query)]
     app.include_router(health.router)
     app.include_router(metrics.router)
     app.include_router(extractions.router, dependencies=authenticated)

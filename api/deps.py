@@ -6,12 +6,16 @@ a worker thread (one thread hop per dependency per request).
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Annotated
 
-from fastapi import Depends, Request, Security
+from fastapi import Depends, Request, Security, params
+from fastapi._compat import field_annotation_is_sequence  # what FastAPI itself reads a list by
+from fastapi.dependencies.utils import get_flat_params
+from fastapi.routing import APIRoute
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
-from api.errors import ApiError, ErrorCode
+from api.errors import ApiError, ErrorCode, invalid_input
 from api.metrics import Metrics
 from api.security import AUTHENTICATED, authenticate
 from api.services import Services
@@ -83,6 +87,44 @@ async def require_metrics_key(
     """Like :func:`require_api_key`, unless ``RSUPER_METRICS_PUBLIC`` opens ``/metrics``."""
     if not settings.metrics_public:
         await require_api_key(request)
+
+
+async def reject_repeated_query(request: Request) -> None:
+    """422 when a single-valued query parameter of the matched route is given more than once.
+
+    FastAPI would take the last value (``?job_id=&job_id=abc`` passes, the reverse fails), so which
+    one counts depends on the order; a client sending two values has a bug, which is named instead.
+    List-valued parameters (``list[...]`` annotations) may repeat.
+    """
+    route = request.scope.get("route")
+    if not isinstance(route, APIRoute) or not request.query_params:
+        return
+    single = _single_valued_query(route)
+    counts = Counter(name for name, _ in request.query_params.multi_items() if name in single)
+    repeated = sorted(name for name, n in counts.items() if n > 1)
+    if repeated:
+        raise invalid_input(
+            "; ".join(f"query.{name}: given {counts[name]} times, give it once" for name in repeated)
+        )
+
+
+_SINGLE_QUERY = "rsuper_single_valued_query"
+"""Attribute caching, on each route, the names of its single-valued query parameters."""
+
+
+def _single_valued_query(route: APIRoute) -> frozenset[str]:
+    """The names (aliases) of the query parameters of ``route``, its dependencies' included, that
+    take one value (computed once per route; routes are not hashable, so it is kept on the route)."""
+    names: frozenset[str] | None = getattr(route, _SINGLE_QUERY, None)
+    if names is None:
+        names = frozenset(
+            field.alias
+            for field in get_flat_params(route.dependant)
+            if isinstance(field.field_info, params.Query)
+            and not field_annotation_is_sequence(field.field_info.annotation)
+        )
+        setattr(route, _SINGLE_QUERY, names)
+    return names
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]

@@ -133,6 +133,12 @@ ERROR_RESPONSES: Final[dict[int | str, dict[str, Any]]] = {
     400: {"model": ErrorBody, "description": "Malformed request (e.g. a JSON body that is not UTF-8)"},
     401: {"model": ErrorBody, "description": "Missing or invalid API key"},
     413: {"model": ErrorBody, "description": "Request body or upload too large"},
-    422: {"model": ErrorBody, "description": "Invalid input (the detail names the field)"},
+    422: {
+        "model": ErrorBody,
+        "description": (
+            "Invalid input (the detail names the field); a query parameter that takes one value given "
+            "more than once is invalid (`query.<name>: given 2 times, give it once`)"
+        ),
+    },
 }
 """Error responses shared by every authenticated route (for the OpenAPI document)."""

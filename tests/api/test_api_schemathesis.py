@@ -5,6 +5,10 @@ data rejected, authentication not ignored, ...), on SQLite and on PostgreSQL.
 The backend is the ``fake`` one (fast, deterministic), requests carry a valid API key, and each
 operation gets :data:`MAX_EXAMPLES` positive and as many negative examples (schemathesis' pytest
 plugin does not support pytest 9 yet, so hypothesis drives the strategies directly).
+
+Runs stay randomized (each run explores new requests) but are reproducible: the seed is drawn once
+per session, printed, and named in every failure; ``RSUPER_SCHEMATHESIS_SEED=<seed>`` replays a run.
+A fixed ``derandomize=True`` would replay one set of requests forever and never find what it misses.
 """
 
 from __future__ import annotations
@@ -12,6 +16,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
+import random
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,7 +27,7 @@ import pytest
 import schemathesis
 from api_cases import AUTH, make_settings
 from fastapi.testclient import TestClient
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, given, seed, settings
 from hypothesis import strategies as st
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
@@ -33,6 +39,9 @@ from api.app import create_app
 JSON = {"Content-Type": "application/json"}
 MAX_EXAMPLES = 50
 """Generated requests per operation and generation mode."""
+
+SEED = int(os.environ.get("RSUPER_SCHEMATHESIS_SEED") or random.SystemRandom().randrange(2**32))
+"""The hypothesis seed of this session's runs (``RSUPER_SCHEMATHESIS_SEED`` replays one)."""
 
 _IDS = st.text("abcdefghij0123456789-", min_size=1, max_size=12)
 _TEXTS = st.text("abcdefghij ,.0123456789", min_size=1, max_size=60).filter(str.strip)
@@ -94,9 +103,11 @@ def _pin_columns(case: Any) -> None:
                 case.body[field] = column
 
 
-def _run(operation: Any, mode: GenerationMode, seen: list[int]) -> None:
-    """``MAX_EXAMPLES`` generated requests of one mode, every check on each response."""
+def _run(operation: Any, mode: GenerationMode, seen: list[int], run_seed: int = SEED) -> None:
+    """``MAX_EXAMPLES`` generated requests of one mode, every check on each response; the examples
+    are drawn from ``run_seed`` (a failure names it, so that it can be replayed)."""
 
+    @seed(run_seed)
     @given(case=operation.as_strategy(generation_mode=mode))
     @settings(
         max_examples=MAX_EXAMPLES, deadline=None, database=None, suppress_health_check=list(HealthCheck)
@@ -117,9 +128,13 @@ def _run(operation: Any, mode: GenerationMode, seen: list[int]) -> None:
         check()
     except Unsatisfiable:  # nothing to negate (no parameters, or only free-form ones)
         assert mode is GenerationMode.NEGATIVE, operation.label
+    except BaseException as e:
+        e.add_note(f"{operation.label} ({mode.value}): replay with RSUPER_SCHEMATHESIS_SEED={run_seed}")
+        raise
 
 
 def test_openapi_contract_holds_with_every_check(api_schema: Any) -> None:
+    print(f"schemathesis seed: {SEED} (replay: RSUPER_SCHEMATHESIS_SEED={SEED})")
     operations = [result.ok() for result in api_schema.get_all_operations()]
     assert len(operations) >= 9
     statuses: dict[str, list[int]] = {}
