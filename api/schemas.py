@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any, Final, Literal
 
-from fastapi import Path
+from fastapi import Path, Query
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainValidator, WithJsonSchema
 from pydantic_core import PydanticCustomError
 from typing_extensions import TypeAliasType
@@ -97,12 +97,25 @@ ReportIdPath = Annotated[
 ]
 """A report ID in a path (same rules as :data:`ReportId`)."""
 
-JobIdPath = Annotated[
-    str,
-    Path(min_length=1, max_length=MAX_JOB_ID_CHARS, json_schema_extra=_TEXT_SCHEMA),
-    AfterValidator(checked_text),
-]
+_JOB_ID_RULES: Final[dict[str, Any]] = {
+    "min_length": 1,
+    "max_length": MAX_JOB_ID_CHARS,
+    "json_schema_extra": _TEXT_SCHEMA,
+}
+"""The rules of a job ID wherever it is given (path or query)."""
+
+JobIdPath = Annotated[str, Path(**_JOB_ID_RULES), AfterValidator(checked_text)]
 """A job ID in a path (at most :data:`MAX_JOB_ID_CHARS` characters, not blank, no NUL)."""
+
+
+def _checked_optional_text(value: str | None) -> str | None:
+    return None if value is None else checked_text(value)
+
+
+JobIdQuery = Annotated[
+    str | None, Query(description="Only this job.", **_JOB_ID_RULES), AfterValidator(_checked_optional_text)
+]
+"""An optional job ID in a query (same rules as :data:`JobIdPath`)."""
 
 
 class ReportIn(BaseModel):

@@ -21,7 +21,7 @@ from api.review_schemas import (
     ReviewViewOut,
     StatsOut,
 )
-from api.schemas import ReportIdPath
+from api.schemas import JobIdQuery, ReportIdPath
 from report_extractor.phi import report_ref
 from schemas.vocabulary import Organ
 from store import (
@@ -61,7 +61,7 @@ def _store_down(e: StoreError) -> ApiError:
 async def review_queue(
     store: StoreDep,
     organ: Annotated[Organ | None, Query(description="Only records that speak about this organ.")] = None,
-    job_id: Annotated[str | None, Query(min_length=1, max_length=64, description="Only this job.")] = None,
+    job_id: JobIdQuery = None,
     warning: Annotated[WarningKind | None, Query(description="Only records with this warning.")] = None,
     include_reviewed: Annotated[bool, Query(description="Also list reviewed records.")] = False,
     low_confidence: Annotated[float, Query(ge=0.0, le=1.0, description="Low-confidence threshold.")] = 0.8,

@@ -146,6 +146,17 @@ NUL = "must not contain NUL (\\x00) characters"
             id="report-path-long",
         ),
         pytest.param("get", "/v1/jobs/j%00", None, f"path.job_id: {NUL}", id="job-path-nul"),
+        pytest.param("get", "/v1/review/queue?job_id=a%00b", None, f"query.job_id: {NUL}", id="queue-nul"),
+        pytest.param(
+            "get", "/v1/review/queue?job_id=%20", None, "query.job_id: must not be blank", id="queue-blank"
+        ),
+        pytest.param(
+            "get",
+            "/v1/review/queue?job_id=" + "j" * 65,
+            None,
+            "query.job_id: String should have at most 64 characters",
+            id="queue-long",
+        ),
         pytest.param("get", "/v1/jobs/j%00/results", None, f"path.job_id: {NUL}", id="results-path-nul"),
         pytest.param("post", "/v1/jobs/j%00/cancel", None, f"path.job_id: {NUL}", id="cancel-path-nul"),
         pytest.param("post", "/v1/jobs/j%00/retry", None, f"path.job_id: {NUL}", id="retry-path-nul"),
