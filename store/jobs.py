@@ -535,17 +535,22 @@ class JobQueueMixin(StoreBase):
         """Put a job's failed items back to ``pending`` and reactivate the job.
 
         Items that failed because the database could not hold them (stored without text) stay
-        failed. A cancelled job is not retried: reactivating it would also run the rows the cancel
-        stopped.
+        failed. Refused: a cancelled job (reactivating it would also run the rows the cancel
+        stopped), a job still being created, and a ``failed`` job (its creation failed: its upload was
+        not fully stored, so running it would end ``done`` with rows missing).
 
         Returns:
             The number of items requeued.
 
         Raises:
-            JobStateError: the job was cancelled (or is still being created).
+            JobStateError: the job is cancelled, still being created, or failed; the message says why.
         """
         with self._write() as session:
             job = self._job_row(session, job_id, lock=True)
+            if job.status == JobStatus.FAILED.value:
+                raise JobStateError(
+                    f"job {job_id!r} is failed: its upload was not fully stored; create the job again"
+                )
             if job.status in (JobStatus.CANCELLED.value, JobStatus.CREATING.value):
                 raise JobStateError(
                     f"job {job_id!r} is {job.status}; a {job.status} job's failed rows cannot be "

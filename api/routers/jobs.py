@@ -277,13 +277,21 @@ async def cancel_job(job_id: JobIdPath, store: StoreDep) -> JobOut:
     responses={
         **ERROR_RESPONSES,
         **_NOT_FOUND,
-        409: {"model": ErrorBody, "description": "Job cancelled (or still being created)"},
+        409: {
+            "model": ErrorBody,
+            "description": (
+                "Job cancelled, still being created, or failed (its upload was not fully stored: "
+                "create the job again)"
+            ),
+        },
     },
 )
 async def retry_job(job_id: JobIdPath, services: ServicesDep) -> JobOut:
     """Put the job's failed items back in the queue (e.g. after a backend outage) and reactivate it.
 
-    A cancelled job is refused with 409: reactivating it would also run the rows the cancel stopped.
+    Refused with 409: a cancelled job (reactivating it would also run the rows the cancel stopped), a
+    job still being created, and a ``failed`` job (its creation failed: its upload was not fully
+    stored, so it is created again instead).
     """
     store = services.store
     await _job(store, job_id)

@@ -36,6 +36,29 @@ def test_over_long_report_ids_are_per_row_failures_and_lanes_keep_working(
     assert wait_for_job(client, later["job_id"], timeout=15)["done"] == 1
 
 
+def test_retry_of_a_job_whose_creation_failed_is_409_with_the_reason(
+    store_url: str, make_client: AppFactory
+) -> None:
+    client = make_client(store_url=store_url)
+    store = client.app.state.services.store  # type: ignore[attr-defined]
+    job_id = store.open_job(source="upload.csv", backend="fake")
+    store.add_job_rows(job_id, [("a", LIVER), ("b", LIVER)], start=0)
+    store.fail_job(job_id, "storing the rows failed after row 2 (OSError); create the job again")
+    r = client.post(f"/v1/jobs/{job_id}/retry", headers=AUTH)
+    assert (r.status_code, r.json()) == (
+        409,
+        {
+            "detail": f"job {job_id!r} is failed: its upload was not fully stored; create the job again",
+            "code": "conflict",
+        },
+    )
+    body = client.get(f"/v1/jobs/{job_id}", headers=AUTH).json()
+    assert (body["status"], body["error"]) == (
+        "failed",
+        "storing the rows failed after row 2 (OSError); create the job again",
+    )
+
+
 def test_retry_of_a_cancelled_job_is_refused_and_runs_nothing(make_client: AppFactory) -> None:
     backend = FakeBackend(default=lambda req: (time.sleep(0.02), Failure("down"))[1])
     client = make_client(backend=backend, backend_concurrency=1, job_batch_size=1)

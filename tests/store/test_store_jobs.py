@@ -233,6 +233,24 @@ def test_retry_of_a_cancelled_job_is_refused(store: Store) -> None:
     assert store.claim_items(job_id, 10) == []
 
 
+def test_retry_of_a_job_whose_creation_failed_is_refused(store: Store) -> None:
+    """A ``failed`` job holds only part of its upload: a retry would run it to ``done`` with rows
+    missing and its error gone, so it is refused with the reason."""
+    job_id = _interrupted_creation(store, rows=3, chunk_size=2)
+    item = store.claim_items(job_id, 1)[0]
+    store.mark_item_failed(item.item_id, "backend down")
+    assert store.fail_interrupted_creations() == [job_id]
+    before = store.get_job(job_id)
+    with pytest.raises(JobStateError) as caught:
+        store.retry_failed(job_id)
+    assert str(caught.value) == (
+        f"job {job_id!r} is failed: its upload was not fully stored; create the job again"
+    )
+    after = store.get_job(job_id)
+    assert (after.status, after.failed, after.error) == (JobStatus.FAILED, 1, before.error)
+    assert store.claim_items(job_id, 10) == []
+
+
 def _interrupted_creation(store: Store, rows: int, chunk_size: int) -> str:
     """Create a job whose row stream stops with an error after ``rows`` rows (a killed creator)."""
 
