@@ -8,9 +8,13 @@ waiting request once that transaction is committed, i.e. when its records are du
 requests share one commit instead of each paying a transaction and queueing on SQLite's write lock
 (whose busy handler sleeps); alone, a request waits at most ``max_wait_s``.
 
-The records of one request are never split across transactions. A failed transaction is retried one
-request per transaction, so records the store refuses fail only their own request; a store that is
-down fails each request of the batch with its error.
+The records of one request are never split across transactions. A transaction that failed because
+of the records' values (the store refused a record: :class:`store.StoreInputError`,
+:class:`store.StoreDataError`, or a Python error raised by one record) is retried one request per
+transaction, so such records fail only their own request. Any other failure says nothing about the
+records (a store that is unavailable, locked by another process, or failing): every request of the
+batch gets its error at once (a 503 "retry later"), instead of each waiting its own turn at a busy
+timeout.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from dataclasses import dataclass, field
 
 import anyio.to_thread
 
-from store import SaveRequest, Store, StoreError, StoreUnavailableError
+from store import SaveRequest, Store, StoreDataError, StoreError, StoreInputError, StoreUnavailableError
 
 logger = logging.getLogger(__name__)
 
@@ -143,8 +147,8 @@ class BatchedWriter:
         except StoreUnavailableError as e:
             _answer_all(batch, e)
             return
-        except Exception as e:  # one request may be the cause: save them one by one
-            if len(batch) == 1:
+        except Exception as e:
+            if len(batch) == 1 or not _caused_by_records(e):
                 _answer_all(batch, e if isinstance(e, StoreError) else StoreError(type(e).__name__))
                 return
             logger.warning(
@@ -160,6 +164,12 @@ class BatchedWriter:
             start += len(pending.requests)
             if not pending.done.done():
                 pending.done.set_result(flags)
+
+
+def _caused_by_records(error: Exception) -> bool:
+    """Whether one request of a failed transaction may be the cause (then it is split request by
+    request): the store refused a record's values, or a record raised a Python error."""
+    return isinstance(error, StoreInputError | StoreDataError) or not isinstance(error, StoreError)
 
 
 def _answer_all(batch: list[_Pending], error: BaseException) -> None:

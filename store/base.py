@@ -8,15 +8,15 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Self
+from typing import Final, Self
 
 from sqlalchemy import Connection, Engine, select
-from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.sql import func
 
 from store.engine import SQLITE_BUSY_TIMEOUT_S, WRITE_OPTION, dump_json, redact
-from store.errors import StoreConfigError, StoreError, StoreUnavailableError
+from store.errors import StoreConfigError, StoreDataError, StoreError, StoreUnavailableError
 
 
 def describe_db_error(error: DBAPIError) -> str:
@@ -31,6 +31,41 @@ def describe_db_error(error: DBAPIError) -> str:
     state = getattr(orig, "sqlstate", None)
     code = f" [{state}]" if state else ""
     return f"{type(orig).__name__}{code}: {first[:200]}"
+
+
+_SQLITE_BUSY: Final[frozenset[int]] = frozenset({sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED})
+"""SQLite primary result codes of a database another connection holds (``database is locked``)."""
+
+_PG_UNAVAILABLE_STATES: Final[tuple[str, ...]] = ("08", "57P")
+"""SQLSTATE prefixes of a PostgreSQL server that cannot be used now: class 08 (connection exception)
+and 57P (admin / crash shutdown, cannot connect now, database dropped)."""
+
+
+def store_error(error: DBAPIError, url: str) -> StoreError:
+    """The store's error for a database error (raise it ``from error``).
+
+    :class:`StoreUnavailableError` when the database cannot be used now, whatever the data: SQLite
+    busy / locked, a lost connection, a PostgreSQL connection error (``OperationalError`` without
+    SQLSTATE, classes 08 and 57P); :class:`StoreDataError` for integrity and data errors (the values
+    written); else :class:`StoreError`. The message names the error class and its first line only.
+    """
+    message = f"database error on {url}: {describe_db_error(error)}"
+    orig = error.orig
+    if error.connection_invalidated:
+        return StoreUnavailableError(message)
+    if isinstance(orig, sqlite3.Error):
+        code = getattr(orig, "sqlite_errorcode", None)
+        if code is not None and code & 0xFF in _SQLITE_BUSY:
+            return StoreUnavailableError(message)
+    else:
+        state = getattr(orig, "sqlstate", None)
+        if state is not None and state.startswith(_PG_UNAVAILABLE_STATES):
+            return StoreUnavailableError(message)
+        if state is None and isinstance(error, OperationalError):  # the client could not connect
+            return StoreUnavailableError(message)
+    if isinstance(error, IntegrityError | DataError):
+        return StoreDataError(message)
+    return StoreError(message)
 
 
 def as_utc(value: datetime) -> datetime:
@@ -91,15 +126,18 @@ class StoreBase:
         Raises:
             StoreUnavailableError: the SQLite file was deleted while the store was open (a write
                 would go into the unlinked file and be lost).
-            StoreError: on database errors; the message names the error class and its first line
-                only (a database's detail lines can quote the values of the failing row).
+            StoreUnavailableError: also when the database cannot be used now (SQLite busy / locked,
+                a lost PostgreSQL connection or a server shutting down: see :func:`store_error`).
+            StoreDataError: the database refused the values (integrity or data error).
+            StoreError: on other database errors; the message names the error class and its first
+                line only (a database's detail lines can quote the values of the failing row).
         """
         self._check_file()
         try:
             with self._write_sessions() as session, session.begin():
                 yield session
         except DBAPIError as e:
-            raise StoreError(f"database error on {self.url}: {describe_db_error(e)}") from e
+            raise store_error(e, self.url) from e
 
     def _check_file(self) -> None:
         if self._sqlite_file is not None and not os.path.exists(self._sqlite_file):
@@ -147,7 +185,7 @@ class StoreBase:
             with self._writer.begin() as conn:
                 yield conn
         except DBAPIError as e:
-            raise StoreError(f"database error on {self.url}: {describe_db_error(e)}") from e
+            raise store_error(e, self.url) from e
 
     @contextmanager
     def _read(self) -> Iterator[Session]:
@@ -156,14 +194,14 @@ class StoreBase:
         Raises:
             StoreUnavailableError: the SQLite file was deleted while the store was open (a new
                 connection would silently create an empty database in its place).
-            StoreError: on database errors (first line of the message only, as for writes).
+            StoreError: on database errors, mapped as for writes (:func:`store_error`).
         """
         self._check_file()
         try:
             with self._read_sessions() as session:
                 yield session
         except DBAPIError as e:
-            raise StoreError(f"database error on {self.url}: {describe_db_error(e)}") from e
+            raise store_error(e, self.url) from e
 
     def _lock_report(self, session: Session, report_id: str) -> None:
         """Serialize writers of one report ID (PostgreSQL advisory lock, released at commit)."""

@@ -42,7 +42,13 @@ class JobStateError(StoreError):
 
 
 class StoreUnavailableError(StoreError):
-    """The store cannot take a write now (database gone, locked by another process, read-only)."""
+    """The store cannot take a write now (database gone, locked by another process, read-only, the
+    connection lost or the server shutting down): nothing about the data; retry later."""
+
+
+class StoreDataError(StoreError):
+    """The database refused the values written (an integrity or data error): retrying the same values
+    fails again, other records may succeed."""
 
 
 class ExtractionNotFoundError(StoreError, KeyError):

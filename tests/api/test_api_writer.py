@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -15,6 +17,7 @@ from api.writer import BatchedWriter
 from report_extractor.backends.fake import FakeBackend
 from report_extractor.engine import Extractor, ReportInput
 from store import SaveRequest, Store, StoreInputError, StoreUnavailableError, init_store
+from store import engine as store_engine
 
 EXTRACTOR = Extractor(FakeBackend())
 
@@ -90,6 +93,30 @@ def test_a_store_that_is_gone_fails_every_request(store: Store, tmp_path: Path) 
     (tmp_path / "w.db").unlink()
     results = asyncio.run(_save_all(BatchedWriter(store), [_request(i) for i in range(3)]))
     assert all(isinstance(r, StoreUnavailableError) for r in results)
+
+
+def test_a_locked_database_answers_the_whole_batch_at_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another process holds SQLite's write lock: every waiting request gets "unavailable" after one
+    busy timeout, not one busy timeout per request (the batch is not split record by record)."""
+    monkeypatch.setattr(store_engine, "SQLITE_BUSY_TIMEOUT_S", 0.5)
+    locked = init_store(f"sqlite:///{tmp_path / 'locked.db'}")
+    holder = sqlite3.connect(tmp_path / "locked.db", isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    writer = BatchedWriter(locked, max_records=64, max_wait_s=0.05)
+    try:
+        started = time.monotonic()
+        results = asyncio.run(_save_all(writer, [_request(i) for i in range(8)]))
+        elapsed = time.monotonic() - started
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert all(isinstance(r, StoreUnavailableError) for r in results), results
+    assert elapsed < 2.0  # one busy timeout (0.5 s); split one by one it was 9 x 0.5 s
+    assert writer.commits == 0
+    assert asyncio.run(_save_all(BatchedWriter(locked), [_request(0)])) == [True]  # free again
+    locked.close()
 
 
 def test_single_report_posts_go_through_the_shared_writer(make_client: AppFactory) -> None:
