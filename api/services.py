@@ -91,6 +91,7 @@ async def open_services(
         max_chars=settings.max_report_chars,
         requeue_on_start=settings.requeue_on_start,
         stale_claim_s=settings.stale_claim_s,
+        upload_dir=settings.upload_dir,
     )
     await worker.start()
     writer = BatchedWriter(

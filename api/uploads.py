@@ -2,13 +2,16 @@
 
 Only the client's file *suffix* is used to pick the reader (else the part's ``Content-Type``, one of
 :data:`MEDIA_TYPE_SUFFIXES`); the name on disk is a random UUID in the configured upload directory,
-so no client-supplied path is ever opened. The small form fields ``id_col`` and ``text_col`` are
-collected, bounded in size and number; any other field is refused (422), as the OpenAPI document says.
+so no client-supplied path is ever opened. The job created from an upload takes that UUID as its ID,
+so an upload left on disk by a killed server is known by its name (:func:`remove_orphan_uploads`).
+The small form fields ``id_col`` and ``text_col`` are collected, bounded in size and number; any
+other field is refused (422), as the OpenAPI document says.
 """
 
 from __future__ import annotations
 
 import contextlib
+import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath
@@ -130,7 +133,7 @@ class _Receiver:
                 )
             )
             return
-        path = self.dest_dir / f"{uuid.uuid4().hex}{suffix}"
+        path = self.dest_dir / f"{uuid.uuid4()}{suffix}"  # the name (less the suffix) becomes the job ID
         self._file = path.open("xb")
         self.upload = Upload(path=path, filename=client_name[:200])
 
@@ -202,3 +205,32 @@ def _discard(receiver: _Receiver) -> None:
     if receiver.upload is not None:
         with contextlib.suppress(OSError):
             receiver.upload.path.unlink()
+
+
+def remove_orphan_uploads(upload_dir: Path, creating: set[str], older_than_s: float | None = None) -> int:
+    """Delete the uploads that belong to no job being created (left by a server killed while storing
+    them: report text at rest); an upload's name less its suffix is its job's ID.
+
+    Args:
+        upload_dir: the upload folder (nothing happens when it does not exist).
+        creating: the IDs of the jobs being created now (their uploads are kept).
+        older_than_s: keep files modified less than this many seconds ago (an upload another
+            process is still receiving, before its job exists); ``None``: no other process is
+            serving (at startup of a single server process), every other file goes.
+
+    Returns:
+        The number of files deleted.
+    """
+    if not upload_dir.is_dir():
+        return 0
+    cutoff = None if older_than_s is None else time.time() - older_than_s
+    removed = 0
+    for path in upload_dir.iterdir():
+        if not path.is_file() or path.name.split(".", 1)[0] in creating:
+            continue
+        with contextlib.suppress(OSError):  # gone meanwhile, or not ours to delete: next sweep
+            if cutoff is not None and path.stat().st_mtime > cutoff:
+                continue
+            path.unlink()
+            removed += 1
+    return removed

@@ -5,7 +5,9 @@ Each claimed batch goes through the batch engine shared with ``rsuper extract``
 items marked together), so a killed server loses at most the batches in flight: at startup
 :meth:`JobWorker.start` puts claimed items back (``requeue_claimed``) and the lanes pick up every
 active job (``resumable_jobs``); a job whose rows were still being stored is failed with the reason
-(``fail_interrupted_creations``: it holds only part of its upload). Reports already extracted with
+(``fail_interrupted_creations``: it holds only part of its upload), and the uploads that belong to no
+job being created are deleted (:func:`api.uploads.remove_orphan_uploads`; with several processes,
+the stale-claim sweep does both for what is older than ``stale_claim_s``). Reports already extracted with
 the same extractor version are marked done without calling the backend, so nothing committed is
 redone.
 
@@ -20,16 +22,22 @@ import contextlib
 import logging
 from collections.abc import Sequence
 from datetime import timedelta
+from pathlib import Path
+from typing import Final
 
 import anyio
 import anyio.to_thread
 
 from api.metrics import Metrics
+from api.uploads import remove_orphan_uploads
 from report_extractor.batch import OutcomeKind, extract_batch
 from report_extractor.engine import Extractor, ReportInput
-from store import ClaimedItem, ItemResult, Store, StoreError
+from store import ClaimedItem, ItemResult, JobStatus, Store, StoreError
 
 logger = logging.getLogger(__name__)
+
+MAX_CREATING: Final[int] = 100_000
+"""Most ``creating`` jobs read when matching uploads to their jobs (far more than ever exist)."""
 
 
 class JobWorker:
@@ -46,6 +54,7 @@ class JobWorker:
         max_chars: longest report accepted (longer ones fail as input errors).
         requeue_on_start: put every claimed item back at startup (one server process).
         stale_claim_s: periodically put back items claimed longer ago than this (0: off).
+        upload_dir: the upload folder, swept of uploads that belong to no job being created.
     """
 
     def __init__(
@@ -61,6 +70,7 @@ class JobWorker:
         max_chars: int,
         requeue_on_start: bool = True,
         stale_claim_s: float = 0.0,
+        upload_dir: Path | None = None,
     ) -> None:
         self.store = store
         self.extractor = extractor
@@ -72,6 +82,7 @@ class JobWorker:
         self.max_chars = max_chars
         self.requeue_on_start = requeue_on_start
         self.stale_claim_s = stale_claim_s
+        self.upload_dir = upload_dir
         self._wake = asyncio.Event()
         self._stopping = False
         self._tasks: list[asyncio.Task[None]] = []
@@ -83,6 +94,7 @@ class JobWorker:
             if n:
                 logger.info("requeued %d job items interrupted by the last shutdown", n)
             self._log_interrupted(await anyio.to_thread.run_sync(self._fail_interrupted, None))
+            await anyio.to_thread.run_sync(self._remove_orphan_uploads, None)
         self._tasks = [asyncio.create_task(self._lane(i), name=f"job-lane-{i}") for i in range(self.lanes)]
         if self.stale_claim_s > 0:
             self._tasks.append(asyncio.create_task(self._sweeper(), name="job-sweeper"))
@@ -141,7 +153,18 @@ class JobWorker:
 
     def _requeue_stale(self) -> int:
         self._log_interrupted(self._fail_interrupted(timedelta(seconds=self.stale_claim_s)))
+        self._remove_orphan_uploads(self.stale_claim_s)
         return self.store.requeue_claimed(older_than=timedelta(seconds=self.stale_claim_s))
+
+    def _remove_orphan_uploads(self, older_than_s: float | None) -> None:
+        """Delete the uploads of no ``creating`` job (``older_than_s``: only files not touched for that
+        long; ``None`` at the startup of a single process)."""
+        if self.upload_dir is None:
+            return
+        creating = {job.id for job in self.store.list_jobs([JobStatus.CREATING], limit=MAX_CREATING)}
+        n = remove_orphan_uploads(self.upload_dir, creating, older_than_s)
+        if n:
+            logger.warning("deleted %d upload(s) left by an interrupted job creation", n)
 
     def _fail_interrupted(self, older_than: timedelta | None) -> list[str]:
         return self.store.fail_interrupted_creations(older_than=older_than)

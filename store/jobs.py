@@ -50,6 +50,9 @@ class JobStatus(StrEnum):
 ACTIVE_JOB_STATUSES: Final[tuple[JobStatus, ...]] = (JobStatus.CREATING, JobStatus.PENDING, JobStatus.RUNNING)
 """Job states whose items may still be claimed."""
 
+JOB_ID_LENGTH: Final[int] = 36
+"""Longest job ID the ``jobs`` table holds (a UUID string)."""
+
 CREATE_CHUNK: Final[int] = 2_000
 """Job rows inserted per transaction by ``create_job`` (bounds how long it holds the write lock)."""
 
@@ -256,15 +259,25 @@ class JobQueueMixin(StoreBase):
         backend: str | None = None,
         extractor_version: str | None = None,
         keep_text: bool = False,
+        job_id: str | None = None,
     ) -> str:
         """Store a new job without rows, status ``creating``: its rows come with :meth:`add_job_rows`
         (workers may already run the rows stored; the job cannot finish before
         :meth:`close_job_creation`).
 
+        Args:
+            job_id: the new job's ID (default: a new UUID string), e.g. the UUID its upload file is
+                named after, so that an upload left behind can be matched to its job.
+
         Returns:
-            The new job's ID (a UUID string).
+            The new job's ID.
+
+        Raises:
+            StoreInputError: ``job_id`` is empty or longer than the ID limit.
         """
-        job_id = str(uuid.uuid4())
+        if job_id is not None and not 0 < len(job_id) <= JOB_ID_LENGTH:
+            raise StoreInputError(f"job_id: must have 1 to {JOB_ID_LENGTH} characters, got {len(job_id)}")
+        job_id = job_id or str(uuid.uuid4())
         now = utcnow()
         with self._write() as session:
             session.add(

@@ -129,19 +129,22 @@ def _open_table(services: Services, upload: Upload) -> tuple[JobInfo, ColumnsOut
         raise
     except Exception as e:  # any reader error on a user file (zip, encoding, parquet, ...) is a 422
         raise invalid_input(f"body.file: could not read the file ({type(e).__name__})") from None
-    job = services.store.get_job(_open(services, upload.filename))
+    job = services.store.get_job(_open(services, upload.filename, job_id=upload.path.name.split(".", 1)[0]))
     c = table.columns
     columns = ColumnsOut(id_column=c.id_column, text_column=c.text_column, detected=c.detected)
     items = ((row.report_id or "", row.text) for row in itertools.chain([first], rows))
     return job, columns, items
 
 
-def _open(services: Services, source: str | None) -> str:
+def _open(services: Services, source: str | None, job_id: str | None = None) -> str:
+    """Open a ``creating`` job; an upload's job takes its file's UUID as ID (see
+    :func:`api.uploads.remove_orphan_uploads`)."""
     return services.store.open_job(
         source=source,
         backend=services.extractor.backend.name,
         extractor_version=services.extractor.version,
         keep_text=services.settings.keep_text,
+        job_id=job_id,
     )
 
 

@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import logging
+import os
 import threading
 import time
 from collections.abc import Iterator
@@ -18,6 +19,7 @@ from api_cases import AUTH, AppFactory, make_settings, wait_for_job
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from api.uploads import remove_orphan_uploads
 from report_extractor.backends.base import Failure
 from report_extractor.backends.fake import EMPTY_ANSWER, FakeBackend
 from store import Store, init_store
@@ -105,7 +107,8 @@ def test_an_upload_is_answered_before_its_rows_are_stored_and_runs_meanwhile(
         assert time.monotonic() < deadline, body
         time.sleep(0.02)
     assert (body["status"], body["total"], body["done"]) == ("creating", 2, 2)  # ran while creating
-    assert len(list((tmp_path / "uploads").iterdir())) == 1  # still read from the upload
+    (upload,) = (tmp_path / "uploads").iterdir()  # still read from the upload, named after its job
+    assert upload.name == f"{job_id}.csv"
     release.set()
     job = wait_for_job(client, job_id)
     assert (job["status"], job["total"], job["done"], job["failed"]) == ("done", 5, 5, 0)
@@ -373,3 +376,63 @@ def test_shutdown_completes_when_failing_an_interrupted_creation_raises(
     assert "could not be failed at shutdown (RuntimeError)" in caplog.text
     assert "secret" not in caplog.text
     assert stopped == ["worker"]
+
+
+def test_an_upload_left_by_a_kill_is_deleted_at_startup(tmp_path: Path) -> None:
+    """A server killed while storing an upload leaves the file (report text at rest) and a
+    ``creating`` job named after it: the next start fails the job and deletes every upload of no job
+    being created."""
+    settings = make_settings(tmp_path)
+    store = init_store(settings.store_url)
+    job_id = store.open_job(source="reports.csv", job_id="0b1c2d3e-0000-4000-8000-000000000001")
+    store.add_job_rows(job_id, [("r0", "secret text")], start=0)
+    uploads = tmp_path / "uploads"
+    uploads.mkdir(exist_ok=True)
+    leftover = uploads / f"{job_id}.csv"
+    leftover.write_text("report_id,text\nr0,secret text\nr1,more secret text\n")
+    stray = uploads / "5f0e9b2a-0000-4000-8000-000000000002.jsonl"  # received, no job opened yet
+    stray.write_text('{"report_id": "r9", "text": "secret"}\n')
+    store.close()
+    with TestClient(create_app(settings)) as client:
+        assert client.get(f"/v1/jobs/{job_id}", headers=AUTH).json()["status"] == "failed"
+        assert list(uploads.iterdir()) == []
+
+
+def test_remove_orphan_uploads_keeps_uploads_of_jobs_being_created_and_fresh_ones(tmp_path: Path) -> None:
+    old = time.time() - 3600
+    names = {
+        "creating": "0b1c2d3e-0000-4000-8000-00000000000a.csv",
+        "orphan": "0b1c2d3e-0000-4000-8000-00000000000b.xlsx",
+        "fresh": "0b1c2d3e-0000-4000-8000-00000000000c.csv",
+    }
+    for key, name in names.items():
+        (tmp_path / name).write_text("report_id,text\nr,secret\n")
+        if key != "fresh":
+            os.utime(tmp_path / name, (old, old))
+    creating = {"0b1c2d3e-0000-4000-8000-00000000000a"}
+    assert remove_orphan_uploads(tmp_path, creating, older_than_s=60) == 1  # another process may serve
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([names["creating"], names["fresh"]])
+    assert remove_orphan_uploads(tmp_path, creating) == 1  # the only process: every other file goes
+    assert [p.name for p in tmp_path.iterdir()] == [names["creating"]]
+    assert remove_orphan_uploads(tmp_path / "missing", set()) == 0
+
+
+def test_the_multi_process_sweep_deletes_old_orphan_uploads_only(tmp_path: Path) -> None:
+    """With several processes (no requeue at start; a stale-claim sweep instead), nothing is deleted
+    at start, and the sweep deletes uploads of no job being created once not touched for
+    ``stale_claim_s``; one being received (fresh) stays."""
+    uploads = tmp_path / "uploads"
+    uploads.mkdir()
+    settings = make_settings(tmp_path, requeue_on_start=False, stale_claim_s=0.5, job_poll_s=0.05)
+    old_orphan = uploads / "0b1c2d3e-0000-4000-8000-00000000000b.csv"
+    old_orphan.write_text("report_id,text\nr,secret\n")
+    os.utime(old_orphan, (time.time() - 3600, time.time() - 3600))
+    with TestClient(create_app(settings)):
+        assert old_orphan.exists()  # nothing is swept at the start of one of several processes
+        fresh = uploads / "0b1c2d3e-0000-4000-8000-00000000000c.csv"  # being received
+        fresh.write_text("report_id,text\nr,secret\n")
+        deadline = time.monotonic() + 10
+        while old_orphan.exists():
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        assert fresh.exists()

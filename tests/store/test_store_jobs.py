@@ -233,6 +233,15 @@ def test_retry_of_a_cancelled_job_is_refused(store: Store) -> None:
     assert store.claim_items(job_id, 10) == []
 
 
+def test_open_job_takes_a_given_id(store: Store) -> None:
+    """An upload's job is named after its upload file (so a leftover file can be matched)."""
+    given = "0b1c2d3e-0000-4000-8000-000000000001"
+    assert store.open_job(job_id=given) == given
+    assert store.get_job(given).status is JobStatus.CREATING
+    with pytest.raises(StoreInputError, match="job_id: must have 1 to 36 characters, got 300"):
+        store.open_job(job_id="j" * 300)
+
+
 def test_retry_of_a_job_whose_creation_failed_is_refused(store: Store) -> None:
     """A ``failed`` job holds only part of its upload: a retry would run it to ``done`` with rows
     missing and its error gone, so it is refused with the reason."""
