@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 import sqlite3
 from collections.abc import Iterator
@@ -17,6 +16,7 @@ from sqlalchemy.sql import func
 
 from store.engine import SQLITE_BUSY_TIMEOUT_S, WRITE_OPTION, dump_json, redact
 from store.errors import StoreConfigError, StoreDataError, StoreError, StoreUnavailableError
+from store.writer import advisory_key
 
 
 def describe_db_error(error: DBAPIError) -> str:
@@ -204,11 +204,11 @@ class StoreBase:
             raise store_error(e, self.url) from e
 
     def _lock_report(self, session: Session, report_id: str) -> None:
-        """Serialize writers of one report ID (PostgreSQL advisory lock, released at commit)."""
+        """Serialize writers of one report ID (PostgreSQL advisory lock, released at commit; the same
+        key as the batched upsert's, :func:`store.writer.advisory_key`)."""
         if self.dialect != "postgresql":
             return
-        key = int.from_bytes(hashlib.sha256(report_id.encode("utf-8")).digest()[:8], "big", signed=True)
-        session.execute(select(func.pg_advisory_xact_lock(key)))
+        session.execute(select(func.pg_advisory_xact_lock(advisory_key(report_id))))
 
     def ping(self) -> None:
         """Check the database answers (for health checks).

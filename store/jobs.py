@@ -1,10 +1,15 @@
 """Batch jobs in the store: a job row plus one item per input row, claimed by workers.
 
-Lifecycle: :meth:`~JobQueueMixin.create_job` (``pending``) → workers :meth:`~JobQueueMixin.claim_items`
-(job ``running``, items ``running``) → :meth:`~JobQueueMixin.mark_item_done` /
-:meth:`~JobQueueMixin.mark_item_failed`, each its own transaction → the job is ``done`` when every item
-is finished. After a restart, :meth:`~JobQueueMixin.requeue_claimed` puts the items that were in flight
-back to ``pending`` and :meth:`~JobQueueMixin.resumable_jobs` lists the jobs to pick up again.
+Lifecycle: :meth:`~JobQueueMixin.open_job` makes a ``creating`` job; its rows are stored chunk by
+chunk with :meth:`~JobQueueMixin.add_job_rows` (each chunk its own short transaction; workers may
+already claim the items stored) and :meth:`~JobQueueMixin.close_job_creation` makes it ``pending``
+(:meth:`~JobQueueMixin.create_job` does all three). Workers :meth:`~JobQueueMixin.claim_items` (job
+``running``, items ``running``) → :meth:`~JobQueueMixin.finish_items` (records saved and items marked
+done / failed in one transaction) → the job is ``done`` when every item is finished. A job whose
+creation stopped half-way (a kill, an unreadable file) is ``failed`` (:meth:`~JobQueueMixin.fail_creation`,
+:meth:`~JobQueueMixin.fail_interrupted_creations`): it holds part of its upload and is neither resumed
+nor retried. After a restart, :meth:`~JobQueueMixin.requeue_claimed` puts the items that were in
+flight back to ``pending`` and :meth:`~JobQueueMixin.resumable_jobs` lists the jobs to pick up again.
 
 Item text is kept only as long as it is needed: it is cleared when the item is done unless the job was
 created with ``keep_text=True`` (then it is also stored with the report). Failed items keep their text
@@ -54,7 +59,9 @@ JOB_ID_LENGTH: Final[int] = 36
 """Longest job ID the ``jobs`` table holds (a UUID string)."""
 
 CREATE_CHUNK: Final[int] = 2_000
-"""Job rows inserted per transaction by ``create_job`` (bounds how long it holds the write lock)."""
+"""Job rows inserted per transaction by :meth:`JobQueueMixin.create_job` and the service's job creator
+(``api.job_creator``), one :meth:`JobQueueMixin.add_job_rows` call each: bounds how long a big upload
+holds the write lock."""
 
 
 class ItemStatus(StrEnum):
@@ -473,7 +480,8 @@ class JobQueueMixin(StoreBase):
             return [JobInfo.from_row(r) for r in session.execute(stmt).scalars()]
 
     def resumable_jobs(self) -> list[JobInfo]:
-        """Active (pending or running) jobs, oldest first: what a restarted worker picks up."""
+        """Active (``creating``, ``pending`` or ``running``) jobs, oldest first: what a worker picks up
+        (the items of a ``creating`` job stored so far may already run)."""
         stmt = (
             select(JobRow)
             .where(JobRow.status.in_([s.value for s in ACTIVE_JOB_STATUSES]))

@@ -25,7 +25,7 @@ from sqlalchemy.sql.elements import BindParameter
 
 from schemas.records import ExtractionStatus, ReportExtraction, text_sha256
 from store.convert import extraction_values, finding_values, lesion_values
-from store.errors import StoreInputError
+from store.errors import StoreInputError, report_ref
 from store.models import Base, ExtractionRow, LesionRow, OrganFindingRow, ReportRow, utcnow
 
 _OK: Final[str] = ExtractionStatus.OK.value
@@ -96,8 +96,8 @@ def save_requests_each(session: Session | Connection, requests: list[SaveRequest
     for r in requests:
         if r.text is not None and text_sha256(r.text) != r.extraction.text_sha256:
             raise StoreInputError(
-                f"text: does not hash to text_sha256 of report {r.extraction.report_id!r}; pass the exact "
-                "text the record was extracted from (or no text)."
+                f"text: does not hash to text_sha256 of report {report_ref(r.extraction.report_id)}; pass "
+                "the exact text the record was extracted from (or no text)."
             )
     if not requests:
         return []

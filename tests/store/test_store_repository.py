@@ -10,9 +10,11 @@ import pytest
 from sqlalchemy import func, select
 from store_cases import TEXTS, VERSION, cases, finding, make, prov
 
+from report_extractor.phi import report_ref
 from schemas.records import ExtractionStatus, Lesion, OrganStatus, ReportExtraction, text_sha256
 from schemas.vocabulary import Organ
 from store import ExtractionSink, SaveRequest, Store, StoreInputError, StoreUnavailableError, init_store
+from store.errors import report_ref as store_report_ref
 from store.models import ExtractionRow, LesionRow, OrganFindingRow, ReportRow
 from store.repository import IN_CHUNK
 
@@ -111,9 +113,20 @@ def test_text_is_stored_only_when_given(store: Store) -> None:
 
 
 def test_text_must_match_the_hash(store: Store) -> None:
-    with pytest.raises(StoreInputError, match=r"text: does not hash to text_sha256 of report 'R1'"):
-        store.save_extraction(_ok("R1", "the text"), text="another text")
+    """The error names the report by its reference (a hash, as in logs), never by its full ID."""
+    with pytest.raises(StoreInputError) as caught:
+        store.save_extraction(_ok("acc-0001-R1", "the text"), text="another text")
+    assert str(caught.value) == (
+        f"text: does not hash to text_sha256 of report {report_ref('acc-0001-R1')}; pass the exact text "
+        "the record was extracted from (or no text)."
+    )
+    assert "acc-0001" not in str(caught.value)
     assert store.count() == 0
+
+
+def test_the_stores_report_reference_is_the_one_logs_use() -> None:
+    for report_id in ("acc-0001", "", "\ud800", "é" * 300):
+        assert store_report_ref(report_id) == report_ref(report_id)
 
 
 def test_existing_keys(store: Store) -> None:
