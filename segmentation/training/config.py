@@ -83,7 +83,9 @@ class LossConfig(BaseModel):
     batch_dice: bool = False
     """Mask Dice over the whole batch per channel (nnU-Net's batch Dice) instead of per sample."""
     union_dice: bool = False
-    """Mask Dice on the union of the lesion channels (organ-gated networks), not one per channel."""
+    """Mask Dice on the union of the lesion channels (organ-gated networks), not one per channel.
+    Measured on the phantom's ceiling arm: worse than per-channel batch Dice on both calibration cohorts
+    (``benchmarks/results/learning.md``); no setting uses it."""
 
 
 class TrainConfig(BaseModel):
