@@ -139,7 +139,11 @@ async def _client(
                 else:
                     body = {"reports": [report(i * batch + j, run) for j in range(batch)]}
                 t0 = time.perf_counter()
-                r = await client.post(url, json=body)
+                try:
+                    r = await client.post(url, json=body)
+                except httpx.TransportError:  # a dropped connection is an error of the run, not its end
+                    errors += 1
+                    continue
                 latencies.append(time.perf_counter() - t0)
                 ok = r.status_code == 200 and (mode == "single" or r.json()["ok"] == batch)
                 errors += not ok
