@@ -11,7 +11,7 @@ is not the service's number. Runs are bounded by
 ``--requests`` and ``--max-seconds``. Results go to stdout as a table and, with ``--out``, as JSON
 lines.
 
-    # the issue's grid (run on a quiet machine):
+    # the issue's grid (a quiet machine; --http aiohttp: a cheaper client, pip install 'rsuper[bench]'):
     .venv/bin/python benchmarks/bench_api.py --concurrency 1 8 32 --mode single batch job \\
         --workers 1 2 --store sqlite postgresql+psycopg://user:pw@127.0.0.1/rsuper_bench --out runs.jsonl
     # smoke (a few seconds):
@@ -36,7 +36,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -51,6 +51,7 @@ TEMPLATES = (
     "IMPRESSION: {n} mm mass in the pancreatic head, suspicious for adenocarcinoma. No liver lesion.",
 )
 MODES = ("single", "batch", "job")
+HTTP_CLIENTS = ("httpx", "aiohttp")
 
 
 def report(i: int, run: str) -> dict[str, str]:
@@ -111,49 +112,94 @@ async def _job_client(port: int, rows: int, run: str, max_s: float) -> dict[str,
 
 
 async def _client(
-    port: int, mode: str, concurrency: int, requests: int, batch: int, run: str, max_s: float
+    port: int,
+    mode: str,
+    concurrency: int,
+    requests: int,
+    batch: int,
+    run: str,
+    max_s: float,
+    http: str = "httpx",
 ) -> dict[str, Any]:
     """Send ``requests`` POSTs with ``concurrency`` in flight; latency per request, in seconds.
 
-    Mode ``job``: one upload of ``requests`` rows instead (see :func:`_job_client`).
+    ``http``: the client library, ``httpx`` or ``aiohttp`` (cheaper per request: on one machine the
+    client's CPU is taken from the server). Mode ``job``: one upload of ``requests`` rows instead (see
+    :func:`_job_client`, httpx).
     """
     if mode == "job":
         return await _job_client(port, requests, run, max_s)
     url = "/v1/extractions" if mode == "single" else "/v1/extractions:batch"
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     latencies: list[float] = []
     errors = 0
     counter = iter(range(requests))
     deadline = time.monotonic() + max_s
-    async with httpx.AsyncClient(
-        base_url=f"http://127.0.0.1:{port}", headers={"X-API-Key": KEY}, limits=limits, timeout=120
-    ) as client:
+    base = f"http://127.0.0.1:{port}"
+
+    def body_of(i: int) -> Any:
+        if mode == "single":
+            return report(i, run)
+        return {"reports": [report(i * batch + j, run) for j in range(batch)]}
+
+    def ok_of(status: int, answer: Any) -> bool:
+        return status == 200 and (mode == "single" or answer["ok"] == batch)
+
+    async def drive(
+        post: Callable[[Any], Awaitable[tuple[int, Any]]], dropped: tuple[type[Exception], ...]
+    ) -> float:
+        """Run the workers over ``post`` (body → status, parsed answer); the wall time in seconds.
+
+        ``dropped``: the client's transport errors (a dropped connection, a timeout), counted as
+        errors of the run instead of ending it."""
 
         async def worker() -> None:
             nonlocal errors
             for i in counter:
                 if time.monotonic() > deadline:
                     return
-                if mode == "single":
-                    body: Any = report(i, run)
-                else:
-                    body = {"reports": [report(i * batch + j, run) for j in range(batch)]}
+                body = body_of(i)
                 t0 = time.perf_counter()
                 try:
-                    r = await client.post(url, json=body)
-                except httpx.TransportError:  # a dropped connection is an error of the run, not its end
+                    status, answer = await post(body)
+                except dropped:
                     errors += 1
                     continue
                 latencies.append(time.perf_counter() - t0)
-                ok = r.status_code == 200 and (mode == "single" or r.json()["ok"] == batch)
-                errors += not ok
+                errors += not ok_of(status, answer)
 
         started = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(concurrency)))
-        wall = time.perf_counter() - started
+        return time.perf_counter() - started
+
+    if http == "aiohttp":
+        import aiohttp  # optional: pip install 'rsuper[bench]'
+
+        connector = aiohttp.TCPConnector(limit=concurrency)
+        async with aiohttp.ClientSession(
+            base, headers={"X-API-Key": KEY}, connector=connector, timeout=aiohttp.ClientTimeout(total=120)
+        ) as session:
+
+            async def post_aiohttp(body: Any) -> tuple[int, Any]:
+                async with session.post(url, json=body) as r:
+                    answer = await r.json() if mode == "batch" and r.status == 200 else await r.read()
+                    return r.status, answer
+
+            wall = await drive(post_aiohttp, (aiohttp.ClientError, TimeoutError))
+    else:
+        limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+        async with httpx.AsyncClient(
+            base_url=base, headers={"X-API-Key": KEY}, limits=limits, timeout=120
+        ) as client:
+
+            async def post_httpx(body: Any) -> tuple[int, Any]:
+                r = await client.post(url, json=body)
+                return r.status_code, r.json() if mode == "batch" and r.status_code == 200 else None
+
+            wall = await drive(post_httpx, (httpx.TransportError,))
     per_request = 1 if mode == "single" else batch
     q = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else [latencies[0]] * 99
     return {
+        "client": http,
         "requests": len(latencies),
         "reports": len(latencies) * per_request,
         "errors": errors,
@@ -176,9 +222,10 @@ def client_main(argv: list[str]) -> None:
     p.add_argument("--batch-size", type=int, required=True)
     p.add_argument("--run", required=True, help="prefix of the report IDs (unique per run)")
     p.add_argument("--max-seconds", type=float, required=True)
+    p.add_argument("--http", choices=HTTP_CLIENTS, default="httpx")
     a = p.parse_args(argv)
     result = asyncio.run(
-        _client(a.port, a.mode, a.concurrency, a.requests, a.batch_size, a.run, a.max_seconds)
+        _client(a.port, a.mode, a.concurrency, a.requests, a.batch_size, a.run, a.max_seconds, a.http)
     )
     print(json.dumps(result))
 
@@ -255,7 +302,7 @@ def _run_client(port: int, mode: str, concurrency: int, args: argparse.Namespace
     cmd = [sys.executable, __file__, "client", "--port", str(port), "--mode", mode,
            "--concurrency", str(concurrency), "--requests", str(requests),
            "--batch-size", str(args.batch_size), "--run", run,
-           "--max-seconds", str(args.max_seconds)]  # fmt: skip
+           "--max-seconds", str(args.max_seconds), "--http", args.http]  # fmt: skip
     out = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=args.max_seconds + 120)
     if out.returncode != 0:
         raise SystemExit(f"client failed ({out.returncode}): {out.stderr[-2000:]}")
@@ -280,6 +327,13 @@ def main() -> None:
     parser.add_argument("--job-rows", type=int, default=5000, help="rows of the upload (mode job)")
     parser.add_argument("--max-seconds", type=float, default=60.0, help="stop each run after this long")
     parser.add_argument("--out", type=Path, help="append one JSON line per run here")
+    parser.add_argument(
+        "--http",
+        choices=HTTP_CLIENTS,
+        default="httpx",
+        help="client library of single and batch runs: aiohttp costs the shared cores less per request "
+        "(pip install 'rsuper[bench]')",
+    )
     args = parser.parse_args()
     if not 1 <= args.requests <= 1_000_000 or not all(1 <= c <= 256 for c in args.concurrency):
         raise SystemExit("--requests must be in [1, 1000000] and --concurrency in [1, 256]")
