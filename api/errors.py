@@ -81,6 +81,13 @@ def not_found(detail: str) -> ApiError:
     return ApiError(404, ErrorCode.NOT_FOUND, detail)
 
 
+def store_unavailable(e: Exception, during: str | None = None) -> ApiError:
+    """The 503 ``store_unavailable`` error for a store failure ``e``; logs its type name only (a store
+    message may quote report data), with ``during`` saying what was being done."""
+    logger.error("store error%s: %s", f" {during}" if during else "", type(e).__name__)
+    return ApiError(503, ErrorCode.STORE_UNAVAILABLE, "store unavailable, retry later")
+
+
 def error_response(
     status: int, code: str, detail: str, headers: Mapping[str, str] | None = None
 ) -> JSONResponse:

@@ -17,10 +17,10 @@ from typing import Any, Final
 
 from report_extractor.backends.base import Backend, Completion, CompletionRequest, Failure
 from report_extractor.errors import ConfigurationError, InputError, OutputParseError
-from report_extractor.phi import report_ref
 from report_extractor.postprocess import build_extraction, failed_extraction, parse_answer
 from report_extractor.prompting import DEFAULT_MAX_TOKENS, PROMPT_VERSION, PromptBuilder
 from schemas.llm import LLM_SCHEMA_VERSION, llm_json_schema
+from schemas.phi import report_ref
 from schemas.records import (
     SCHEMA_VERSION,
     ExtractionStatus,

@@ -2,16 +2,8 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping, Sequence
 from typing import Any
-
-
-def report_ref(report_id: str) -> str:
-    """A short, stable, non-identifying reference to ``report_id`` for error messages (``id:<10 hex>``
-    of its SHA-256): the same reference as ``report_extractor.phi.report_ref``, which the store, a
-    layer below, cannot import. Messages may reach logs; a full report ID can identify a patient."""
-    return f"id:{hashlib.sha256(report_id.encode('utf-8', 'surrogatepass')).hexdigest()[:10]}"
 
 
 class StoreError(Exception):

@@ -23,9 +23,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import BindParameter
 
+from schemas.phi import report_ref
 from schemas.records import ExtractionStatus, ReportExtraction, text_sha256
 from store.convert import extraction_values, finding_values, lesion_values
-from store.errors import StoreInputError, report_ref
+from store.errors import StoreInputError
 from store.models import Base, ExtractionRow, LesionRow, OrganFindingRow, ReportRow, utcnow
 
 _OK: Final[str] = ExtractionStatus.OK.value

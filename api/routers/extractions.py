@@ -19,13 +19,14 @@ from api.errors import (
     ErrorCode,
     format_validation_errors,
     invalid_input,
+    store_unavailable,
 )
 from api.schemas import BatchIn, BatchItemOut, BatchItemStatus, BatchOut, ReportIn
 from api.services import Services
 from report_extractor.batch import OutcomeKind, ReportOutcome, extract_batch, failed_record
 from report_extractor.engine import ReportInput, validate_report
 from report_extractor.errors import InputError, ReportExtractorError
-from report_extractor.phi import report_ref
+from schemas.phi import report_ref
 from schemas.records import ExtractionStatus, ReportExtraction
 from store import SaveRequest, Store, StoreError
 
@@ -72,7 +73,7 @@ async def create_extraction(
         try:
             stored = await anyio.to_thread.run_sync(lambda: store.find_extractions([key], version).get(key))
         except StoreError as e:
-            raise _store_down(e) from None
+            raise store_unavailable(e) from None
         if stored is not None:
             response.headers["X-Rsuper-Cached"] = "true"
             return stored
@@ -110,7 +111,7 @@ async def _stored(
     try:
         stored = await anyio.to_thread.run_sync(lambda: store.find_extractions([key], version).get(key))
     except StoreError as e:
-        raise _store_down(e) from None
+        raise store_unavailable(e) from None
     if stored is None:  # deleted meanwhile (a concurrent delete): answer what was extracted
         return fallback
     response.headers["X-Rsuper-Cached"] = "true"
@@ -180,7 +181,7 @@ async def create_extractions_batch(
         )
         known, written = await _save_batch(services, outcomes)
     except StoreError as e:
-        raise _store_down(e) from None
+        raise store_unavailable(e) from None
     for i, outcome in zip(positions, outcomes, strict=True):
         results[i] = _batch_item(i, outcome, known, written)
     done = [r for r in results if r is not None]
@@ -258,9 +259,4 @@ async def _save(services: Services, record: ReportExtraction, report: ReportInpu
     try:
         return await services.writer.save(SaveRequest(record, text, report.metadata or None))
     except StoreError as e:
-        raise _store_down(e) from None
-
-
-def _store_down(e: StoreError) -> ApiError:
-    logger.error("store error: %s", type(e).__name__)
-    return ApiError(503, ErrorCode.STORE_UNAVAILABLE, "store unavailable, retry later")
+        raise store_unavailable(e) from None

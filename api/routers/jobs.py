@@ -15,7 +15,15 @@ from fastapi.responses import StreamingResponse
 from pydantic import TypeAdapter, ValidationError
 
 from api.deps import MetricsDep, ServicesDep, StoreDep
-from api.errors import ERROR_RESPONSES, ApiError, ErrorBody, ErrorCode, invalid_input, not_found
+from api.errors import (
+    ERROR_RESPONSES,
+    ApiError,
+    ErrorBody,
+    ErrorCode,
+    invalid_input,
+    not_found,
+    store_unavailable,
+)
 from api.job_creator import Rows
 from api.results import MEDIA_TYPES, stream_results
 from api.schemas import ColumnsOut, ItemErrorOut, JobCreated, JobIdPath, JobOut, ReportIn, ResultFormat
@@ -187,8 +195,7 @@ async def create_job(request: Request, services: ServicesDep, metrics: MetricsDe
                 "send multipart/form-data (a file) or application/json (an array of reports)",
             )
     except StoreError as e:
-        logger.error("store error creating a job: %s", type(e).__name__)
-        raise ApiError(503, ErrorCode.STORE_UNAVAILABLE, "store unavailable, retry later") from None
+        raise store_unavailable(e, "creating a job") from None
     metrics.jobs_created.inc()
     logger.info("job %s accepted; its rows are being stored", job.id)
     return _created(job, request, columns)

@@ -11,7 +11,15 @@ import anyio.to_thread
 from fastapi import APIRouter, Body, Query, Response
 
 from api.deps import StoreDep
-from api.errors import ERROR_RESPONSES, ApiError, ErrorBody, ErrorCode, invalid_input, not_found
+from api.errors import (
+    ERROR_RESPONSES,
+    ApiError,
+    ErrorBody,
+    ErrorCode,
+    invalid_input,
+    not_found,
+    store_unavailable,
+)
 from api.review_schemas import (
     AgreementOut,
     EditIn,
@@ -22,7 +30,7 @@ from api.review_schemas import (
     StatsOut,
 )
 from api.schemas import JobIdQuery, ReportIdPath
-from report_extractor.phi import report_ref
+from schemas.phi import report_ref
 from schemas.vocabulary import Organ
 from store import (
     ExtractionNotFoundError,
@@ -45,11 +53,6 @@ _NOT_FOUND: Final[dict[int | str, dict[str, Any]]] = {
 }
 NO_STORE: Final[dict[str, str]] = {"Cache-Control": "no-store"}
 """Answers that may carry report text are never cached."""
-
-
-def _store_down(e: StoreError) -> ApiError:
-    logger.error("store error: %s", type(e).__name__)
-    return ApiError(503, ErrorCode.STORE_UNAVAILABLE, "store unavailable, retry later")
 
 
 @router.get(
@@ -86,7 +89,7 @@ async def review_queue(
     except StoreInputError as e:
         raise invalid_input(f"query.{e}") from None
     except StoreError as e:
-        raise _store_down(e) from None
+        raise store_unavailable(e) from None
     return QueueOut.model_validate(queue)
 
 
@@ -101,7 +104,7 @@ async def review_stats(store: StoreDep) -> StatsOut:
     try:
         rows = await anyio.to_thread.run_sync(store.review_agreement)
     except StoreError as e:
-        raise _store_down(e) from None
+        raise store_unavailable(e) from None
     return StatsOut(
         reviewed=sum(r.reviewed for r in rows),
         fields=list(REVIEW_FIELDS),
@@ -121,7 +124,7 @@ async def review_report(report_id: ReportIdPath, store: StoreDep, response: Resp
     try:
         view = await anyio.to_thread.run_sync(store.review_view, report_id)
     except StoreError as e:
-        raise _store_down(e) from None
+        raise store_unavailable(e) from None
     if view is None:
         raise not_found(f"no extraction for report {report_id!r}")
     response.headers.update(NO_STORE)
@@ -162,7 +165,7 @@ async def review(
     except ReviewConflictError as e:
         raise ApiError(409, ErrorCode.CONFLICT, str(e)) from None
     except StoreError as e:
-        raise _store_down(e) from None
+        raise store_unavailable(e) from None
     logger.info(
         "review of %s: %s, changed %s",
         report_ref(report_id),

@@ -43,7 +43,7 @@ from report_extractor.backends.base import (
     register_backend,
 )
 from report_extractor.errors import BackendError, BackendUnavailableError, ConfigurationError
-from report_extractor.phi import report_ref
+from schemas.phi import report_ref
 
 if TYPE_CHECKING:
     import httpx

@@ -28,7 +28,7 @@ from report_extractor.backends.base import (
 )
 from report_extractor.errors import BackendError, BackendUnavailableError, ConfigurationError
 from report_extractor.llm_models import EMBEDDED_PREFIX, get_model, resolve_model
-from report_extractor.phi import report_ref
+from schemas.phi import report_ref
 
 logger = logging.getLogger(__name__)
 

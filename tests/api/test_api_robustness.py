@@ -15,7 +15,7 @@ from api_cases import AUTH, AppFactory, wait_for_job
 from api.schemas import TEXT_PATTERN
 from report_extractor.backends.base import Failure
 from report_extractor.backends.fake import FakeBackend
-from report_extractor.phi import report_ref
+from schemas.phi import report_ref
 
 LIVER = "Liver: 2 cm cyst in segment VI."
 

@@ -19,8 +19,8 @@ from report_extractor.backends import ChatMessage, Completion, CompletionRequest
 from report_extractor.backends.openai_backend import OpenAIBackend
 from report_extractor.engine import Extractor, ReportInput
 from report_extractor.errors import BackendUnavailableError, ConfigurationError
-from report_extractor.phi import report_ref
 from schemas.llm import llm_json_schema
+from schemas.phi import report_ref
 from schemas.records import ExtractionStatus
 
 TEXT = "IMPRESSION: 12 mm mass in the pancreatic head. Patient John Doe, MRN 12345678."

@@ -10,11 +10,10 @@ import pytest
 from sqlalchemy import func, select
 from store_cases import TEXTS, VERSION, cases, finding, make, prov
 
-from report_extractor.phi import report_ref
+from schemas.phi import report_ref
 from schemas.records import ExtractionStatus, Lesion, OrganStatus, ReportExtraction, text_sha256
 from schemas.vocabulary import Organ
 from store import ExtractionSink, SaveRequest, Store, StoreInputError, StoreUnavailableError, init_store
-from store.errors import report_ref as store_report_ref
 from store.models import ExtractionRow, LesionRow, OrganFindingRow, ReportRow
 from store.repository import IN_CHUNK
 
@@ -122,11 +121,6 @@ def test_text_must_match_the_hash(store: Store) -> None:
     )
     assert "acc-0001" not in str(caught.value)
     assert store.count() == 0
-
-
-def test_the_stores_report_reference_is_the_one_logs_use() -> None:
-    for report_id in ("acc-0001", "", "\ud800", "é" * 300):
-        assert store_report_ref(report_id) == report_ref(report_id)
 
 
 def test_existing_keys(store: Store) -> None:
