@@ -58,6 +58,10 @@ class DemoSettings:
     """Mask Dice over the batch per channel (``LossConfig.batch_dice``)."""
     union_dice: bool = False
     """Mask Dice on the union of the lesion channels (``LossConfig.union_dice``; organ-gated networks)."""
+    normalize: str = "window"
+    """CT intensities: the HU window's [0, 1] or ``organ_zscore`` (``PreprocessConfig.normalize``)."""
+    gated_bce: bool = False
+    """Mask BCE over the voxels the organ-gated network predicts (``LossConfig.gated_bce``)."""
     phantom: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
     """Overrides of :class:`~phantom.PhantomConfig` (difficulty knobs) beside shape/spacing."""
     restrict_to_organs: bool = False
@@ -291,6 +295,7 @@ def _train(
     **source: Any,
 ) -> Any:
     from segmentation.data.dataset import SamplingConfig
+    from segmentation.data.preprocess import PreprocessConfig
     from segmentation.training import TrainConfig, train
     from segmentation.training.config import LossConfig, NetworkConfig
 
@@ -317,7 +322,10 @@ def _train(
         init_from=init_from,
         network=network,
         input_organs=ORGANS if settings.input_organs else (),
-        loss=LossConfig(batch_dice=settings.batch_dice, union_dice=settings.union_dice),
+        preprocess=PreprocessConfig(normalize=settings.normalize),
+        loss=LossConfig(
+            batch_dice=settings.batch_dice, union_dice=settings.union_dice, gated_bce=settings.gated_bce
+        ),
         sampling=SamplingConfig(
             crop_size=settings.crop,
             mask_crop_probs=settings.mask_crop_probs,
@@ -454,6 +462,8 @@ def _write_report(
         f"{settings.arm_lr:g} from the same checkpoint with the same seed."
         + (" Mask loss: batch Dice." if settings.batch_dice else "")
         + (" Mask Dice on the union of the lesion channels." if settings.union_dice else "")
+        + (" Mask BCE over the voxels inside each channel's organ." if settings.gated_bce else "")
+        + (" CT z-scored over each case's organ voxels." if settings.normalize == "organ_zscore" else "")
         + (" Predictions restricted to each organ's mask (+5 mm)." if settings.restrict_to_organs else "")
         + (
             f" Predicted components under {settings.min_lesion_mm3:g} mm³ dropped before the per-voxel"

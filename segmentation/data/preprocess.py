@@ -14,6 +14,7 @@ import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 import nibabel as nib
 import numpy as np
@@ -37,6 +38,11 @@ class PreprocessConfig(BaseModel):
     Attributes:
         spacing: target voxel size (mm) along RAS x, y, z; ``None`` keeps each case's own spacing.
         intensity_range: HU window clipped and scaled to [0, 1].
+        normalize: ``"window"`` keeps the window's [0, 1]; ``"organ_zscore"`` then subtracts the mean
+            and divides by the standard deviation of the case's voxels inside its organ masks
+            (nnU-Net-style z-score, on the organs rather than the whole body). One unit is then the
+            case's own within-organ spread (~30 HU on the phantom) instead of the window's 450 HU, and
+            each case's enhancement level is taken out.
         min_shape: volumes are padded (background 0) to at least this shape (the crop size).
         subsegment_fallback: derive APPROXIMATE pancreas / kidney sub-segments from whole-organ labels
             (:mod:`segmentation.data.fallback`).
@@ -46,6 +52,7 @@ class PreprocessConfig(BaseModel):
 
     spacing: tuple[float, float, float] | None = None
     intensity_range: tuple[float, float] = (-175.0, 275.0)
+    normalize: Literal["window", "organ_zscore"] = "window"
     min_shape: tuple[int, int, int] = (0, 0, 0)
     subsegment_fallback: bool = True
 
@@ -55,7 +62,7 @@ class PreparedCase:
     """One case on the network's grid (RAS, configured spacing).
 
     Attributes:
-        image: ``(1, H, W, D)`` float32 in [0, 1].
+        image: ``(1, H, W, D)`` float32 in [0, 1] (``normalize="window"``) or organ z-scores.
         organs: ``(H, W, D)`` int16 organ label map; ``organ_names`` maps its values to names.
         tumors: ``(H, W, D)`` uint8 tumor label map (values per the label map's "tumors") or ``None``.
         affine: 4x4 voxel → world (mm) of the preprocessed grid.
@@ -183,6 +190,8 @@ def _compute(case: CaseRecord, labels: LabelMap, cfg: PreprocessConfig) -> Prepa
     approximate: list[str] = []
     if cfg.subsegment_fallback:
         organ_map, names, approximate = subsegment_fallback(organ_map, names, spacing, body=img[0] > 0.05)
+    if cfg.normalize == "organ_zscore":
+        img = _organ_zscore(img, organ_map > 0)
     tumors_arr = out["tumors"].as_tensor().round().numpy()[0].astype(np.uint8) if "tumors" in out else None
     return PreparedCase(
         case_id=case.case_id,
@@ -196,6 +205,14 @@ def _compute(case: CaseRecord, labels: LabelMap, cfg: PreprocessConfig) -> Prepa
         source_shape=source_shape,  # type: ignore[arg-type]
         approximate=approximate,
     )
+
+
+def _organ_zscore(image: np.ndarray, inside: np.ndarray) -> np.ndarray:
+    """``(1, H, W, D)`` image minus its mean over ``inside`` ``(H, W, D)``, over its std there."""
+    values = image[0][inside]
+    if values.size < 2:
+        raise ValueError("normalize='organ_zscore' needs organ masks: this case has no organ voxel.")
+    return (image - values.mean()) / max(float(values.std()), 1e-3)
 
 
 def _save(path: Path, case: PreparedCase) -> None:

@@ -17,6 +17,7 @@ from torch.nn.modules.loss import _Loss
 from segmentation.losses._common import TargetReduction, check_batch, check_number, parse_option
 from segmentation.losses.ball import BallLoss, BallVolume
 from segmentation.losses.volume import VolumeLoss
+from segmentation.networks import OUTSIDE_LOGIT
 from segmentation.targets import ReportTarget
 
 __all__ = ["LossPreset", "MaskedDiceBCELoss", "ReportSupervisionLoss", "known_mask"]
@@ -66,6 +67,10 @@ class MaskedDiceBCELoss(_Loss):
             inside disjoint organ masks: a channel with no lesion in the batch has a per-channel Dice
             loss of ~1 whatever it predicts (no gradient against its false positives, only the BCE
             sees them); in the union Dice every false positive counts against every lesion in the batch.
+        gated_bce: BCE is the mean over the known voxels the network predicts, leaving out those an
+            organ-gated network fixes at :data:`~segmentation.networks.OUTSIDE_LOGIT` (outside the
+            channel's organ). They carry no gradient; left in, they only dilute the BCE, by the share
+            of the crop outside each organ, against the Dice.
     """
 
     def __init__(
@@ -74,11 +79,13 @@ class MaskedDiceBCELoss(_Loss):
         dice_weight: float = 1.0,
         batch_dice: bool = False,
         union_dice: bool = False,
+        gated_bce: bool = False,
     ) -> None:
         super().__init__()
         self.bce_weight = check_number("bce_weight", bce_weight, 0.0)
         self.dice_weight = check_number("dice_weight", dice_weight, 0.0)
         self.union_dice = bool(union_dice)
+        self.gated_bce = bool(gated_bce)
         self.dice = DiceLoss(sigmoid=False, reduction="mean", batch=bool(batch_dice))
 
     def forward(self, input: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
@@ -90,9 +97,10 @@ class MaskedDiceBCELoss(_Loss):
             )
         label, known = target.float().chunk(2, dim=1)
         x = input.float()
-        bce = F.binary_cross_entropy_with_logits(x, label, weight=known, reduction="sum") / known.sum().clamp(
-            min=1
-        )
+        weight = known * (x != OUTSIDE_LOGIT) if self.gated_bce else known
+        bce = F.binary_cross_entropy_with_logits(
+            x, label, weight=weight, reduction="sum"
+        ) / weight.sum().clamp(min=1)
         prob, truth = torch.sigmoid(x) * known, label * known
         if self.union_dice:  # (B, 1, ...): the channels are disjoint regions of one map
             prob = prob.sum(dim=1, keepdim=True).clamp(max=1.0)
@@ -119,6 +127,7 @@ class ReportSupervisionLoss(nn.Module):
         reduction: report-loss reduction over targets (:class:`TargetReduction`, not ``"none"``).
         batch_dice: mask Dice over the whole batch per channel (:class:`MaskedDiceBCELoss`).
         union_dice: mask Dice on the union of the channels (:class:`MaskedDiceBCELoss`).
+        gated_bce: mask BCE over the voxels an organ-gated network predicts (:class:`MaskedDiceBCELoss`).
 
     Example:
         >>> loss = ReportSupervisionLoss()
@@ -142,6 +151,7 @@ class ReportSupervisionLoss(nn.Module):
         reduction: TargetReduction | str = TargetReduction.MEAN,
         batch_dice: bool = False,
         union_dice: bool = False,
+        gated_bce: bool = False,
     ) -> None:
         super().__init__()
         self.report_weight = check_number("report_weight", report_weight, 0.0)
@@ -157,7 +167,7 @@ class ReportSupervisionLoss(nn.Module):
                 "reduction must reduce to a scalar ('mean', 'sum' or 'batch_channels'), got 'none'."
             )
         self.mask = DeepSupervisionLoss(
-            MaskedDiceBCELoss(batch_dice=batch_dice, union_dice=union_dice), weights=None
+            MaskedDiceBCELoss(batch_dice=batch_dice, union_dice=union_dice, gated_bce=gated_bce), weights=None
         )
         self.ball = BallLoss(
             margin=margin, segment_dilation_mm=segment_dilation_mm, ball_volume=ball_volume, reduction=red

@@ -86,6 +86,9 @@ class LossConfig(BaseModel):
     """Mask Dice on the union of the lesion channels (organ-gated networks), not one per channel.
     Measured on the phantom's ceiling arm: worse than per-channel batch Dice on both calibration cohorts
     (``benchmarks/results/learning.md``); no setting uses it."""
+    gated_bce: bool = False
+    """Mask BCE averaged over the voxels an organ-gated network predicts (inside each channel's organ),
+    not over the whole crop, where the fixed outside voxels only dilute it against the Dice."""
 
 
 class TrainConfig(BaseModel):
@@ -159,6 +162,11 @@ class TrainConfig(BaseModel):
             raise ValueError(
                 f"network.organ_gated gates each lesion channel by its organ's input mask: add {missing} "
                 f"to input_organs (now {list(self.input_organs)})."
+            )
+        if self.preprocess.normalize != "window" and self.sampling.intensity_strength > 0:
+            raise ValueError(
+                "sampling.intensity_strength > 0 perturbs images in the window's [0, 1] range: set it to 0 "
+                f"with preprocess.normalize {self.preprocess.normalize!r}."
             )
         crop = self.sampling.crop_size
         if any(m < c for m, c in zip(self.preprocess.min_shape, crop, strict=True)):

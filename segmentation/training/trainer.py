@@ -143,6 +143,7 @@ class Trainer:
             tolerance=lc.tolerance,
             batch_dice=lc.batch_dice,
             union_dice=lc.union_dice,
+            gated_bce=lc.gated_bce,
         )
 
     def build_optimizer(

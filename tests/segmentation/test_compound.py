@@ -13,6 +13,7 @@ from segmentation.losses import (
     VolumeLoss,
     known_mask,
 )
+from segmentation.networks import OUTSIDE_LOGIT
 from segmentation.targets import ReportTarget
 
 SHAPE = (32, 32, 32)
@@ -194,6 +195,27 @@ def test_union_dice_gives_the_false_positives_of_an_empty_channel_a_gradient() -
 
     assert abs(blob_grad(False)) < 1e-3 * abs(blob_grad(True))
     assert blob_grad(True) > 0  # descending it lowers the blob's logits
+
+
+def test_gated_bce_averages_over_the_voxels_the_gated_network_predicts() -> None:
+    # channel 0's organ is the left half, channel 1's the right half; outside, the fixed gate logit
+    label = torch.zeros((1, 2, *SHAPE))
+    label[0, 0][torch.from_numpy(ball_mask(SHAPE, (8, 16, 16), 4.0))] = 1.0
+    packed = torch.cat([label, torch.ones_like(label)], 1)
+    organ = torch.zeros((1, 2, *SHAPE), dtype=torch.bool)
+    organ[0, 0, :16], organ[0, 1, 16:] = True, True
+    logits = torch.where(organ, torch.tensor(0.5), torch.tensor(OUTSIDE_LOGIT))
+
+    def bce(gated: bool) -> float:
+        return float(MaskedDiceBCELoss(dice_weight=0.0, gated_bce=gated)(logits, packed))
+
+    inside = F.binary_cross_entropy_with_logits(logits[organ], label[organ])
+    assert bce(True) == pytest.approx(float(inside), rel=1e-5)
+    # over the whole crop, the fixed half of the voxels (BCE ~0) halves it
+    assert bce(False) == pytest.approx(float(inside) / 2, rel=1e-3)
+    # the Dice does not depend on it
+    both = [float(MaskedDiceBCELoss(bce_weight=0.0, gated_bce=g)(logits, packed)) for g in (True, False)]
+    assert both[0] == pytest.approx(both[1])
 
 
 def test_report_loss_passes_union_dice_to_the_mask_loss() -> None:

@@ -93,6 +93,33 @@ def test_valid_manifest_and_cache(cohort: Path) -> None:
     assert np.allclose(first.affine, again.affine)
 
 
+def test_organ_zscore_standardises_the_organ_voxels_and_keeps_the_window_order(cohort: Path) -> None:
+    manifest = load_manifest(cohort)
+    case = manifest.cases[0]
+    window = prepare_case(case, manifest.labels, PreprocessConfig(), None)
+    zscored = prepare_case(case, manifest.labels, PreprocessConfig(normalize="organ_zscore"), None)
+    inside = window.organs > 0
+    assert zscored.image[0][inside].mean() == pytest.approx(0.0, abs=1e-4)
+    assert zscored.image[0][inside].std() == pytest.approx(1.0, abs=1e-3)
+    # an affine map of the window's values: same order, one scale
+    scale = window.image[0][inside].std()
+    np.testing.assert_allclose(
+        zscored.image * scale + window.image[0][inside].mean(), window.image, rtol=0, atol=1e-4
+    )
+
+
+def test_organ_zscore_refuses_the_window_intensity_augmentation(cohort: Path, tmp_path: Path) -> None:
+    from segmentation.training import TrainConfig
+
+    with pytest.raises(ValueError, match="intensity_strength"):
+        TrainConfig(
+            data_dir=cohort,
+            out_dir=tmp_path / "run",
+            preprocess=PreprocessConfig(normalize="organ_zscore"),
+            sampling=SamplingConfig(intensity_strength=1.0),
+        )
+
+
 def test_folder_of_structure_masks(cohort: Path, tmp_path: Path) -> None:
     manifest = load_manifest(cohort)
     case = manifest.cases[0]
