@@ -45,11 +45,20 @@ class ReportInput:
     report_id: str
     text: str
     metadata: dict[str, Any] = field(default_factory=dict)
+    _sha256: str | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def sha256(self) -> str:
-        """SHA-256 of the text (the store's idempotency key, with the ID and extractor version)."""
-        return text_sha256(self.text)
+        """SHA-256 of the text (the store's idempotency key, with the ID and extractor version).
+
+        Computed on first use and kept: a batch asks for it several times per report (skip check,
+        record, the service's save and answer).
+        """
+        digest = self._sha256
+        if digest is None:
+            digest = text_sha256(self.text)
+            object.__setattr__(self, "_sha256", digest)  # frozen: set once, always the same value
+        return digest
 
 
 def validate_report(report: ReportInput, max_chars: int = DEFAULT_MAX_REPORT_CHARS) -> None:
