@@ -12,6 +12,8 @@ import re
 from typing import Final, NamedTuple
 
 from report_extractor.rules.cues import Cue
+from report_extractor.rules.document import Document
+from report_extractor.rules.folding import caseless
 from report_extractor.rules.lexicon import OrganMention
 from report_extractor.rules.organs import VERB_IN_GAP_RE
 from report_extractor.rules.parsing import SizeMention
@@ -22,7 +24,7 @@ __all__ = ["DISTRACTOR_RE", "ORGAN_MEASURE_RE", "organ_measure_after", "size_anc
 
 _I: Final = re.IGNORECASE
 
-DISTRACTOR_RE: Final = re.compile(
+DISTRACTOR_RE: Final = caseless(
     r"\b(?:cbd|common\s+(?:bile|hepatic)\s+duct|ducts?|ductal|choledoch\w*|aorta|aortic|aneurysm\w*|"
     r"calib(?:er|re)|lymph\s+nodes?|nodes?|nodal|lymphadenopathy|adenopathy|ivc|vena\s+cava|veins?|"
     r"arter(?:y|ies)|stones?|calcul(?:us|i)|cholelithiasis|nephrolithiasis|gallstones?|nephroliths?|"
@@ -30,8 +32,8 @@ DISTRACTOR_RE: Final = re.compile(
     r"thickness|thickening|wall|length|span|pole[\s-]to[\s-]pole|hematoma|seroma|biloma|diverticul\w*|"
     r"appendix|bowel|hydronephrosis|calcifications?|granulomas?|pseudocysts?|thrombus|clips?|diameter\s+of"
     r"\s+the\s+(?:aorta|duct|cbd)|dilat\w*)\b",
-    _I,
 )
+"""Measured things that are no lesion; matched against the folded text (:attr:`Document.folded`)."""
 ORGAN_MEASURE_RE: Final = re.compile(
     r"[^;]{0,40}?\b(?:measur\w*|spans?|spanning|length|enlarged|size|sized|craniocaudal|at)\b[^;]{0,25}$",
     _I,
@@ -117,7 +119,7 @@ class _Candidate(NamedTuple):
 
 
 def size_anchor(
-    text: str,
+    doc: Document,
     sent: Sentence,
     size: SizeMention,
     cues: list[Cue],
@@ -127,13 +129,14 @@ def size_anchor(
     """The lesion word ``size`` describes, or None (a distractor or nothing).
 
     Args:
-        text: the report.
+        doc: the report.
         sent: the size's sentence.
         size: a current measurement of the sentence.
         cues: the sentence's lesion words with an organ, and its negated ones.
         organs: the sentence's organ words.
         sizes: the sentence's current sizes.
     """
+    text = doc.text
     first_cue_start = min((c.start for c in cues), default=sent.end)
     if (
         sent.header_organs
@@ -144,7 +147,7 @@ def size_anchor(
     # Attributive: "2 cm cyst", "1.5 cm lymph node", "5 mm stone".
     after_limit = min(sent.end, size.end + 60)
     next_cue = next((c for c in cues if size.end <= c.start < after_limit), None)
-    next_distractor = DISTRACTOR_RE.search(text, size.end, after_limit)
+    next_distractor = DISTRACTOR_RE.search(doc.folded, size.end, after_limit)
     candidates: list[_Candidate] = []
     if next_cue is not None:
         candidates.append(_Candidate(next_cue.start, next_cue))
@@ -163,7 +166,7 @@ def size_anchor(
     for c in cues:
         if c.end <= size.start and c.end > last_pos:
             last_pos, last, found = c.end, c, True
-    for m in DISTRACTOR_RE.finditer(text, sent.start, size.start):
+    for m in DISTRACTOR_RE.finditer(doc.folded, sent.start, size.start):
         if m.end() > last_pos:
             last_pos, last, found = m.end(), None, True
     for o_start, o_end, _organ in organs:

@@ -39,6 +39,7 @@ from report_extractor.rules.context import (
 )
 from report_extractor.rules.counts import CountPhrase, read_count, read_count_after
 from report_extractor.rules.document import Document
+from report_extractor.rules.folding import caseless
 from report_extractor.rules.lexicon import CUE_KINDS, GENERIC_KINDS, is_plural, named_organ
 from report_extractor.rules.lists import is_recist_category
 from report_extractor.rules.sections import Sentence, clause_start
@@ -51,17 +52,15 @@ _PRIOR_FINDING_RE: Final = re.compile(
     r"\b(?:previously\s+(?:reported|described|noted|seen|identified|demonstrated)|known|prior)\b",
     re.IGNORECASE,
 )
-_PART_BEFORE_RE: Final = re.compile(
+_PART_BEFORE_RE: Final = caseless(
     r"\b(?:with|containing|and)\s+(?:an?\s+|the\s+|some\s+|several\s+|few\s+)?(?:\d+(?:[.,]\d+)?\s*(?:mm|cm)\s+)?"
     r"(?:(?:small|tiny|thick|thin|enhancing|solid|non-?enhancing)\s+)*(?:mural|intracystic|septal|peripheral\s+solid)"
     r"\s+$",
-    re.IGNORECASE,
 )
 """Before a lesion word: it is a part of the lesion just described ("cyst with an enhancing mural
 nodule", "a cyst containing a solid mural nodule"), not a lesion of its own."""
-_HEDGED_EXPLANATION_RE: Final = re.compile(
+_HEDGED_EXPLANATION_RE: Final = caseless(
     r"[^;]{0,60}?\b(?:may|might|could|can)\s+(?:also\s+|possibly\s+)?(?:represent|reflect|be|correspond)\b",
-    re.IGNORECASE,
 )
 _HEDGE_SUBJECT_BREAK_RE: Final = re.compile(r",\s|\s[-–—]\s|:\s")
 
@@ -93,22 +92,24 @@ class Cue:
     part: bool = False
 
 
-def in_history_context(text: str, lo: int, pos: int) -> bool:
-    """Whether ``pos`` follows a history phrase in ``text[lo:pos]`` ("history of", "status post", ...)."""
+def in_history_context(folded: str, lo: int, pos: int) -> bool:
+    """Whether ``pos`` follows a history phrase in ``folded[lo:pos]`` ("history of", "status post", ...);
+    ``folded`` is the report's folded text (:attr:`Document.folded`)."""
     h_lo = max(lo, pos - 40)
-    return bool(HISTORY_HINT_RE.search(text, h_lo, pos) and HISTORY_CONTEXT_RE.search(text, h_lo, pos))
+    return bool(HISTORY_HINT_RE.search(folded, h_lo, pos) and HISTORY_CONTEXT_RE.search(folded, h_lo, pos))
 
 
-def is_negated(text: str, sent: Sentence, start: int, end: int) -> bool:
-    """Whether the lesion phrase at ``text[start:end]`` is negated within its sentence."""
+def is_negated(folded: str, sent: Sentence, start: int, end: int) -> bool:
+    """Whether the lesion phrase at ``folded[start:end]`` is negated within its sentence (``folded``: the
+    report's folded text, :attr:`Document.folded`)."""
     trigger = None
-    for m in NEGATION_RE.finditer(text, max(sent.start, start - 120), start):
+    for m in NEGATION_RE.finditer(folded, max(sent.start, start - 120), start):
         trigger = m
     if trigger is not None:
-        gap = text[trigger.end() : start]
+        gap = folded[trigger.end() : start]
         if len(gap.split()) <= NEGATION_MAX_WORDS and not NEGATION_SCOPE_END_RE.search(gap):
             return True
-    return POST_NEGATION_RE.match(text, end, sent.end) is not None
+    return POST_NEGATION_RE.match(folded, end, sent.end) is not None
 
 
 def _count_of(text: str, sent: Sentence, m: re.Match[str]) -> CountPhrase | None:
@@ -121,7 +122,7 @@ def _count_of(text: str, sent: Sentence, m: re.Match[str]) -> CountPhrase | None
 
 def sentence_cues(doc: Document, sent: Sentence) -> list[Cue]:
     """The lesion words of ``sent`` (negated ones included, marked), in text order."""
-    text = doc.text
+    text, folded = doc.text, doc.folded
     cues: list[Cue] = []
     if (
         sent.index == 0
@@ -135,33 +136,33 @@ def sentence_cues(doc: Document, sent: Sentence) -> list[Cue]:
         start, end = m.start(), m.end()
         if end > sent.end:
             continue
-        if in_history_context(text, sent.start, start):
+        if in_history_context(folded, sent.start, start):
             continue
         f_lo = max(sent.start, start - 30)
         bone = named_organ(m.group(0)) is Organ.BONE  # "sclerotic lesions in the pelvis" are bone lesions
-        foreign_before = FOREIGN_HINT_RE.search(text, f_lo, start) and FOREIGN_SITE_RE.search(
+        foreign_before = FOREIGN_HINT_RE.search(folded, f_lo, start) and FOREIGN_SITE_RE.search(
             text, f_lo, start
         )
-        foreign_after = FOREIGN_SITE_AFTER_RE.match(text, end, min(sent.end, end + 50))
+        foreign_after = FOREIGN_SITE_AFTER_RE.match(folded, end, min(sent.end, end + 50))
         if not bone and (foreign_before or foreign_after):
             continue
         if is_recist_category(text, start, end, sent.start, sent.end):
             continue
-        if PROTOCOL_AFTER_RE.match(text, end, sent.end):
+        if PROTOCOL_AFTER_RE.match(folded, end, sent.end):
             continue
         kind = CUE_KINDS[m.lastgroup or "lesion"]
         # a generic finding explained as a non-lesion ("hypodensity, likely focal fat") counts as negated
         explained = (
             kind in GENERIC_KINDS
             and (
-                NON_LESION_AFTER_RE.match(text, end, sent.end) is not None
-                or NON_LESION_EXPLANATION_RE.match(text, end + 1, sent.end) is not None
+                NON_LESION_AFTER_RE.match(folded, end, sent.end) is not None
+                or NON_LESION_EXPLANATION_RE.match(folded, end + 1, sent.end) is not None
             )
             # "..., which may represent a perfusion anomaly": a hedged explanation leaves a possible lesion
-            and _HEDGED_EXPLANATION_RE.match(text, end, sent.end) is None
+            and _HEDGED_EXPLANATION_RE.match(folded, end, sent.end) is None
         )
-        part = _PART_BEFORE_RE.search(text, max(sent.start, start - 40), start) is not None
-        negated = explained or part or is_negated(text, sent, start, end)
+        part = _PART_BEFORE_RE.search(folded, max(sent.start, start - 40), start) is not None
+        negated = explained or part or is_negated(folded, sent, start, end)
         cues.append(
             Cue(
                 start=start,
@@ -176,21 +177,22 @@ def sentence_cues(doc: Document, sent: Sentence) -> list[Cue]:
     return cues
 
 
-def certainty(text: str, sent: Sentence, first: Cue) -> Certainty:
-    """The certainty of a lesion group whose first lesion word is ``first``.
+def certainty(folded: str, sent: Sentence, first: Cue) -> Certainty:
+    """The certainty of a lesion group whose first lesion word is ``first`` (``folded``: the report's
+    folded text, :attr:`Document.folded`).
 
     A hedge before the word in its clause ("possible", "likely") decides; after it, only a hedge about
     the lesion's existence ("a small mass ... cannot be excluded") counts, not one with its own subject
     about the lesion's nature ("1.6 cm lesion, metastasis cannot be excluded").
     """
-    lo = max(clause_start(text, sent.start, first.start), first.start - 80)
-    if POSSIBLE_RE.search(text, lo, first.start):
+    lo = max(clause_start(folded, sent.start, first.start), first.start - 80)
+    if POSSIBLE_RE.search(folded, lo, first.start):
         return Certainty.POSSIBLE
-    if PROBABLE_RE.search(text, lo, first.start):
+    if PROBABLE_RE.search(folded, lo, first.start):
         return Certainty.PROBABLE
-    clause_end = re.search(r"[;.]\s|$", text[first.end : sent.end])
+    clause_end = re.search(r"[;.]\s|$", folded[first.end : sent.end])
     hi = first.end + (clause_end.start() if clause_end else 0)
-    post = POST_POSSIBLE_RE.search(text, first.end, hi)
-    if post is not None and not _HEDGE_SUBJECT_BREAK_RE.search(text, first.end, post.start()):
+    post = POST_POSSIBLE_RE.search(folded, first.end, hi)
+    if post is not None and not _HEDGE_SUBJECT_BREAK_RE.search(folded, first.end, post.start()):
         return Certainty.POSSIBLE
     return Certainty.DEFINITE

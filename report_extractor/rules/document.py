@@ -13,6 +13,7 @@ import bisect
 import re
 from dataclasses import dataclass
 
+from report_extractor.rules.folding import fold
 from report_extractor.rules.lexicon import OrganMention, cue_matches, organ_mentions
 from report_extractor.rules.parsing import SizeMention, parse_sizes
 from report_extractor.rules.sections import Sentence, split_report
@@ -26,6 +27,8 @@ class Document:
 
     Attributes:
         text: the text as read (after an ADDENDUM, replaced values are blanked, same offsets).
+        folded: ``text`` case-folded, same offsets (:func:`~report_extractor.rules.folding.fold`), for
+            the patterns built with :func:`~report_extractor.rules.folding.caseless`.
         sentences: sections' sentences and list items, in order.
         sizes: every size mention, in text order.
         size_starts: ``sizes``' start offsets (for bisection).
@@ -36,6 +39,7 @@ class Document:
     """
 
     text: str
+    folded: str
     sentences: tuple[Sentence, ...]
     sizes: tuple[SizeMention, ...]
     size_starts: tuple[int, ...]
@@ -70,6 +74,7 @@ def read_document(text: str) -> Document:
     sizes = tuple(parse_sizes(text))
     return Document(
         text=text,
+        folded=fold(text),
         sentences=tuple(split_report(text)),
         sizes=sizes,
         size_starts=tuple(m.start for m in sizes),

@@ -155,7 +155,7 @@ def organ_group(
             floor=cut,
         )
     first = cues[0]
-    group_certainty = certainty(text, sent, first)
+    group_certainty = certainty(doc.folded, sent, first)
     kind = min((c.kind for c in cues), key=KIND_PRIORITY.index)
     counted: CountPhrase | None = next((c.counted for c in cues if c.counted is not None), None)
     plural = any(c.plural for c in cues)
@@ -170,7 +170,7 @@ def organ_group(
     g_lo = max(g_lo, floor)
     group_span = Span(g_lo, g_hi)
     mal_text = text[g_lo:g_hi]
-    summary_cue = anaphoric or SUMMARY_CUE_RE.search(text, sent.start, sent.end) is not None
+    summary_cue = anaphoric or SUMMARY_CUE_RE.search(doc.folded, sent.start, sent.end) is not None
     sizes_mm = tuple(s.size.largest_mm for s in sizes if s.size is not None)
 
     def make(

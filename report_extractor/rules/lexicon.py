@@ -16,6 +16,7 @@ import functools
 import re
 from typing import Final, NamedTuple
 
+from report_extractor.rules.folding import caseless, fold
 from schemas.records import LesionKind, Malignancy
 from schemas.vocabulary import ORGAN_SYNONYMS, Organ
 
@@ -291,26 +292,25 @@ def is_plural(word: str) -> bool:
     return bool(_PLURAL_RE.search(last)) and not _SINGULAR_S_RE.search(last)
 
 
-_MALIGNANT_RE: Final = re.compile(
+_MALIGNANT_RE: Final = caseless(
     r"\b(?:malignan\w*|metasta\w*|mets|carcinoma\w*|cancers?|hcc|rcc|hepatoma|lymphoma|sarcoma|"
     r"adenocarcinoma|cholangiocarcinoma)\b",
-    _I,
 )
-_BENIGN_RE: Final = re.compile(
+_BENIGN_RE: Final = caseless(
     r"\b(?:benign|simple\s+cysts?|ha?emangiomas?|adenomas?|angiomyolipomas?|myelolipomas?|lipomas?|"
     r"fnh|focal\s+nodular\s+hyperplasia|fibroids?|leiomyomas?|bosniak\s+(?:1|2|i|ii)\b)",
-    _I,
 )
-_INDETERMINATE_RE: Final = re.compile(r"\bindeterminate\b", _I)
+_INDETERMINATE_RE: Final = caseless(r"\bindeterminate\b")
 
 
 def malignancy(text: str) -> Malignancy:
     """Malignancy class stated in ``text`` (malignant words win over benign ones)."""
-    if _MALIGNANT_RE.search(text):
+    folded = fold(text)  # the patterns above are caseless: they match folded text
+    if _MALIGNANT_RE.search(folded):
         return Malignancy.MALIGNANT
-    if _BENIGN_RE.search(text):
+    if _BENIGN_RE.search(folded):
         return Malignancy.BENIGN
-    if _INDETERMINATE_RE.search(text):
+    if _INDETERMINATE_RE.search(folded):
         return Malignancy.INDETERMINATE
     return Malignancy.UNKNOWN
 

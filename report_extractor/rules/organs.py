@@ -21,6 +21,7 @@ from typing import Final
 from report_extractor.rules.context import ANOTHER_RE, DIAGNOSIS_LEAD_RE, DIAGNOSIS_TRAIL_RE
 from report_extractor.rules.cues import Cue, in_history_context
 from report_extractor.rules.document import Document
+from report_extractor.rules.folding import caseless
 from report_extractor.rules.lexicon import FOREIGN_SITE_RE, OrganMention, named_organ
 from report_extractor.rules.sections import Sentence
 from schemas.vocabulary import Organ, Side
@@ -87,23 +88,23 @@ def sentence_organs(doc: Document, sent: Sentence) -> list[OrganMention]:
     return [
         o
         for o in doc.organs_between(sent.start, sent.end)
-        if o.end <= sent.end and not in_history_context(doc.text, sent.start, o.start)
+        if o.end <= sent.end and not in_history_context(doc.folded, sent.start, o.start)
     ]
 
 
-_BONE_NON_LESION_RE: Final = re.compile(
+_BONE_NON_LESION_RE: Final = caseless(
     r"\b(?:fractures?|fx|compression\s+deformit\w+|degenerative|spondylo\w+|\w*listhesis|osteophytes?"
     r"|schmorl\w*|pars\s+defects?)\b",
-    re.IGNORECASE,
 )
+"""Matched against the folded text (:attr:`Document.folded`)."""
 
 
-def bone_level_finding(text: str, lo: int, hi: int) -> bool:
-    """Whether ``text[lo:hi]`` describes a vertebral level without a lesion word of its own ("Chance
+def bone_level_finding(doc: Document, lo: int, hi: int) -> bool:
+    """Whether ``doc.text[lo:hi]`` describes a vertebral level without a lesion word of its own ("Chance
     fracture of L1", "degenerative change at L4-L5"): the bone is described, for lesions normal."""
-    if _BONE_NON_LESION_RE.search(text, lo, hi) is None:
+    if _BONE_NON_LESION_RE.search(doc.folded, lo, hi) is None:
         return False
-    return any(m.lastgroup == "bone" for m in _IMPLIED_ORGAN_RE.finditer(text, lo, hi))
+    return any(m.lastgroup == "bone" for m in _IMPLIED_ORGAN_RE.finditer(doc.text, lo, hi))
 
 
 def implied_organ(text: str, lo: int, hi: int) -> Organ | None:

@@ -153,7 +153,7 @@ def _site_item(
 
 
 def _described_normal(
-    text: str, sent: Sentence, organ: Organ, organs: list[OrganMention], any_positive: bool
+    doc: Document, sent: Sentence, organ: Organ, organs: list[OrganMention], any_positive: bool
 ) -> bool:
     """Whether an organ mentioned in a sentence without a lesion of its own is described as normal.
 
@@ -162,11 +162,12 @@ def _described_normal(
     """
     if not any_positive:
         return True
+    text = doc.text
     for o_start, o_end, _ in (o for o in organs if o.organ is organ):
         lo = clause_start(text, sent.start, o_start)
         m = re.search(r";|,\s|\.\s|\bbut\b|\bwhile\b", text[o_end : sent.end])
         hi = o_end + m.start() if m else sent.end
-        if NORMAL_RE.search(text, lo, hi) or NEGATION_RE.search(text, lo, hi):
+        if NORMAL_RE.search(doc.folded, lo, hi) or NEGATION_RE.search(doc.folded, lo, hi):
             return True
     return False
 
@@ -233,7 +234,7 @@ def read_sentence(
                 if near.organ is not None:
                     by_organ[near.organ].classes.append(size)
             continue
-        anchor = size_anchor(text, sent, size, all_cues, organs, sent_sizes)
+        anchor = size_anchor(doc, sent, size, all_cues, organs, sent_sizes)
         if anchor is not None and anchor.organ is not None:
             by_organ[anchor.organ].sizes.append(size)
     reading = SentenceReading([], context)
@@ -252,11 +253,11 @@ def read_sentence(
         # ("BOWEL: sigmoid diverticulosis" names its own part of the header's organs)
         mentioned |= set(sent.header_organs)
     mentioned |= {c.organ for c in cues if c.negated and c.organ is not None}
-    if bone_level_finding(text, sent.start, sent.end):
+    if bone_level_finding(doc, sent.start, sent.end):
         mentioned.add(Organ.BONE)  # "Acute Chance fx of L1": a vertebra described without lesion
     positive_organs = set(by_organ)
     for organ in mentioned - positive_organs:
-        if organ in resected_here or not _described_normal(text, sent, organ, organs, bool(positive)):
+        if organ in resected_here or not _described_normal(doc, sent, organ, organs, bool(positive)):
             continue
         reading.normal.add(organ)
         reading.described.add(organ)

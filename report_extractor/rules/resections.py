@@ -20,6 +20,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Final
 
+from report_extractor.rules.folding import caseless, fold
 from report_extractor.rules.sections import Sentence
 from schemas.vocabulary import PAIRED_ORGANS, Organ, Side
 
@@ -95,8 +96,9 @@ RESECTIONS: Final[tuple[Resection, ...]] = (
     Resection(Organ.ESOPHAGUS, True, re.compile(r"\besophagectom\w*\b|\boesophagectom\w*\b", _I)),
     Resection(Organ.COLON, True, re.compile(r"\btotal\s+(?:procto)?colectom\w*\b", _I)),
 )
-RESECTION_HINT_RE: Final = re.compile(r"ectom|absent|removed|resected|whipple|asplenia|solitary", _I)
-"""Cheap pre-filter: a sentence without any of these words has no resection."""
+RESECTION_HINT_RE: Final = caseless(r"ectom|absent|removed|resected|whipple|asplenia|solitary")
+"""Cheap pre-filter, matched against the folded text: a sentence without any of these words has no
+resection."""
 
 HEADER_ABSENT_RE: Final = re.compile(
     r"^(?:(?:is|are)\s+)?(?:surgically\s+|post-?surgically\s+)?(?:absent|removed|resected|not\s+present)\b"
@@ -178,8 +180,9 @@ def read_resections(text: str, sentences: tuple[Sentence, ...] | list[Sentence])
     remnant: set[Organ] = set()
     by_sentence: dict[int, set[Organ]] = {}
     sides: dict[Organ, frozenset[Side]] = {}
+    folded = fold(text)
     for sent in sentences:
-        if RESECTION_HINT_RE.search(text, sent.start, sent.end):
+        if RESECTION_HINT_RE.search(folded, sent.start, sent.end):
             for resection in RESECTIONS:
                 for m in resection.pattern.finditer(text, sent.start, sent.end):
                     if resection.organ in PAIRED_ORGANS and _PARTIAL_BEFORE_RE.search(

@@ -56,13 +56,14 @@ def _side_of_mention(text: str, lo: int, mention: OrganMention) -> Side | None:
     return Side.LEFT if m.group("left") else Side.RIGHT
 
 
-def _clause_is_normal(text: str, sent: Sentence, mention: OrganMention) -> bool:
+def _clause_is_normal(doc: Document, sent: Sentence, mention: OrganMention) -> bool:
     """Whether the clause of an organ word says it has no lesion ("right kidney unremarkable", "no left
     adrenal nodule")."""
+    text, folded = doc.text, doc.folded
     lo = clause_start(text, sent.start, mention.start)
     m = _CLAUSE_END_RE.search(text, mention.end, sent.end)
     hi = m.start() if m else sent.end
-    return NORMAL_RE.search(text, lo, hi) is not None or NEGATION_RE.search(text, lo, hi) is not None
+    return NORMAL_RE.search(folded, lo, hi) is not None or NEGATION_RE.search(folded, lo, hi) is not None
 
 
 def normal_sides(
@@ -93,7 +94,7 @@ def normal_sides(
             side = sent.header_side if sent.header_side in (Side.LEFT, Side.RIGHT) else None
         if side is None:
             continue
-        if organ in normal or _clause_is_normal(text, sent, mention):
+        if organ in normal or _clause_is_normal(doc, sent, mention):
             found.add((organ, side))
     if not organs and sent.header_side in (Side.LEFT, Side.RIGHT):
         for organ in sent.header_organs:  # "RIGHT KIDNEY:" / "- Left:" under "ADRENALS:", then "Normal."

@@ -19,7 +19,7 @@ def _anchors(text: str) -> list[str | None]:
     sizes = doc.current_sizes(sent)
     out: list[str | None] = []
     for size in sizes:
-        cue = size_anchor(doc.text, sent, size, cues, organs, sizes)
+        cue = size_anchor(doc, sent, size, cues, organs, sizes)
         out.append(None if cue is None else text[cue.start : cue.end])
     return out
 

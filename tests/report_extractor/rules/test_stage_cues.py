@@ -88,7 +88,7 @@ def test_labels_and_sizes_are_not_counts(text: str) -> None:
 def test_certainty(text: str, expected: Certainty) -> None:
     doc = read_document(text)
     sent = doc.sentences[0]
-    assert certainty(doc.text, sent, sentence_cues(doc, sent)[0]) is expected
+    assert certainty(doc.folded, sent, sentence_cues(doc, sent)[0]) is expected
 
 
 def test_cue_kind_and_plural() -> None:
