@@ -4,9 +4,9 @@ sites outside the organ vocabulary, title lines and restatement cues, as compile
 The NegEx / ConText idea (a trigger, a bounded scope, terminators, post-triggers) in a few patterns;
 :mod:`report_extractor.rules.cues` applies them. Every pattern is compiled once at import; matching is
 case-insensitive. The patterns built with :func:`~report_extractor.rules.folding.caseless` (negation,
-hedging, history, non-lesion, normal, protocol, summary and foreign-site-after patterns and the hints)
-match the folded text (:attr:`Document.folded <report_extractor.rules.document.Document>`), not the
-text itself.
+hedging, history, non-lesion, normal, protocol, summary, diagnosis-lead and foreign-site-after patterns
+and the hints) match the folded text (:func:`~report_extractor.rules.folding.fold`, kept as
+:attr:`Document.folded <report_extractor.rules.document.Document>`), not the text itself.
 """
 
 from __future__ import annotations
@@ -111,14 +111,14 @@ SUMMARY_CUE_RE: Final = caseless(
     r"|described\s+above)\b",
 )
 """A sentence referring back to lesions already described ("interval growth of hepatic metastases")."""
-DIAGNOSIS_LEAD_RE: Final = re.compile(
+DIAGNOSIS_LEAD_RE: Final = caseless(
     r"\b(?:(?:concerning|suspicious|worrisome|worrying)\s+for|consistent\s+with|compatible\s+with"
     r"|suggestive\s+of|suggesting|suggests|in\s+keeping\s+with|c/w|representing|likely|probabl[ey]"
     r"|most\s+likely|may\s+represent|could\s+represent|differential\s+(?:diagnosis\s+)?includ\w*"
     r"|considerations?\s+includ\w*|favou?r(?:ed|ing|s)?|versus|vs\.?|such\s+as|either|or)\b",
-    _I,
 )
-"""Words before a lesion noun that name what an already described lesion is (a diagnosis)."""
+"""Words before a lesion noun that name what an already described lesion is (a diagnosis); matched
+against folded text."""
 DIAGNOSIS_TRAIL_RE: Final = re.compile(
     r"\s+(?:is\s+|are\s+)?(?:considered|suspected|possible|probable|likely|not\s+excluded)\b", _I
 )

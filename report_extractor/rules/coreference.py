@@ -19,6 +19,7 @@ from report_extractor.rules.context import ANOTHER_RE, DIAGNOSIS_LEAD_RE
 from report_extractor.rules.cues import Cue
 from report_extractor.rules.document import Document
 from report_extractor.rules.findings import Finding
+from report_extractor.rules.folding import fold
 from report_extractor.rules.lexicon import OrganMention
 from report_extractor.rules.organs import implied_organ
 from report_extractor.rules.parsing import SizeMention
@@ -58,7 +59,7 @@ def restates_previous(
     organ already has a lesion among ``findings``, adds nothing ("another" / "second" / "new" lesions
     do add one); so does a plural in a sentence that is only a diagnosis ("; suspicious for metastases.").
     """
-    diagnosis = DIAGNOSIS_LEAD_RE.match(sent.text) is not None  # "...; suspicious for metastases."
+    diagnosis = DIAGNOSIS_LEAD_RE.match(fold(sent.text)) is not None  # "...; suspicious for metastases."
     if organs or (sent.header_organs and not diagnosis) or sizes or previous_organ is None:
         return False
     positive = [c for c in cues if not c.negated]

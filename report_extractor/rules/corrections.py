@@ -19,6 +19,7 @@ from typing import Final
 
 from report_extractor.rules.document import Document
 from report_extractor.rules.findings import Finding
+from report_extractor.rules.folding import caseless, fold
 from report_extractor.rules.parsing import Location, SizeMention, parse_location
 from report_extractor.rules.sections import SectionKind, Sentence
 from schemas.vocabulary import PAIRED_ORGANS, Organ, Side
@@ -35,9 +36,10 @@ __all__ = [
 
 _I: Final = re.IGNORECASE
 
-_START_RE: Final = re.compile(
-    r"(?:^|(?<=[\n.;]))[ \t\-*]*(?:addend(?:um|a)|correction|corrected\s+report|amended\s+report)\b", _I
+_START_RE: Final = caseless(
+    r"(?:^|(?<=[\n.;]))[ \t\-*]*(?:addend(?:um|a)|correction|corrected\s+report|amended\s+report)\b"
 )
+"""Matched against the folded text (:func:`~report_extractor.rules.folding.fold`)."""
 _REPLACED_RE: Final = re.compile(
     r"\(\s*not\s+[^()\n]{1,40}\)"
     r"|\bnot\s+(?:the\s+|in\s+(?:the\s+)?|a\s+|an\s+)?(?:\d+(?:[.,]\d+)?\s*(?:x\s*\d+(?:[.,]\d+)?\s*)?(?:mm|cm)"
@@ -91,7 +93,7 @@ class CorrectionKind(StrEnum):
 
 def corrections_start(text: str) -> int | None:
     """Where the first ADDENDUM / Correction begins in ``text``, or None when there is none."""
-    m = _START_RE.search(text)
+    m = _START_RE.search(fold(text))
     return m.start() if m else None
 
 

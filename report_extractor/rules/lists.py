@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 from typing import Final
 
+from report_extractor.rules.folding import caseless, fold
+
 __all__ = [
     "ANNOUNCED_LIST_RE",
     "COUNTED_LIST_HEAD_RE",
@@ -50,14 +52,13 @@ RECIST_CATEGORY_AFTER_RE: Final = re.compile(
 )
 """What follows a category noun that names a list, not a lesion: a colon, the end, "(mm, ...)"."""
 
-LESION_LIST_HEAD_RE: Final = re.compile(
+LESION_LIST_HEAD_RE: Final = caseless(
     r"\b(?:(?:non[- ]?target|target|new|measurable)\s+(?:lesions?|sites?|disease)?|targets?|non[- ]?targets?"
     r"|the\s+(?:largest|biggest|dominant|measurable)(?:\s+[a-z]+){0,2}?\s+(?:are|being|include|measure)"
     r"|(?:as\s+)?follows)\s*(?:\([^)]{0,60}\)|\[[^\]]{0,60}\])?\s*:"
     r"|^\s*(?:non[- ]?target|target|new|measurable)\s+(?:lesions?|sites?|disease)\s*$"
     r"|^\s*(?:non[- ]?targets?|targets?)\s*$"
     r"|\b(?:two|three|four|five|six|\d)\s+(?:[\w-]+\s+){0,2}(?:lesions|nodules|metastases|cysts|masses|foci)\s*:",
-    _I,
 )
 COUNTED_LIST_HEAD_RE: Final = re.compile(
     r"\b(?:two|three|four|five|six|\d)\s+(?:[\w-]+\s+){0,2}(?:lesions|nodules|metastases|cysts|masses|foci)\s*:",
@@ -83,9 +84,10 @@ def opens_lesion_list(sentence: str) -> bool:
     Without a colon only the pattern's whole-line forms ("TARGET LESIONS", anchored at the start) can
     match, so such a sentence is tried at its start only.
     """
+    folded = fold(sentence)  # the pattern is caseless
     if ":" in sentence:
-        return LESION_LIST_HEAD_RE.search(sentence) is not None
-    return LESION_LIST_HEAD_RE.match(sentence) is not None
+        return LESION_LIST_HEAD_RE.search(folded) is not None
+    return LESION_LIST_HEAD_RE.match(folded) is not None
 
 
 def opens_counted_list(sentence: str) -> bool:

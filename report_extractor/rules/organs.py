@@ -21,7 +21,7 @@ from typing import Final
 from report_extractor.rules.context import ANOTHER_RE, DIAGNOSIS_LEAD_RE, DIAGNOSIS_TRAIL_RE
 from report_extractor.rules.cues import Cue, in_history_context
 from report_extractor.rules.document import Document
-from report_extractor.rules.folding import caseless
+from report_extractor.rules.folding import caseless, fold
 from report_extractor.rules.lexicon import FOREIGN_SITE_RE, OrganMention, named_organ
 from report_extractor.rules.sections import Sentence
 from schemas.vocabulary import Organ, Side
@@ -196,7 +196,7 @@ def fold_diagnosis_cues(text: str, cues: list[Cue]) -> None:
             continue
         if previous is not None:
             between = text[previous.end : cue.start]
-            leads = list(DIAGNOSIS_LEAD_RE.finditer(between))
+            leads = list(DIAGNOSIS_LEAD_RE.finditer(fold(between)))
             trailing = "," in between and DIAGNOSIS_TRAIL_RE.match(text, cue.end) is not None
             # a size between the lead and the noun describes another lesion ("likely a cyst and a 2 cm mass")
             tail = between[leads[-1].end() :] if leads else between
