@@ -58,6 +58,9 @@ class DemoSettings:
     """Mask Dice over the batch per channel (``LossConfig.batch_dice``)."""
     union_dice: bool = False
     """Mask Dice on the union of the lesion channels (``LossConfig.union_dice``; organ-gated networks)."""
+    head_weights: tuple[float, ...] | None = None
+    """Loss weight of each supervised head, the final (full-resolution) one first
+    (``LossConfig.head_weights``; default 1/2 each for the full- and the 1/4-resolution head)."""
     normalize: str = "window"
     """CT intensities: the HU window's [0, 1] or ``organ_zscore`` (``PreprocessConfig.normalize``)."""
     gated_bce: bool = False
@@ -138,11 +141,13 @@ DECISIVE = DemoSettings(
     organ_balanced=True,
     intensity_strength=0.0,
     min_lesion_mm3=260.0,
+    normalize="organ_zscore",
     phantom=PV_PHASE_LESIONS,
 )
 """The decisive setting of the method benchmark (``benchmarks/bench_method.py``), chosen from arm A and
 D calibration runs only (``benchmarks/results/learning.md``): few mask cases (6) against 48 for the
-ceiling, an organ-gated DynUNet on the CT + organ masks, 32 × 32 × 24 crops, 600 + 1,500 steps.
+ceiling, an organ-gated DynUNet on the CT + organ masks, the CT z-scored over each case's organ voxels
+(chosen 16:20 UTC on 2026-12-05, before any B or C run with it), 32 × 32 × 24 crops, 600 + 1,500 steps.
 ``min_lesion_mm3`` is half the volume of a 10 mm sphere (6 voxels on this grid). The phantom's
 smallest lesions are flatter (10 × 6 × 5.5 mm, ~170 mm³): about 1 % of its lesions are smaller than
 this, and can be found only by a prediction larger than themselves."""
@@ -324,7 +329,10 @@ def _train(
         input_organs=ORGANS if settings.input_organs else (),
         preprocess=PreprocessConfig(normalize=settings.normalize),
         loss=LossConfig(
-            batch_dice=settings.batch_dice, union_dice=settings.union_dice, gated_bce=settings.gated_bce
+            batch_dice=settings.batch_dice,
+            union_dice=settings.union_dice,
+            gated_bce=settings.gated_bce,
+            head_weights=settings.head_weights,
         ),
         sampling=SamplingConfig(
             crop_size=settings.crop,
@@ -464,6 +472,7 @@ def _write_report(
         + (" Mask Dice on the union of the lesion channels." if settings.union_dice else "")
         + (" Mask BCE over the voxels inside each channel's organ." if settings.gated_bce else "")
         + (" CT z-scored over each case's organ voxels." if settings.normalize == "organ_zscore" else "")
+        + (f" Head weights {list(settings.head_weights)}." if settings.head_weights else "")
         + (" Predictions restricted to each organ's mask (+5 mm)." if settings.restrict_to_organs else "")
         + (
             f" Predicted components under {settings.min_lesion_mm3:g} mm³ dropped before the per-voxel"
