@@ -130,7 +130,7 @@ DECISIVE = DemoSettings(
     crop=(32, 32, 24),
     filters=(8, 16, 32, 64),
     stage1_steps=600,
-    arm_steps=1500,
+    arm_steps=2500,
     stage1_lr=5e-3,
     arm_lr=3e-3,
     batch_dice=True,
@@ -147,7 +147,8 @@ DECISIVE = DemoSettings(
 """The decisive setting of the method benchmark (``benchmarks/bench_method.py``), chosen from arm A and
 D calibration runs only (``benchmarks/results/learning.md``): few mask cases (6) against 48 for the
 ceiling, an organ-gated DynUNet on the CT + organ masks, the CT z-scored over each case's organ voxels
-(chosen 16:20 UTC on 2026-12-05, before any B or C run with it), 32 × 32 × 24 crops, 600 + 1,500 steps.
+and 2,500 steps per arm (both chosen at 16:21 UTC on 2026-12-05, before any B or C run with them),
+32 × 32 × 24 crops, 600 + 2,500 steps.
 ``min_lesion_mm3`` is half the volume of a 10 mm sphere (6 voxels on this grid). The phantom's
 smallest lesions are flatter (10 × 6 × 5.5 mm, ~170 mm³): about 1 % of its lesions are smaller than
 this, and can be found only by a prediction larger than themselves."""
