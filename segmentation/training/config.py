@@ -88,7 +88,9 @@ class LossConfig(BaseModel):
     (``benchmarks/results/learning.md``); no setting uses it."""
     gated_bce: bool = False
     """Mask BCE averaged over the voxels an organ-gated network predicts (inside each channel's organ),
-    not over the whole crop, where the fixed outside voxels only dilute it against the Dice."""
+    not over the whole crop, where the fixed outside voxels only dilute it against the Dice. Measured on
+    the phantom's ceiling arm: worse (calibration cohort 100: 55.0 -> 36.7 % DSC; predictions pushed
+    down everywhere, ``benchmarks/results/learning.md``); no setting uses it."""
 
 
 class TrainConfig(BaseModel):
