@@ -27,10 +27,10 @@ def test_settings_make_a_valid_phantom_that_fits_the_crop(settings: DemoSettings
 
 def test_calibration_changes_replace_one_setting_each_and_name_a_bad_one() -> None:
     base = SETTINGS["bench"]
-    changed = with_changes(base, ["arm_steps=2500", "crop=[32, 32, 16]", "phantom.bias_field_hu=4"])
-    assert (changed.arm_steps, changed.crop, changed.phantom["bias_field_hu"]) == (2500, (32, 32, 16), 4)
+    changed = with_changes(base, ["arm_steps=3000", "crop=[32, 32, 16]", "phantom.bias_field_hu=4"])
+    assert (changed.arm_steps, changed.crop, changed.phantom["bias_field_hu"]) == (3000, (32, 32, 16), 4)
     assert changed.phantom["noise_sigma_hu"] == base.phantom["noise_sigma_hu"]  # the rest is kept
-    assert base.arm_steps != 2500
+    assert base.arm_steps != 3000
     assert base.phantom["bias_field_hu"] != 4
     with pytest.raises(TypeError):
         changed.phantom["bias_field_hu"] = 2  # type: ignore[index]
@@ -63,10 +63,13 @@ def test_demo_training_config_carries_the_settings(
 
     seen: dict[str, Any] = {}
     monkeypatch.setattr(training, "train", lambda config: seen.setdefault("config", config))
-    settings = replace(QUICK, batch_dice=batch_dice, seed=7)
+    settings = replace(QUICK, batch_dice=batch_dice, seed=7, head_weights=(0.7, 0.3), gated_bce=batch_dice)
     _train(tmp_path, tmp_path / "run", settings, mode="masks", steps=9, lr=1e-3, progress=False)
     config = seen["config"]
     assert config.loss.batch_dice is batch_dice
+    assert config.loss.gated_bce is batch_dice
+    assert config.loss.head_weights == (0.7, 0.3)
+    assert config.preprocess.normalize == settings.normalize == "organ_zscore"
     assert config.seed == 7
     assert config.steps == 9
     assert config.sampling.crop_size == settings.crop
