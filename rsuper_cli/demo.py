@@ -25,7 +25,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
     from segmentation.evaluation import EvalResult
@@ -61,7 +61,7 @@ class DemoSettings:
     head_weights: tuple[float, ...] | None = None
     """Loss weight of each supervised head, the final (full-resolution) one first
     (``LossConfig.head_weights``; default 1/2 each for the full- and the 1/4-resolution head)."""
-    normalize: str = "window"
+    normalize: Literal["window", "organ_zscore"] = "window"
     """CT intensities: the HU window's [0, 1] or ``organ_zscore`` (``PreprocessConfig.normalize``)."""
     gated_bce: bool = False
     """Mask BCE over the voxels the organ-gated network predicts (``LossConfig.gated_bce``)."""
@@ -89,6 +89,11 @@ class DemoSettings:
     weight_decay: float = 0.05
     val_every: int = 0
     """Validate every N steps in every run (the learning curves of the report); 0: never."""
+
+    def __post_init__(self) -> None:
+        """Refuse a bad ``normalize`` here, before a run generates its cohort and extracts its reports."""
+        if self.normalize not in ("window", "organ_zscore"):
+            raise ValueError(f"normalize must be 'window' or 'organ_zscore', got {self.normalize!r}.")
 
 
 VISIBLE_LESIONS: Mapping[str, Any] = MappingProxyType(

@@ -29,7 +29,7 @@ from scipy.ndimage import affine_transform, binary_dilation
 from torch import nn
 
 from segmentation.data.manifest import load_manifest
-from segmentation.data.preprocess import PreparedCase, prepare_case
+from segmentation.data.preprocess import PreparedCase, PreprocessConfig, prepare_case
 from segmentation.networks import build_network
 from segmentation.training.config import TrainConfig
 from segmentation.training.state import load_checkpoint
@@ -101,6 +101,18 @@ def _organ_mask(prepared: PreparedCase, organ: str, margin_mm: float) -> np.ndar
     return binary_dilation(mask, iterations=iterations) if margin_mm > 0 else mask
 
 
+def prediction_preprocess(train: PreprocessConfig) -> PreprocessConfig:
+    """The preprocessing of prediction: training's, with or without its padding to the crop size.
+
+    Sliding windows pad the image themselves with 0, the window's floor, so with the window's [0, 1]
+    prediction needs no train-time padding. Z-scored images keep it: they are padded before the
+    z-score, as in training, so the padding is air; the windows' 0 would be the organs' mean intensity.
+    """
+    if train.normalize == "window":
+        return train.model_copy(update={"min_shape": (0, 0, 0)})
+    return train
+
+
 def predict(
     run_dir: Path,
     data_dir: Path,
@@ -138,8 +150,7 @@ def predict(
     out_dir.mkdir(parents=True, exist_ok=True)
     tumor_values = [manifest.labels.tumor_value(o) or c + 1 for c, o in enumerate(cfg.channels)]
     rows = []
-    # predictions never need train-time padding beyond the ROI: sliding windows pad themselves
-    pre = cfg.preprocess.model_copy(update={"min_shape": (0, 0, 0)})
+    pre = prediction_preprocess(cfg.preprocess)
     for case in tqdm(cases, desc="predict", unit="case", disable=not progress):
         prepared = prepare_case(case, manifest.labels, pre, None)
         probs = predict_prepared(

@@ -40,6 +40,7 @@ def test_calibration_changes_replace_one_setting_each_and_name_a_bad_one() -> No
         ("arm_steps", "arm_steps"),
         ("arm_lr=1e-3x", "arm_lr"),
         ("seed=4", "seed"),
+        ('normalize="zscore"', "normalize"),
     ]:
         with pytest.raises(ValueError, match=named):
             with_changes(base, [bad])

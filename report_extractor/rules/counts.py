@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Final
 
+from report_extractor.rules.folding import fold
 from report_extractor.rules.parsing.numbers import NOT_A_NUMBER_AFTER_RE, NOT_A_NUMBER_BEFORE_RE
 from report_extractor.rules.sections import Sentence, clause_start
 
@@ -100,7 +101,7 @@ def read_count_after(text: str, sent: Sentence, cue_end: int) -> CountPhrase | N
     if m is None:
         return None
     word = m.group("word")
-    value = NUMBER_WORDS[word.lower()] if word else int(m.group("digit"))
+    value = NUMBER_WORDS[fold(word)] if word else int(m.group("digit"))
     if value <= 1:
         return None
     return CountPhrase(
@@ -141,7 +142,7 @@ def read_count(text: str, sent: Sentence, cue_start: int) -> CountPhrase | None:
             start=m.start(), multiple=True, bilateral=m.group("multiple").lower() == "bilateral"
         )
     word = m.group("word")
-    value = NUMBER_WORDS[" ".join(word.lower().split())] if word else int(m.group("digit"))
+    value = NUMBER_WORDS[" ".join(fold(word).split())] if word else int(m.group("digit"))
     if value <= 0:
         return None
     return CountPhrase(start=m.start(), value=value, at_least=bool(m.group("atleast")))

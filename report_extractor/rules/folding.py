@@ -54,6 +54,10 @@ def caseless(source: str, flags: int = 0) -> re.Pattern[str]:
     return re.compile(source, flags)
 
 
+_HEX_ESCAPE_WIDTH: Final[dict[str, int]] = {"x": 2, "u": 4, "U": 8}
+"""Hex digits after ``\\x``, ``\\u`` and ``\\U`` in a pattern (the character they escape is checked too)."""
+
+
 def _unsupported(source: str) -> str | None:
     """What in ``source`` breaks the equivalence of :func:`caseless`, or None."""
     i = 0
@@ -70,6 +74,15 @@ def _unsupported(source: str) -> str | None:
             escaped = source[i + 1 : i + 2]
             if escaped.isdigit() or escaped == "N":
                 return f"backreference or named character at {i}"
+            width = _HEX_ESCAPE_WIDTH.get(escaped, 0)
+            if width:
+                code = source[i + 2 : i + 2 + width]
+                if len(code) == width and all(c in string.hexdigits for c in code):
+                    letter = chr(int(code, 16))
+                    if letter.lower() != letter or letter.upper() != letter:
+                        return f"escaped cased character {letter!r} at {i}"
+                i, previous = i + 2 + width, "\\"
+                continue
             i, previous = i + 2, "\\"
             continue
         if char.lower() != char or (not char.isascii() and char.upper() != char):

@@ -60,6 +60,9 @@ LESION_LIST_HEAD_RE: Final = caseless(
     r"|^\s*(?:non[- ]?targets?|targets?)\s*$"
     r"|\b(?:two|three|four|five|six|\d)\s+(?:[\w-]+\s+){0,2}(?:lesions|nodules|metastases|cysts|masses|foci)\s*:",
 )
+"""A line that heads a list of lesions ("Target lesions:", "as follows:"); match it on :func:`fold` of the
+text (``caseless``)."""
+
 COUNTED_LIST_HEAD_RE: Final = re.compile(
     r"\b(?:two|three|four|five|six|\d)\s+(?:[\w-]+\s+){0,2}(?:lesions|nodules|metastases|cysts|masses|foci)\s*:",
     _I,

@@ -102,7 +102,8 @@ class PreparedCase:
     def network_input(
         self, organs: tuple[str, ...] = (), box: tuple[slice, slice, slice] | None = None
     ) -> np.ndarray:
-        """``(1 + K, h, w, d)`` float32: the CT in [0, 1], then one 0/1 mask per organ of ``organs``.
+        """``(1 + K, h, w, d)`` float32: the CT (window [0, 1] or organ z-scores, per ``normalize``), then
+        one 0/1 mask per organ of ``organs``.
 
         ``box`` crops the spatial axes (default: the whole volume). With ``organs`` empty this is
         :attr:`image` (cropped). An organ without a mask in this case gives a zero channel.
@@ -191,6 +192,11 @@ def _compute(case: CaseRecord, labels: LabelMap, cfg: PreprocessConfig) -> Prepa
     if cfg.subsegment_fallback:
         organ_map, names, approximate = subsegment_fallback(organ_map, names, spacing, body=img[0] > 0.05)
     if cfg.normalize == "organ_zscore":
+        if np.count_nonzero(organ_map) < 2:
+            raise ValueError(
+                f"case {case.case_id}: preprocess.normalize 'organ_zscore' needs organ masks, and this "
+                "case has no organ voxel; give it its organ masks or use normalize 'window'."
+            )
         img = _organ_zscore(img, organ_map > 0)
     tumors_arr = out["tumors"].as_tensor().round().numpy()[0].astype(np.uint8) if "tumors" in out else None
     return PreparedCase(
@@ -210,8 +216,6 @@ def _compute(case: CaseRecord, labels: LabelMap, cfg: PreprocessConfig) -> Prepa
 def _organ_zscore(image: np.ndarray, inside: np.ndarray) -> np.ndarray:
     """``(1, H, W, D)`` image minus its mean over ``inside`` ``(H, W, D)``, over its std there."""
     values = image[0][inside]
-    if values.size < 2:
-        raise ValueError("normalize='organ_zscore' needs organ masks: this case has no organ voxel.")
     return (image - values.mean()) / max(float(values.std()), 1e-3)
 
 

@@ -165,6 +165,8 @@ class TrainConfig(BaseModel):
                 f"network.organ_gated gates each lesion channel by its organ's input mask: add {missing} "
                 f"to input_organs (now {list(self.input_organs)})."
             )
+        if self.loss.gated_bce and not self.network.organ_gated:
+            raise ValueError("loss.gated_bce needs network.organ_gated: no voxel is fixed outside an organ.")
         if self.preprocess.normalize != "window" and self.sampling.intensity_strength > 0:
             raise ValueError(
                 "sampling.intensity_strength > 0 perturbs images in the window's [0, 1] range: set it to 0 "

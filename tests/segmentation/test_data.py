@@ -108,6 +108,27 @@ def test_organ_zscore_standardises_the_organ_voxels_and_keeps_the_window_order(c
     )
 
 
+def test_organ_zscore_names_a_case_without_organ_voxels(cohort: Path, tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    manifest = load_manifest(cohort)
+    case = manifest.cases[0]
+    organs = nib.load(case.organ_mask)
+    empty = tmp_path / "organs.nii.gz"
+    nib.save(nib.Nifti1Image(np.zeros(organs.shape, dtype=np.int16), organs.affine), empty)
+    with pytest.raises(ValueError, match=f"case {case.case_id}: .*no organ voxel"):
+        prepare_case(
+            replace(case, organ_mask=empty), manifest.labels, PreprocessConfig(normalize="organ_zscore")
+        )
+
+
+def test_gated_bce_needs_an_organ_gated_network(cohort: Path, tmp_path: Path) -> None:
+    from segmentation.training import TrainConfig
+
+    with pytest.raises(ValueError, match="organ_gated"):
+        TrainConfig(data_dir=cohort, out_dir=tmp_path / "run", loss={"gated_bce": True})
+
+
 def test_organ_zscore_refuses_the_window_intensity_augmentation(cohort: Path, tmp_path: Path) -> None:
     from segmentation.training import TrainConfig
 

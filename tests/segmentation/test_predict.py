@@ -13,7 +13,8 @@ from typer.testing import CliRunner
 
 from phantom import PhantomConfig, generate_cohort
 from rsuper_cli.train import register
-from segmentation.inference import predict
+from segmentation.data.preprocess import PreprocessConfig
+from segmentation.inference import predict, prediction_preprocess
 
 # an anisotropic, non-RAS-free grid: predictions must come back onto it exactly
 PHANTOM = PhantomConfig(
@@ -251,3 +252,10 @@ def test_organ_gated_network_shares_one_lesion_map_inside_each_organ(tmp_path: P
             input_organs=("liver", "kidney"),
             network=NetworkConfig(organ_gated=True),
         )
+
+
+def test_prediction_pads_z_scored_images_as_training_does() -> None:
+    window = PreprocessConfig(min_shape=(32, 32, 24))
+    assert prediction_preprocess(window).min_shape == (0, 0, 0)  # sliding windows pad with the floor, 0
+    zscored = PreprocessConfig(min_shape=(32, 32, 24), normalize="organ_zscore")
+    assert prediction_preprocess(zscored) == zscored  # padded before the z-score: air, not the organ mean

@@ -18,6 +18,7 @@ import re
 from dataclasses import dataclass
 from typing import Final, NamedTuple
 
+from report_extractor.rules.folding import fold
 from report_extractor.rules.parsing.organ_sites import SITE_ORGANS, read_site
 from schemas.vocabulary import LIVER_LOBES, PAIRED_ORGANS, KidneyPole, Organ, PancreasPart, Side
 
@@ -219,7 +220,7 @@ def _liver_segments(text: str, *, allow_s_prefix: bool) -> _LiverRead:
 
 
 def _pancreas_parts(text: str) -> tuple[PancreasPart, ...]:
-    parts = {_PANCREAS_WORDS[m.group(1).split()[0].lower()] for m in _PANCREAS_RE.finditer(text)}
+    parts = {_PANCREAS_WORDS[fold(m.group(1).split()[0])] for m in _PANCREAS_RE.finditer(text)}
     return tuple(p for p in PancreasPart if p in parts)
 
 
@@ -232,7 +233,7 @@ def _kidney_poles(text: str) -> tuple[KidneyPole, ...]:
         for key in ("a", "b"):
             word = m.group(key)
             if word:
-                poles.add(_POLE_WORDS[word.lower()])
+                poles.add(_POLE_WORDS[fold(word)])
     return tuple(p for p in KidneyPole if p in poles)
 
 
@@ -342,7 +343,7 @@ def location_items(text: str, organ: Organ) -> list[Location]:
     if organ is Organ.LIVER:
         return [Location(liver_segments=(s,)) for s in _ordered_segments(text)]
     if organ is Organ.PANCREAS:
-        parts = [_PANCREAS_WORDS[m.group(1).split()[0].lower()] for m in _PANCREAS_RE.finditer(text)]
+        parts = [_PANCREAS_WORDS[fold(m.group(1).split()[0])] for m in _PANCREAS_RE.finditer(text)]
         return [Location(pancreas_parts=(p,)) for p in dict.fromkeys(parts)]
     if organ is Organ.KIDNEY:
         poles: list[KidneyPole] = []
@@ -350,7 +351,7 @@ def location_items(text: str, organ: Organ) -> list[Location]:
             if m.group("inter"):
                 poles.append(KidneyPole.INTERPOLAR)
                 continue
-            poles.extend(_POLE_WORDS[m.group(k).lower()] for k in ("a", "b") if m.group(k))
+            poles.extend(_POLE_WORDS[fold(m.group(k))] for k in ("a", "b") if m.group(k))
         if poles:
             return [Location(kidney_poles=(p,)) for p in dict.fromkeys(poles)]
     if organ in PAIRED_ORGANS:

@@ -7,6 +7,7 @@ import string
 
 import pytest
 
+from report_extractor.rules import extract_report
 from report_extractor.rules.folding import caseless, fold
 
 
@@ -46,7 +47,19 @@ def test_caseless_on_folded_text_finds_what_ignorecase_finds(source: str, text: 
 
 
 @pytest.mark.parametrize(
-    "source", [r"[A-Z]", r"(?i:x)", r"(a)\1", r"[ -_]", r"[\x41-z]", "µ", r"(?-i:\bR\b)"]
+    "source",
+    [
+        r"[A-Z]",
+        r"(?i:x)",
+        r"(a)\1",
+        r"[ -_]",
+        r"[\x41-z]",
+        "µ",
+        r"(?-i:\bR\b)",
+        r"\x41bc",
+        r"\u0061",
+        r"\U00000131",
+    ],
 )
 def test_caseless_refuses_patterns_it_cannot_keep_equivalent(source: str) -> None:
     with pytest.raises(ValueError, match="caseless"):
@@ -56,3 +69,25 @@ def test_caseless_refuses_patterns_it_cannot_keep_equivalent(source: str) -> Non
 def test_caseless_refuses_ignorecase_flag() -> None:
     with pytest.raises(ValueError, match="caseless"):
         caseless("abc", re.IGNORECASE)
+
+
+def test_caseless_accepts_escapes_of_uncased_characters() -> None:
+    assert caseless(r"a\xa0b\u2009c").search(fold("A\xa0B\u2009C")) is not None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "PANCREAS: 2 cm cyst in the ta{c}l.",
+        "KIDNEYS: 2 cm cyst in the m{c}d pole of the left kidney.",
+    ],
+)
+@pytest.mark.parametrize("dotted", ["İ", "ı", "I"])
+def test_words_that_ignorecase_matches_are_read_like_their_ascii_spelling(text: str, dotted: str) -> None:
+    # re.IGNORECASE matches İ and ı with "i"; a dict lookup keyed by str.lower() raised KeyError
+    def facts(source: str) -> list[dict[str, object]]:
+        return [lesion.model_dump(exclude={"quote"}) for lesion in extract_report(source).lesions]
+
+    odd = facts(text.format(c=dotted))
+    assert odd  # read, not crashed
+    assert odd == facts(text.format(c="i"))
