@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import cProfile
-import json
 import pstats
 import time
 from collections.abc import Callable
@@ -29,22 +28,15 @@ from pathlib import Path
 from report_extractor.backends import create_backend
 from report_extractor.batch import extract_batch
 from report_extractor.engine import Extractor, ReportInput
+from report_extractor.evaluation import DEV_PATHS, FINAL2_PATH, FINAL_PATH, load_devset
 from report_extractor.rules import extract_report
 
-EVALSET_DIR = Path(__file__).resolve().parents[1] / "report_extractor" / "evalset"
-EVALSET_FILES = ("reports.jsonl", "devset.jsonl", "final.jsonl", "final2.jsonl")
 _EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 
 
 def load_reports() -> list[ReportInput]:
-    """Every report of the four evaluation files, in file order."""
-    reports = []
-    for name in EVALSET_FILES:
-        for line in (EVALSET_DIR / name).read_text(encoding="utf-8").splitlines():
-            if line.strip():
-                case = json.loads(line)
-                reports.append(ReportInput(case["id"], case["text"]))
-    return reports
+    """Every report of the four evaluation files (the dev set, then both final parts), in file order."""
+    return [ReportInput(case.id, case.text) for case in load_devset((*DEV_PATHS, FINAL_PATH, FINAL2_PATH))]
 
 
 def engine_pass(extractor: Extractor, reports: list[ReportInput], batch: int) -> list[str]:
