@@ -25,7 +25,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
 if TYPE_CHECKING:
     from segmentation.evaluation import EvalResult
@@ -33,6 +33,9 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 ORGANS = ("liver", "pancreas", "kidney")
+
+Normalize = Literal["window", "organ_zscore"]
+"""``PreprocessConfig.normalize``'s values, spelled here so that this module need not import torch."""
 
 
 @dataclass(frozen=True)
@@ -61,7 +64,7 @@ class DemoSettings:
     head_weights: tuple[float, ...] | None = None
     """Loss weight of each supervised head, the final (full-resolution) one first
     (``LossConfig.head_weights``; default 1/2 each for the full- and the 1/4-resolution head)."""
-    normalize: Literal["window", "organ_zscore"] = "window"
+    normalize: Normalize = "window"
     """CT intensities: the HU window's [0, 1] or ``organ_zscore`` (``PreprocessConfig.normalize``)."""
     gated_bce: bool = False
     """Mask BCE over the voxels the organ-gated network predicts (``LossConfig.gated_bce``)."""
@@ -92,8 +95,8 @@ class DemoSettings:
 
     def __post_init__(self) -> None:
         """Refuse a bad ``normalize`` here, before a run generates its cohort and extracts its reports."""
-        if self.normalize not in ("window", "organ_zscore"):
-            raise ValueError(f"normalize must be 'window' or 'organ_zscore', got {self.normalize!r}.")
+        if self.normalize not in get_args(Normalize):
+            raise ValueError(f"normalize must be one of {list(get_args(Normalize))}, got {self.normalize!r}.")
 
 
 VISIBLE_LESIONS: Mapping[str, Any] = MappingProxyType(
