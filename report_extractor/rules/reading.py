@@ -11,7 +11,6 @@ word of the organ its label names (:mod:`~report_extractor.rules.lists`); curren
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -39,7 +38,7 @@ from report_extractor.rules.organs import (
     sentence_organs,
 )
 from report_extractor.rules.parsing import Location, SizeMention
-from report_extractor.rules.sections import SectionKind, Sentence, clause_start
+from report_extractor.rules.sections import SectionKind, Sentence, clause_end, clause_start
 from report_extractor.rules.sides import normal_sides
 from report_extractor.rules.sites import location_of
 from report_extractor.rules.tables import is_table_row
@@ -165,8 +164,7 @@ def _described_normal(
     text = doc.text
     for o_start, o_end, _ in (o for o in organs if o.organ is organ):
         lo = clause_start(text, sent.start, o_start)
-        m = re.search(r";|,\s|\.\s|\bbut\b|\bwhile\b", text[o_end : sent.end])
-        hi = o_end + m.start() if m else sent.end
+        hi = clause_end(doc.folded, o_end, sent.end)
         if NORMAL_RE.search(doc.folded, lo, hi) or NEGATION_RE.search(doc.folded, lo, hi):
             return True
     return False

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final, NamedTuple
 
+from report_extractor.rules.folding import caseless
 from report_extractor.rules.lexicon import LESION_CUE_RE, organ_mentions
 from schemas.vocabulary import Organ, Side
 
@@ -106,6 +107,8 @@ _NEXT_LINE_JOINS_RE: Final = re.compile(
     r"|suggest\w*|abutting|adjacent|near|along|up|than)\b)",
 )
 _CLAUSE_BREAK_RE: Final = re.compile(r"[;:(]|,\s|\.\s")
+_CLAUSE_END_RE: Final = caseless(r";|,\s|\.\s|\bbut\b|\bwhile\b|\bwhereas\b")
+"""Where a clause after an organ word ends; searched on the folded (lower-case) text."""
 
 
 class _HeaderKind(NamedTuple):
@@ -313,3 +316,11 @@ def clause_start(text: str, lo: int, pos: int) -> int:
     for m in _CLAUSE_BREAK_RE.finditer(text, lo, pos):
         last = m.end()
     return last
+
+
+def clause_end(folded: str, pos: int, hi: int) -> int:
+    """Where the clause running from ``pos`` ends (before the first ``;`` / ``, `` / ``. `` / "but" /
+    "while" / "whereas" in ``folded[pos:hi]``), ``hi`` when there is no break. ``folded`` is the
+    report's folded text (:attr:`Document.folded`), so the words match in any case."""
+    m = _CLAUSE_END_RE.search(folded, pos, hi)
+    return m.start() if m else hi

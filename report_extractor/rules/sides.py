@@ -24,7 +24,7 @@ from typing import Final
 from report_extractor.rules.context import NEGATION_RE, NORMAL_RE
 from report_extractor.rules.document import Document
 from report_extractor.rules.lexicon import OrganMention
-from report_extractor.rules.sections import Sentence, clause_start
+from report_extractor.rules.sections import Sentence, clause_end, clause_start
 from schemas.records import OrganStatus, combine_side_statuses
 from schemas.vocabulary import PAIRED_ORGANS, Organ, Side
 
@@ -39,7 +39,6 @@ _SIDE_BEFORE_RE: Final = re.compile(
 _BOTH_BEFORE_RE: Final = re.compile(
     r"\b(?:both|bilateral(?:ly)?|(?:left|right)\s+(?:and|&|/)\s+(?:left|right))\s+(?:[a-z-]+\s+)?$", re.I
 )
-_CLAUSE_END_RE: Final = re.compile(r";|,\s|\.\s|\bbut\b|\bwhile\b|\bwhereas\b", re.I)
 
 
 def _side_of_mention(text: str, lo: int, mention: OrganMention) -> Side | None:
@@ -61,8 +60,7 @@ def _clause_is_normal(doc: Document, sent: Sentence, mention: OrganMention) -> b
     adrenal nodule")."""
     text, folded = doc.text, doc.folded
     lo = clause_start(text, sent.start, mention.start)
-    m = _CLAUSE_END_RE.search(text, mention.end, sent.end)
-    hi = m.start() if m else sent.end
+    hi = clause_end(folded, mention.end, sent.end)
     return NORMAL_RE.search(folded, lo, hi) is not None or NEGATION_RE.search(folded, lo, hi) is not None
 
 

@@ -762,4 +762,4 @@ def test_hedged_lesion_repeated_in_impression_counts_once(
 
 
 def test_version_was_bumped() -> None:
-    assert RULES_VERSION == "1.5"
+    assert RULES_VERSION == "1.6"

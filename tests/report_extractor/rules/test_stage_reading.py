@@ -39,3 +39,17 @@ def test_resected_organ_word_without_size_is_no_lesion() -> None:
     doc = read_document("Status post resection of the pancreatic mass.")
     reading = read_sentence(doc, doc.sentences[0], ReadingContext(), [], frozenset({Organ.PANCREAS}))
     assert reading.findings == []
+
+
+def test_an_organ_clause_ends_at_whereas_and_while_in_any_case() -> None:
+    """An organ mentioned beside another organ's lesion is normal only when its own clause says so; the
+    clause ends at "whereas" / "while" written in any case (all-capitals reports), as in sides.py."""
+    for text in (
+        "A 2 cm hepatic mass, the spleen is enlarged whereas no adrenal nodule is seen.",
+        "A 2 CM HEPATIC MASS, THE SPLEEN IS ENLARGED WHILE NO ADRENAL NODULE IS SEEN.",
+        "A 2 cm hepatic mass, the spleen is enlarged While no adrenal nodule is seen.",
+    ):
+        doc = read_document(text)
+        reading = read_sentence(doc, doc.sentences[0], ReadingContext(), [], frozenset())
+        assert [f.organ for f in reading.findings] == [Organ.LIVER], text
+        assert Organ.SPLEEN not in reading.normal, text
