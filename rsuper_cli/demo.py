@@ -87,6 +87,9 @@ class DemoSettings:
     """Strength of the CT intensity augmentation (``SamplingConfig.intensity_strength``); 0: none."""
     min_lesion_mm3: float = 0.0
     """Predicted components under this volume are dropped before the per-voxel metrics (every arm)."""
+    mirror_axes: tuple[int, ...] = ()
+    """Test-time mirroring at prediction, every arm (``segmentation.inference.predict``); ``(0, 1, 2)``
+    averages the 8 mirrored inputs."""
     optimizer: str = "adamw"
     """``adamw`` or ``sgd`` (nnU-Net's: Nesterov, momentum 0.99), both stages."""
     weight_decay: float = 0.05
@@ -214,6 +217,9 @@ def run_demo(
     if unknown or not arms:
         raise ValueError(f"arms must be a non-empty subset of {list(ARMS)}, got {list(arms)}.")
     from phantom import PhantomConfig, generate_cohort
+    from segmentation.inference import check_mirror_axes
+
+    check_mirror_axes(settings.mirror_axes)  # before the cohort is generated, not after training
 
     started = time.perf_counter()
     out.mkdir(parents=True, exist_ok=True)
@@ -369,6 +375,7 @@ def _predict_and_evaluate(
         split="val,test",
         progress=progress,
         restrict_to_organs=settings.restrict_to_organs,
+        mirror_axes=settings.mirror_axes,
     )
     return evaluate_arm(out, arm, min_lesion_mm3=settings.min_lesion_mm3)
 

@@ -1,12 +1,13 @@
 """Predict: sliding-window inference to NIfTI masks and probability maps in the input CT's space.
 
 Each case is preprocessed exactly as in training (RAS, configured spacing, intensity window, padding),
-predicted with MONAI's ``sliding_window_inference`` (EMA weights by default), and the probabilities are
-resampled back onto the input image's grid (the inverse of orientation + resampling + padding, from the
-two affines) so every output has the input's shape and affine. Output layout::
+predicted with MONAI's ``sliding_window_inference`` (EMA weights by default; optionally averaged over
+mirrored copies of the input, nnU-Net's test-time mirroring), and the probabilities are resampled
+back onto the input image's grid (the inverse of orientation + resampling + padding, from the two
+affines) so every output has the input's shape and affine. Output layout::
 
     PRED/
-      prediction.json               run, checkpoint, channels, threshold, tumor label values
+      prediction.json               run, checkpoint, channels, threshold, tumor label values, mirror axes
       predictions.csv               case_id, split, role, tumor_mask, prob_<organ>, max_prob_<organ>
       <case_id>/tumors.nii.gz       uint8 tumor labels (labels.json "tumors" values), argmax over
                                     channels above ``threshold``
@@ -16,8 +17,10 @@ two affines) so every output has the input's shape and affine. Output layout::
 from __future__ import annotations
 
 import csv
+import itertools
 import json
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,7 +37,7 @@ from segmentation.networks import build_network
 from segmentation.training.config import TrainConfig
 from segmentation.training.state import load_checkpoint
 
-__all__ = ["PredictResult", "load_run", "predict", "predict_prepared", "to_source_grid"]
+__all__ = ["PredictResult", "check_mirror_axes", "load_run", "predict", "predict_prepared", "to_source_grid"]
 
 logger = logging.getLogger(__name__)
 
@@ -70,19 +73,45 @@ def predict_prepared(
     overlap: float = 0.25,
     sw_batch_size: int = 2,
     input_organs: tuple[str, ...] = (),
+    mirror_axes: Sequence[int] = (),
 ) -> torch.Tensor:
     """``(C, H, W, D)`` float32 CPU lesion probabilities on the preprocessed grid.
 
     ``input_organs`` must be the run's ``TrainConfig.input_organs`` (the network's extra input channels).
+    ``mirror_axes``: spatial axes (0, 1, 2 of ``(H, W, D)``) to mirror at test time; the probabilities
+    are averaged over the ``2 ** len(mirror_axes)`` mirrored inputs, each mirrored back (meaningful for a
+    network trained with flips along those axes, as ``SamplingConfig.flip_prob`` does on all three).
     """
+    axes = check_mirror_axes(mirror_axes)
     net = net.to(device).eval()
     image = torch.from_numpy(np.ascontiguousarray(prepared.network_input(input_organs)))[None].to(device)
     use_amp = torch.device(device).type == "cuda"
-    with torch.autocast("cuda", dtype=torch.bfloat16, enabled=use_amp):
-        logits = sliding_window_inference(
-            image, roi_size, sw_batch_size, net, overlap=overlap, mode="gaussian"
-        )
-    return torch.sigmoid(torch.as_tensor(logits).float())[0].cpu()
+    total: torch.Tensor | None = None
+    flips = [c for k in range(len(axes) + 1) for c in itertools.combinations(axes, k)]
+    for flip in flips:
+        dims = [2 + a for a in flip]  # (1, C, H, W, D): spatial axis a is tensor dim 2 + a
+        x = torch.flip(image, dims) if dims else image
+        with torch.autocast("cuda", dtype=torch.bfloat16, enabled=use_amp):
+            logits = sliding_window_inference(
+                x, roi_size, sw_batch_size, net, overlap=overlap, mode="gaussian"
+            )
+        prob = torch.sigmoid(torch.as_tensor(logits).float())
+        prob = torch.flip(prob, dims) if dims else prob
+        total = prob if total is None else total + prob
+    assert total is not None
+    return (total / len(flips))[0].cpu()
+
+
+def check_mirror_axes(mirror_axes: Sequence[int]) -> tuple[int, ...]:
+    """``mirror_axes`` as a sorted tuple.
+
+    Raises:
+        ValueError: unless they are distinct spatial axes among 0, 1, 2.
+    """
+    axes = tuple(sorted(int(a) for a in mirror_axes))
+    if len(set(axes)) != len(axes) or any(a not in (0, 1, 2) for a in axes):
+        raise ValueError(f"mirror_axes must be distinct spatial axes among 0, 1, 2; got {list(mirror_axes)}.")
+    return axes
 
 
 def to_source_grid(volume: np.ndarray, prepared: PreparedCase, order: int) -> np.ndarray:
@@ -125,6 +154,7 @@ def predict(
     organ_margin_mm: float = 5.0,
     device: str = "auto",
     overlap: float = 0.25,
+    mirror_axes: Sequence[int] = (),
     progress: bool = True,
 ) -> PredictResult:
     """Predict every case of ``split`` (``None``: all) of the dataset at ``data_dir``.
@@ -132,7 +162,9 @@ def predict(
     Args:
         restrict_to_organs: zero each lesion channel outside its organ (given organ mask, dilated by
             ``organ_margin_mm``).
+        mirror_axes: test-time mirroring (:func:`predict_prepared`); ``(0, 1, 2)``: 8 passes per case.
     """
+    axes = check_mirror_axes(mirror_axes)
     from tqdm import tqdm
 
     dev = (
@@ -154,7 +186,13 @@ def predict(
     for case in tqdm(cases, desc="predict", unit="case", disable=not progress):
         prepared = prepare_case(case, manifest.labels, pre, None)
         probs = predict_prepared(
-            net, prepared, cfg.sampling.crop_size, dev, overlap=overlap, input_organs=cfg.input_organs
+            net,
+            prepared,
+            cfg.sampling.crop_size,
+            dev,
+            overlap=overlap,
+            input_organs=cfg.input_organs,
+            mirror_axes=axes,
         ).numpy()
         folder = out_dir / case.case_id
         folder.mkdir(exist_ok=True)
@@ -198,6 +236,7 @@ def predict(
         "threshold": threshold,
         "tumor_values": dict(zip(cfg.channels, tumor_values, strict=True)),
         "restrict_to_organs": restrict_to_organs,
+        "mirror_axes": list(axes),
         "data_dir": str(data_dir),
     }
     (out_dir / "prediction.json").write_text(json.dumps(info, indent=2), encoding="utf-8")
