@@ -16,6 +16,7 @@ import argparse
 import json
 import time
 from pathlib import Path
+from typing import Any
 
 from rsuper_cli.demo import evaluate_arm, summary_rows
 from segmentation.inference import check_mirror_axes, predict
@@ -23,7 +24,7 @@ from segmentation.inference import check_mirror_axes, predict
 
 def repredict(
     seed_dir: Path, arm: str, out: Path, *, mirror_axes: tuple[int, ...], min_lesion_mm3: float | None
-) -> dict[str, object]:
+) -> dict[str, Any]:
     """Predict and score one arm of one finished seed into ``out`` (a seed-like folder); its row."""
     stored = json.loads((seed_dir / "summary.json").read_text(encoding="utf-8"))
     settings = stored["settings"]
@@ -82,10 +83,9 @@ def main() -> None:
                 fh.write(json.dumps(row) + "\n")
                 fh.flush()
                 stored = row["stored"]
-                assert isinstance(stored, dict)
                 print(
-                    f"{name} arm {arm}: DSC {100 * stored['dsc']:.1f} -> {100 * float(row['dsc']):.1f}, "  # type: ignore[arg-type]
-                    f"lesion F1 {100 * stored['lesion_f1']:.1f} -> {100 * float(row['lesion_f1']):.1f} "  # type: ignore[arg-type]
+                    f"{name} arm {arm}: DSC {100 * stored['dsc']:.1f} -> {100 * row['dsc']:.1f}, "
+                    f"lesion F1 {100 * stored['lesion_f1']:.1f} -> {100 * row['lesion_f1']:.1f} "
                     f"({row['predict_seconds']} s to predict)",
                     flush=True,
                 )

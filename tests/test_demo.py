@@ -124,3 +124,13 @@ def test_demo_training_config_carries_the_recipe(tmp_path: Path, monkeypatch: py
     assert config.sampling.mask_crop_probs == (0.6, 0.4, 0.0)
     assert config.optimizer == "sgd"
     assert config.val_every == 3
+
+
+def test_bad_mirror_axes_stop_the_demo_before_its_cohort_exists(tmp_path: Path) -> None:
+    from rsuper_cli.demo import run_demo
+
+    settings = with_changes(QUICK, ["mirror_axes=[0, 3]"])
+    assert settings.mirror_axes == (0, 3)
+    with pytest.raises(ValueError, match="mirror_axes"):
+        run_demo(tmp_path / "demo", settings, progress=False)
+    assert not (tmp_path / "demo" / "cohort").exists()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 from pathlib import Path
 
 import nibabel as nib
@@ -13,8 +14,8 @@ from typer.testing import CliRunner
 
 from phantom import PhantomConfig, generate_cohort
 from rsuper_cli.train import register
-from segmentation.data.preprocess import PreprocessConfig
-from segmentation.inference import predict, prediction_preprocess
+from segmentation.data.preprocess import PreparedCase, PreprocessConfig
+from segmentation.inference import check_mirror_axes, predict, predict_prepared, prediction_preprocess
 
 # an anisotropic, non-RAS-free grid: predictions must come back onto it exactly
 PHANTOM = PhantomConfig(
@@ -259,3 +260,65 @@ def test_prediction_pads_z_scored_images_as_training_does() -> None:
     assert prediction_preprocess(window).min_shape == (0, 0, 0)  # sliding windows pad with the floor, 0
     zscored = PreprocessConfig(min_shape=(32, 32, 24), normalize="organ_zscore")
     assert prediction_preprocess(zscored) == zscored  # padded before the z-score: air, not the organ mean
+
+
+def _prepared(image: np.ndarray) -> PreparedCase:
+    """A PreparedCase holding ``image`` ``(H, W, D)`` only (no organs, identity grids)."""
+    shape = tuple(int(n) for n in image.shape)
+    return PreparedCase(
+        case_id="c",
+        image=image[None].astype(np.float32),
+        organs=np.zeros(shape, dtype=np.int16),
+        organ_names={},
+        tumors=None,
+        affine=np.eye(4),
+        spacing=(1.0, 1.0, 1.0),
+        source_affine=np.eye(4),
+        source_shape=shape,  # type: ignore[arg-type]
+    )
+
+
+def test_mirroring_leaves_an_equivariant_network_unchanged() -> None:
+    """Each mirrored pass is mirrored back before averaging: a network that commutes with flips (a
+    pointwise map) gives the unmirrored answer, on an image with no symmetry."""
+    import torch
+
+    net = torch.nn.Conv3d(1, 2, kernel_size=1)
+    image = np.random.default_rng(0).normal(size=(12, 10, 8))
+    plain = predict_prepared(net, _prepared(image), (12, 10, 8))
+    mirrored = predict_prepared(net, _prepared(image), (12, 10, 8), mirror_axes=(0, 1, 2))
+    assert mirrored.shape == (2, 12, 10, 8)
+    assert torch.allclose(plain, mirrored, atol=1e-6)
+
+
+def test_mirroring_averages_the_mirrored_views() -> None:
+    """A network that sees position (its output rises along H whatever the input) is asymmetric alone;
+    mirrored along H its averaged answer is symmetric along H, and along W only it stays asymmetric."""
+    import torch
+
+    class Ramp(torch.nn.Module):
+        def forward(self, x: torch.Tensor) -> torch.Tensor:  # (B, C, H, W, D) -> (B, 1, H, W, D)
+            ramp = torch.linspace(-3.0, 3.0, x.shape[2]).view(1, 1, -1, 1, 1)
+            return ramp.expand(x.shape[0], 1, *x.shape[2:]) + 0 * x[:, :1]
+
+    image = np.zeros((8, 6, 4))
+    plain = predict_prepared(Ramp(), _prepared(image), (8, 6, 4))
+    along_h = predict_prepared(Ramp(), _prepared(image), (8, 6, 4), mirror_axes=(0,))
+    along_w = predict_prepared(Ramp(), _prepared(image), (8, 6, 4), mirror_axes=(1,))
+    assert not torch.allclose(plain, plain.flip(1))
+    assert torch.allclose(along_h, along_h.flip(1), atol=1e-6)
+    assert torch.allclose(along_h, torch.full_like(along_h, 0.5), atol=1e-6)  # sigmoid(r) + sigmoid(-r) = 1
+    assert torch.allclose(along_w, plain, atol=1e-6)
+
+
+@pytest.mark.parametrize("axes", [(3,), (0, 0), (-1,)])
+def test_bad_mirror_axes_are_refused_by_name(axes: tuple[int, ...]) -> None:
+    with pytest.raises(ValueError, match="mirror_axes"):
+        check_mirror_axes(axes)
+
+
+def test_prediction_json_records_the_mirror_axes(runs: tuple[Path, Path, Path], tmp_path: Path) -> None:
+    data, stage1, _ = runs
+    predict(stage1, data, tmp_path / "pred", split="test", progress=False, mirror_axes=(2, 0))
+    info = json.loads((tmp_path / "pred" / "prediction.json").read_text(encoding="utf-8"))
+    assert info["mirror_axes"] == [0, 2]
