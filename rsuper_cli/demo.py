@@ -153,13 +153,15 @@ DECISIVE = DemoSettings(
     intensity_strength=0.0,
     min_lesion_mm3=260.0,
     normalize="organ_zscore",
+    mirror_axes=(0, 1, 2),
     phantom=PV_PHASE_LESIONS,
 )
 """The decisive setting of the method benchmark (``benchmarks/bench_method.py``), chosen from arm A and
 D calibration runs only (``benchmarks/results/learning.md``): few mask cases (6) against 48 for the
 ceiling, an organ-gated DynUNet on the CT + organ masks, the CT z-scored over each case's organ voxels
 and 2,500 steps per arm (both chosen at 16:21 UTC on 2026-12-05, before any B or C run with them),
-32 × 32 × 24 crops, 600 + 2,500 steps.
+32 × 32 × 24 crops, 600 + 2,500 steps, and test-time mirroring along the three axes (chosen at 19:12 UTC
+the same day from re-predicted A and D checkpoints, before any B or C run with it).
 ``min_lesion_mm3`` is half the volume of a 10 mm sphere (6 voxels on this grid). The phantom's
 smallest lesions are flatter (10 × 6 × 5.5 mm, ~170 mm³): about 1 % of its lesions are smaller than
 this, and can be found only by a prediction larger than themselves."""
@@ -178,9 +180,10 @@ QUICK = replace(
 )
 """CI smoke run (under a minute on 2 cores): proves the loop works, says nothing about the method."""
 
-DEFAULT = replace(DECISIVE, n_report=30, n_val=6, n_test=10, stage1_steps=400, arm_steps=900)
+DEFAULT = replace(DECISIVE, n_report=30, n_val=6, n_test=10, stage1_steps=400, arm_steps=900, mirror_axes=())
 """The README's ``make demo`` (≤ 15 minutes on 2 cores): the decisive setting with fewer report, val and
-test cases and fewer steps (``benchmarks/bench_method.py`` runs it whole, over seeds)."""
+test cases and fewer steps, and without test-time mirroring (8 passes per case would cost it ~4 of its
+15 minutes) (``benchmarks/bench_method.py`` runs it whole, over seeds)."""
 
 ARMS: dict[str, str] = {
     "A": "masks only",
