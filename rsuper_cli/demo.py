@@ -160,7 +160,7 @@ DECISIVE = DemoSettings(
 D calibration runs only (``benchmarks/results/learning.md``): few mask cases (6) against 48 for the
 ceiling, an organ-gated DynUNet on the CT + organ masks, the CT z-scored over each case's organ voxels
 and 2,500 steps per arm (both chosen at 16:21 UTC on 2026-12-05, before any B or C run with them),
-32 × 32 × 24 crops, 600 + 2,500 steps, and test-time mirroring along the three axes (chosen at 19:12 UTC
+32 × 32 × 24 crops, 600 + 2,500 steps, and test-time mirroring along the three axes (chosen at 19:11 UTC
 the same day from re-predicted A and D checkpoints, before any B or C run with it).
 ``min_lesion_mm3`` is half the volume of a 10 mm sphere (6 voxels on this grid). The phantom's
 smallest lesions are flatter (10 × 6 × 5.5 mm, ~170 mm³): about 1 % of its lesions are smaller than

@@ -132,10 +132,13 @@ def test_cli_predict_and_evaluate_print_both_metric_families(
             str(tmp_path / "p"),
             "--split",
             "val,test",
+            "--mirror",
             "--no-progress",
         ],
     )
     assert done.exit_code == 0, done.output
+    info = json.loads((tmp_path / "p" / "prediction.json").read_text(encoding="utf-8"))
+    assert info["mirror_axes"] == [0, 1, 2]
     done = runner.invoke(
         app,
         [
