@@ -2,9 +2,10 @@
 
 A calibration tool for settings that act at prediction only (test-time mirroring, ``min_lesion_mm3``):
 no training runs. For each seed folder and arm it predicts the ``val`` and ``test`` cases from
-``SEED/runs/arm-X/checkpoints/last.pt`` into ``OUT/seed-N/predictions/arm-X`` (the seed's own
-predictions are left alone), scores them as the benchmark does, and prints one line per seed and arm
-beside the seed's stored scores; ``OUT/rows.jsonl`` gets the rows with per-organ numbers.
+``SEED/runs/arm-X/checkpoints/last.pt`` into ``OUT/<SEED's parent>-seed-N/predictions/arm-X`` (the
+seed's own predictions are left alone; its cohort is linked as ``.../cohort``), scores them as the
+benchmark does, and prints one line per seed and arm beside the seed's stored scores;
+``OUT/rows.jsonl`` gets the rows with per-organ numbers.
 
     python benchmarks/repredict_arms.py bench-calib/v6-stage600/seed-100 --arms A D \\
         --mirror-axes 0 1 2 --out bench-calib/v7-mirror
@@ -18,7 +19,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from rsuper_cli.demo import evaluate_arm, summary_rows
+from rsuper_cli.demo import ARMS, evaluate_arm, summary_rows
 from segmentation.inference import check_mirror_axes, predict
 
 
@@ -29,9 +30,13 @@ def repredict(
     stored = json.loads((seed_dir / "summary.json").read_text(encoding="utf-8"))
     settings = stored["settings"]
     cohort = seed_dir / "cohort"
-    if not (out / "cohort").exists():
+    link = out / "cohort"
+    if link.is_symlink() or link.exists():
+        if link.resolve() != cohort.resolve():
+            raise SystemExit(f"{link} points to {link.resolve()}, not {cohort.resolve()}: use another --out.")
+    else:
         out.mkdir(parents=True, exist_ok=True)
-        (out / "cohort").symlink_to(cohort.resolve(), target_is_directory=True)
+        link.symlink_to(cohort.resolve(), target_is_directory=True)
     started = time.perf_counter()
     predict(
         seed_dir / "runs" / f"arm-{arm}",
@@ -63,7 +68,7 @@ def main() -> None:
     """Re-predict every (seed, arm) given and print the new scores beside the stored ones."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("seeds", type=Path, nargs="+", help="finished seed folders (SEED/summary.json)")
-    parser.add_argument("--arms", nargs="+", default=["A", "D"])
+    parser.add_argument("--arms", nargs="+", choices=list(ARMS), default=["A", "D"])
     parser.add_argument("--mirror-axes", type=int, nargs="*", default=[])
     parser.add_argument("--min-lesion-mm3", type=float, default=None, help="default: the seed's setting")
     parser.add_argument("--out", type=Path, required=True)

@@ -97,7 +97,7 @@ def predict_prepared(
             )
         prob = torch.sigmoid(torch.as_tensor(logits).float())
         prob = torch.flip(prob, dims) if dims else prob
-        total = prob if total is None else total + prob
+        total = prob if total is None else total.add_(prob)
     assert total is not None
     return (total / len(flips))[0].cpu()
 
@@ -106,9 +106,13 @@ def check_mirror_axes(mirror_axes: Sequence[int]) -> tuple[int, ...]:
     """``mirror_axes`` as a sorted tuple.
 
     Raises:
-        ValueError: unless they are distinct spatial axes among 0, 1, 2.
+        ValueError: unless they are a sequence of distinct integer spatial axes among 0, 1, 2.
     """
-    axes = tuple(sorted(int(a) for a in mirror_axes))
+    if isinstance(mirror_axes, str | bytes) or not isinstance(mirror_axes, Sequence):
+        raise ValueError(f"mirror_axes must be a list of axes among 0, 1, 2; got {mirror_axes!r}.")
+    if any(isinstance(a, bool) or not isinstance(a, int) for a in mirror_axes):
+        raise ValueError(f"mirror_axes must be integers among 0, 1, 2; got {list(mirror_axes)!r}.")
+    axes = tuple(sorted(mirror_axes))
     if len(set(axes)) != len(axes) or any(a not in (0, 1, 2) for a in axes):
         raise ValueError(f"mirror_axes must be distinct spatial axes among 0, 1, 2; got {list(mirror_axes)}.")
     return axes

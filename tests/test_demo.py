@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from benchmarks.bench_method import SETTINGS, with_changes
+from benchmarks.bench_method import SETTINGS, same_settings, with_changes
 from phantom import PhantomConfig
-from rsuper_cli.demo import ARMS, QUICK, DemoSettings, _train, recovered_share, settings_json
+from rsuper_cli.demo import ARMS, DEFAULT, QUICK, DemoSettings, _train, recovered_share, settings_json
 from segmentation.training import TrainConfig
 from segmentation.training.trainer import Trainer
 
@@ -134,3 +134,16 @@ def test_bad_mirror_axes_stop_the_demo_before_its_cohort_exists(tmp_path: Path) 
     with pytest.raises(ValueError, match="mirror_axes"):
         run_demo(tmp_path / "demo", settings, progress=False)
     assert not (tmp_path / "demo" / "cohort").exists()
+
+
+def test_a_seed_run_before_mirroring_existed_counts_as_unmirrored() -> None:
+    """Stored settings without ``mirror_axes`` mean the default, one pass: such a seed is not the
+    mirrored benchmark setting, and is still the unmirrored demo setting."""
+    bench, demo = SETTINGS["bench"], DEFAULT
+    assert bench.mirror_axes == (0, 1, 2)
+    assert demo.mirror_axes == ()
+    old_bench = {k: v for k, v in settings_json(bench).items() if k != "mirror_axes"}
+    old_demo = {k: v for k, v in settings_json(demo).items() if k != "mirror_axes"}
+    assert not same_settings(old_bench, bench)
+    assert same_settings(old_demo, demo)
+    assert same_settings(settings_json(bench), bench)
