@@ -8,7 +8,7 @@ Not a test. Measures CPU time (``time.process_time``; wall time means little on 
 
 ``--dump PATH`` writes every engine record as JSON, one per line, with ``duration_s`` and ``created_at``
 fixed, so two runs can be compared byte for byte (an optimisation must not change any output).
-``--profile`` prints the hottest functions of one engine pass.
+``--profile`` prints the hottest functions of one engine pass (``--batch`` reports per call).
 
 Usage:
     python benchmarks/bench_rules_cpu.py --repeat 5
@@ -77,7 +77,7 @@ def main() -> None:
         args.dump.write_text("".join(line + "\n" for line in engine_pass(extractor, reports, args.batch)))
     if args.profile:
         profiler = cProfile.Profile()
-        profiler.runcall(lambda: [extract_batch([r], extractor) for r in reports])
+        profiler.runcall(engine_pass, extractor, reports, args.batch)
         pstats.Stats(profiler).sort_stats("tottime").print_stats(40)
         pstats.Stats(profiler).sort_stats("cumulative").print_stats(60)
 
