@@ -19,8 +19,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from rsuper_cli.demo import ARMS, evaluate_arm, summary_rows
-from segmentation.inference import check_mirror_axes, predict
+from rsuper_cli.demo import ARMS, evaluate_arm, predict_arm, summary_rows
+from segmentation.inference import check_mirror_axes
 
 
 def repredict(
@@ -38,12 +38,11 @@ def repredict(
         out.mkdir(parents=True, exist_ok=True)
         link.symlink_to(cohort.resolve(), target_is_directory=True)
     started = time.perf_counter()
-    predict(
-        seed_dir / "runs" / f"arm-{arm}",
+    predict_arm(
         cohort,
-        out / "predictions" / f"arm-{arm}",
-        split="val,test",
-        progress=False,
+        seed_dir / "runs" / f"arm-{arm}",
+        out,
+        arm,
         restrict_to_organs=bool(settings.get("restrict_to_organs", False)),
         mirror_axes=mirror_axes,
     )

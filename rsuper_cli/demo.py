@@ -369,19 +369,41 @@ def _train(
 def _predict_and_evaluate(
     cohort: Path, run_dir: Path, out: Path, arm: str, settings: DemoSettings, progress: bool
 ) -> EvalResult:
+    predict_arm(
+        cohort,
+        run_dir,
+        out,
+        arm,
+        restrict_to_organs=settings.restrict_to_organs,
+        mirror_axes=settings.mirror_axes,
+        progress=progress,
+    )
+    return evaluate_arm(out, arm, min_lesion_mm3=settings.min_lesion_mm3)
+
+
+def predict_arm(
+    cohort: Path,
+    run_dir: Path,
+    out: Path,
+    arm: str,
+    *,
+    restrict_to_organs: bool,
+    mirror_axes: Sequence[int],
+    progress: bool = False,
+) -> None:
+    """Predict the ``val`` and ``test`` cases of ``cohort`` with the run at ``run_dir`` into a demo
+    folder ``out`` (``out/predictions/arm-X``), as every arm of the demo and the benchmark is predicted."""
     from segmentation.inference import predict
 
-    pred = out / "predictions" / f"arm-{arm}"
     predict(
         run_dir,
         cohort,
-        pred,
+        out / "predictions" / f"arm-{arm}",
         split="val,test",
         progress=progress,
-        restrict_to_organs=settings.restrict_to_organs,
-        mirror_axes=settings.mirror_axes,
+        restrict_to_organs=restrict_to_organs,
+        mirror_axes=mirror_axes,
     )
-    return evaluate_arm(out, arm, min_lesion_mm3=settings.min_lesion_mm3)
 
 
 def evaluate_arm(out: Path, arm: str, *, min_lesion_mm3: float = 0.0) -> EvalResult:
